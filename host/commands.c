@@ -1,0 +1,273 @@
+/* commands.c — list, validate, run, version. */
+#include "commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "registry.h"
+#include "runner.h"
+#include "spec.h"
+#include "util.h"
+
+static const char *type_name(enum conlab_param_type t)
+{
+    switch (t) {
+    case CONLAB_PARAM_INT: return "int";
+    case CONLAB_PARAM_DOUBLE: return "number";
+    case CONLAB_PARAM_DURATION: return "duration";
+    case CONLAB_PARAM_BOOL: return "bool";
+    case CONLAB_PARAM_STRING: return "string";
+    case CONLAB_PARAM_ENUM: return "enum";
+    case CONLAB_PARAM_INT_LIST: return "int list";
+    case CONLAB_PARAM_STRING_LIST: return "string list";
+    }
+    return "?";
+}
+
+static void print_param(FILE *out, const char *name, const char *type,
+                        const char *def, double min, double max,
+                        const char *choices, const char *help)
+{
+    char range[96] = "";
+    if (choices)
+        snprintf(range, sizeof range, "%s", choices);
+    else if (min < max)
+        snprintf(range, sizeof range, "%g..%g", min, max);
+    fprintf(out, "    %-14s %-11s %-12s %-16s %s\n", name, type,
+            def ? def : "(required)", range, help ? help : "");
+}
+
+static void print_plugin(FILE *out, const struct cl_plugin *p, int detail)
+{
+    const struct conlab_plugin *d = &p->desc;
+    fprintf(out, "  %-12s %s\n", d->name, d->summary ? d->summary : "");
+    if (!detail)
+        return;
+    fprintf(out, "    file: %s (ABI %u.%u%s%s)\n", p->path, p->built_major,
+            p->built_minor, d->version ? ", version " : "",
+            d->version ? d->version : "");
+    int any = d->kind == CONLAB_KIND_WORKLOAD;
+    for (size_t i = 0; d->params && d->params[i].name; i++)
+        any = 1;
+    if (!any) {
+        fprintf(out, "    (no parameters)\n");
+        return;
+    }
+    fprintf(out, "    %-14s %-11s %-12s %-16s %s\n", "parameter", "type",
+            "default", "range", "help");
+    if (d->kind == CONLAB_KIND_WORKLOAD)
+        print_param(out, "tasks", "int", "10", 0, 1e9, NULL,
+                    "how many tasks (host parameter of every workload)");
+    for (size_t i = 0; d->params && d->params[i].name; i++) {
+        const struct conlab_param *q = &d->params[i];
+        print_param(out, q->name, type_name(q->type), q->def, q->min, q->max,
+                    q->type == CONLAB_PARAM_ENUM ? q->choices : NULL, q->help);
+    }
+}
+
+static const char list_help[] =
+    "usage: conlab list [NAME...]\n"
+    "\n"
+    "Lists every strategy and workload plugin found in the plugin path, with a\n"
+    "one-line summary and their parameters.  With NAMEs, shows only those.\n"
+    "The path is $CONLAB_PLUGIN_PATH (colon-separated), then the plugins next\n"
+    "to the conlab executable.  CONLAB_PLUGIN_VERBOSE=1 traces loading.\n";
+
+int cl_cmd_list(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(list_help, stdout);
+            return 0;
+        }
+    struct cl_registry reg;
+    cl_registry_init(&reg);
+    cl_registry_scan(&reg);
+    int rc = 0;
+    if (argc > 1) {
+        for (int a = 1; a < argc; a++) {
+            int found = 0;
+            for (size_t i = 0; i < reg.n; i++)
+                if (strcmp(reg.v[i]->desc.name, argv[a]) == 0) {
+                    fprintf(stdout, "%s:\n", cl_kind_name(reg.v[i]->desc.kind));
+                    print_plugin(stdout, reg.v[i], 1);
+                    found = 1;
+                }
+            if (!found) {
+                char err[1024];
+                if (!cl_registry_find(&reg, CONLAB_KIND_STRATEGY, argv[a], err, sizeof err))
+                    fprintf(stderr, "conlab list: no strategy or workload "
+                            "named '%s' (%s)\n", argv[a], strstr(err, "(") ? strstr(err, "(") + 1 : err);
+                rc = 1;
+            }
+        }
+    } else {
+        for (int kind = CONLAB_KIND_STRATEGY; kind <= CONLAB_KIND_WORKLOAD; kind++) {
+            fprintf(stdout, "%s:\n", kind == CONLAB_KIND_STRATEGY ? "strategies" : "workloads");
+            for (size_t i = 0; i < reg.n; i++)
+                if ((int)reg.v[i]->desc.kind == kind)
+                    print_plugin(stdout, reg.v[i], 1);
+            fputc('\n', stdout);
+        }
+    }
+    for (size_t i = 0; i < reg.n_scan_errors; i++)
+        fprintf(stderr, "conlab: warning: skipped %s\n", reg.scan_errors[i]);
+    if (reg.n == 0) {
+        fprintf(stderr, "conlab: no plugins found (search path:");
+        for (size_t i = 0; i < reg.n_dirs; i++)
+            fprintf(stderr, " %s", reg.dirs[i]);
+        fprintf(stderr, "%s); set CONLAB_PLUGIN_PATH\n", reg.n_dirs ? "" : " empty");
+        rc = 1;
+    }
+    cl_registry_free(&reg);
+    return rc;
+}
+
+/* Load a spec: a path, or NULL for the embedded default. */
+static int load_spec(struct cl_registry *reg, const char *path,
+                     struct cl_spec **spec)
+{
+    struct cl_diags diags = {0, 0, NULL};
+    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
+    int rc;
+    if (path) {
+        const char *slash = strrchr(path, '/');
+        free(reg->spec_dir);
+        reg->spec_dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
+        rc = cl_spec_load_file(path, &lk, spec, &diags);
+    } else {
+        rc = cl_spec_load_string("<builtin>/seeds.yaml", conlab_default_spec,
+                                 conlab_default_spec_len, &lk, spec, &diags);
+    }
+    if (rc != 0) {
+        cl_diags_print(stderr, &diags);
+        fprintf(stderr, "conlab: %zu error%s in %s; nothing was run\n", diags.n,
+                diags.n == 1 ? "" : "s", path ? path : "the default spec");
+    }
+    cl_diags_free(&diags);
+    return rc;
+}
+
+static const char validate_help[] =
+    "usage: conlab validate SPEC...\n"
+    "\n"
+    "Checks experiment specs without running anything: YAML syntax, keys,\n"
+    "plugin names, parameter names, types and ranges.  Every problem is\n"
+    "reported as FILE:LINE:COL: message.  Exit status 0 when all are valid,\n"
+    "2 otherwise.\n";
+
+int cl_cmd_validate(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        fputs(validate_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CL_EXIT_USAGE : 0;
+    }
+    struct cl_registry reg;
+    cl_registry_init(&reg);
+    int rc = 0;
+    for (int i = 1; i < argc; i++) {
+        struct cl_spec *spec = NULL;
+        if (load_spec(&reg, argv[i], &spec) != 0) {
+            rc = CL_EXIT_USAGE;
+            continue;
+        }
+        size_t cells = spec->n_strategies * spec->n_workloads;
+        printf("%s: ok: experiment '%s', %zu strategy x %zu workload variants "
+               "= %zu cells, %d warmup + %d measured repetitions each\n",
+               argv[i], spec->experiment, spec->n_strategies, spec->n_workloads,
+               cells, spec->warmup, spec->repeat);
+        cl_spec_free(spec);
+    }
+    cl_registry_free(&reg);
+    return rc;
+}
+
+static const char run_help[] =
+    "usage: conlab run [SPEC] [-o DIR] [--tasks] [--dry-run] [--quiet]\n"
+    "\n"
+    "Runs every cell (strategy variant x workload variant) of the experiment in\n"
+    "SPEC (default: the built-in seeds experiment, experiments/seeds.yaml):\n"
+    "`warmup` unmeasured then `repeat` measured repetitions, each in a fresh\n"
+    "child process of its own process group.  Every task is checked (ran exactly\n"
+    "once, returned its expected value).  A cell that crashes or passes its\n"
+    "timeout is recorded as such and the run goes on.\n"
+    "\n"
+    "  -o, --output DIR  write results to DIR (default results/<experiment>/\n"
+    "                    <timestamp>/, with results/<experiment>/latest -> it)\n"
+    "  -t, --tasks       also write tasks.csv: one row per task (worker, cpu,\n"
+    "                    start, end, status)\n"
+    "  -n, --dry-run     list the cells and stop\n"
+    "  -q, --quiet       no progress and no summary table\n"
+    "\n"
+    "Writes results.csv (a row per cell x repetition, appended and flushed as\n"
+    "measured), summary.csv (a row per cell: mean, sd, median, min, max, 95%\n"
+    "CI of wall time, speedup against `sequential`), run.yaml (machine, versions,\n"
+    "the spec as given, the command line, the seed) and tasks.csv if asked.\n"
+    "\n"
+    "Cell status: ok, failed (some tasks failed), wrong (a task missing,\n"
+    "repeated, or with a wrong value), error (a plugin could not start),\n"
+    "timeout, crashed (with the signal), interrupted.\n"
+    "\n"
+    "Exit status: 0 every cell ok; 1 some cell not ok; 2 bad command line or\n"
+    "spec (nothing ran); 3 results could not be written; 130 interrupted\n"
+    "(Ctrl-C stops the running cell and keeps what was measured; a second\n"
+    "Ctrl-C stops at once).\n";
+
+int cl_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"tasks", no_argument, NULL, 't'},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct cl_run_opts o = {NULL, 0, 0, 0, 0, NULL};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:tnqh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o.out_dir = optarg; break;
+        case 't': o.record_tasks = 1; break;
+        case 'n': o.dry_run = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': fputs(run_help, stdout); return 0;
+        default:
+            fprintf(stderr, "see 'conlab run --help'\n");
+            return CL_EXIT_USAGE;
+        }
+    }
+    if (argc - optind > 1) {
+        fprintf(stderr, "conlab run: one spec at a time (got %d); see 'conlab run --help'\n",
+                argc - optind);
+        return CL_EXIT_USAGE;
+    }
+    const char *path = optind < argc ? argv[optind] : NULL;
+    struct cl_registry reg;
+    cl_registry_init(&reg);
+    struct cl_spec *spec = NULL;
+    if (load_spec(&reg, path, &spec) != 0) {
+        cl_registry_free(&reg);
+        return CL_EXIT_USAGE;
+    }
+    extern int cl_main_argc;
+    extern char **cl_main_argv;
+    o.argc = cl_main_argc;
+    o.argv = cl_main_argv;
+    int rc = cl_run(spec, &o);
+    cl_spec_free(spec);
+    cl_registry_free(&reg);
+    return rc;
+}
+
+int cl_cmd_version(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("conlab %s (plugin ABI %d.%d)\n", CONLAB_VERSION, CONLAB_ABI_MAJOR,
+           CONLAB_ABI_MINOR);
+    return 0;
+}

@@ -1,0 +1,15 @@
+/* commands.h — the `conlab` subcommands.  Host-private. */
+#ifndef CONLAB_HOST_COMMANDS_H
+#define CONLAB_HOST_COMMANDS_H
+
+#include <stddef.h>
+
+int cl_cmd_list(int argc, char **argv);
+int cl_cmd_validate(int argc, char **argv);
+int cl_cmd_run(int argc, char **argv);
+int cl_cmd_version(int argc, char **argv);
+
+extern const char conlab_default_spec[];
+extern const size_t conlab_default_spec_len;
+
+#endif

@@ -1,0 +1,465 @@
+/* job.c — the host side of a repetition: the job a strategy runs, the task
+ * records in shared memory, and the exactly-once check.
+ *
+ * The per-task path (claim, two clock reads, sched_getcpu, one record) is the
+ * framework's overhead on every task: keep it free of locks, allocation and
+ * system calls. */
+#include "job.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* ---- shared memory -------------------------------------------------------- */
+
+int cl_cellmem_map(struct cl_cellmem *m, uint64_t n_tasks)
+{
+    memset(m, 0, sizeof *m);
+    size_t hdr = (sizeof(struct cl_shared) + 63) & ~(size_t)63;
+    size_t recs = (size_t)n_tasks * sizeof(struct cl_record);
+    size_t exps = (size_t)n_tasks * sizeof(uint64_t);
+    m->bytes = hdr + recs + exps;
+    void *p = mmap(NULL, m->bytes, PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    m->sh = p;
+    m->rec = (struct cl_record *)((char *)p + hdr);
+    m->expected = (uint64_t *)((char *)p + hdr + recs);
+    m->n_tasks = n_tasks;
+    return 0;
+}
+
+void cl_cellmem_reset(struct cl_cellmem *m)
+{
+    /* Fresh anonymous pages are zero: only clear what a repetition used. */
+    memset(m->sh, 0, sizeof *m->sh);
+    memset(m->rec, 0, (size_t)m->n_tasks * sizeof(struct cl_record));
+}
+
+void cl_cellmem_unmap(struct cl_cellmem *m)
+{
+    if (m->sh)
+        munmap(m->sh, m->bytes);
+    memset(m, 0, sizeof *m);
+}
+
+uint32_t cl_reason_intern(struct cl_shared *sh, const char *reason)
+{
+    if (!reason || !*reason)
+        reason = "unspecified failure";
+    while (atomic_exchange_explicit(&sh->reason_lock, 1, memory_order_acquire))
+        sched_yield();
+    uint32_t id = 0;
+    for (uint32_t i = 0; i < sh->n_reasons; i++)
+        if (strncmp(sh->reasons[i], reason, CL_REASON_LEN - 1) == 0) {
+            id = i + 1;
+            break;
+        }
+    if (!id) {
+        if (sh->n_reasons < CL_MAX_REASONS - 1) {
+            snprintf(sh->reasons[sh->n_reasons], CL_REASON_LEN, "%s", reason);
+            id = ++sh->n_reasons;
+        } else {
+            /* the last slot collects whatever does not fit */
+            snprintf(sh->reasons[CL_MAX_REASONS - 1], CL_REASON_LEN,
+                     "other reasons (too many distinct ones)");
+            sh->n_reasons = CL_MAX_REASONS;
+            id = CL_MAX_REASONS;
+        }
+    }
+    atomic_store_explicit(&sh->reason_lock, 0, memory_order_release);
+    return id;
+}
+
+/* ---- the host's blocking waiter ------------------------------------------ */
+
+static struct timespec ns_to_ts(uint64_t ns)
+{
+    struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    return ts;
+}
+
+static int blocking_wait(void *ctx, struct pollfd *fds, unsigned nfds,
+                         int64_t timeout_ns)
+{
+    (void)ctx;
+    uint64_t deadline = timeout_ns >= 0 ? cl_now_ns() + (uint64_t)timeout_ns : 0;
+    if (nfds == 0) {
+        if (timeout_ns < 0)
+            return CONLAB_E_INVAL; /* would sleep forever */
+        struct timespec ts = ns_to_ts(deadline);
+        int rc;
+        while ((rc = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL)) == EINTR)
+            ;
+        return rc ? CONLAB_E_SYS : 0;
+    }
+    for (;;) {
+        struct timespec left, *tp = NULL;
+        if (timeout_ns >= 0) {
+            uint64_t now = cl_now_ns();
+            left = ns_to_ts(now < deadline ? deadline - now : 0);
+            tp = &left;
+        }
+        int n = ppoll(fds, nfds, tp, NULL);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return CONLAB_E_SYS;
+    }
+}
+
+static const struct conlab_waiter host_waiter = {blocking_wait, NULL};
+
+/* ---- the job --------------------------------------------------------------- */
+
+struct worker_slot {
+    struct conlab_worker w;
+    const struct conlab_waiter *waiter;
+    void *wctx;
+    int begun;
+};
+
+struct jobimpl {
+    struct conlab_job job; /* first: job pointers are jobimpl pointers */
+    const struct cl_rep_input *in;
+    struct cl_cellmem *m;
+    void *wl_state;
+    int (*run_task)(void *, void *, const struct conlab_worker *, uint64_t,
+                    struct conlab_task_result *);
+    struct worker_slot *slots;
+};
+
+static struct jobimpl *impl(const struct conlab_job *job)
+{
+    return (struct jobimpl *)job->host_data;
+}
+
+static void misuse(struct jobimpl *j, const char *fmt, unsigned w)
+{
+    uint64_t n = atomic_fetch_add(&j->m->sh->misuse, 1);
+    if (n < 3)
+        cl_log(CONLAB_LOG_ERROR, j->in->strategy->desc.name, fmt, w);
+}
+
+static int job_worker_begin(const struct conlab_job *job, unsigned w,
+                            const struct conlab_waiter *waiter)
+{
+    struct jobimpl *j = impl(job);
+    if (w >= job->n_workers) {
+        misuse(j, "worker_begin for worker %u, beyond the job's workers", w);
+        return CONLAB_E_INVAL;
+    }
+    struct worker_slot *s = &j->slots[w];
+    if (s->begun) {
+        misuse(j, "worker_begin twice for worker %u", w);
+        return CONLAB_E_INVAL;
+    }
+    s->waiter = waiter ? waiter : &host_waiter;
+    s->w.struct_size = sizeof s->w;
+    s->w.id = w;
+    s->w.waiter = s->waiter;
+    s->w.host = &cl_host_api;
+    s->wctx = NULL;
+    const struct conlab_workload_ops *wo = &j->in->workload->wops;
+    int rc = wo->worker_init ? wo->worker_init(j->wl_state, &s->w, &s->wctx)
+                             : CONLAB_OK;
+    if (rc != CONLAB_OK) {
+        atomic_fetch_add(&j->m->sh->workers_init_failed, 1);
+        char why[CL_REASON_LEN];
+        snprintf(why, sizeof why, "worker_init failed: %s", conlab_strerror(rc));
+        cl_reason_intern(j->m->sh, why);
+        return rc < 0 ? rc : CONLAB_E_INVAL;
+    }
+    s->begun = 1;
+    atomic_fetch_add(&j->m->sh->workers_begun, 1);
+    return CONLAB_OK;
+}
+
+static void job_worker_end(const struct conlab_job *job, unsigned w)
+{
+    struct jobimpl *j = impl(job);
+    if (w >= job->n_workers || !j->slots[w].begun) {
+        misuse(j, "worker_end for worker %u that was not begun", w);
+        return;
+    }
+    struct worker_slot *s = &j->slots[w];
+    const struct conlab_workload_ops *wo = &j->in->workload->wops;
+    if (wo->worker_fini)
+        wo->worker_fini(j->wl_state, &s->w, s->wctx);
+    s->begun = 0;
+    s->wctx = NULL;
+    atomic_fetch_add(&j->m->sh->workers_ended, 1);
+}
+
+static int job_run_task(const struct conlab_job *job, unsigned w, uint64_t index)
+{
+    struct jobimpl *j = impl(job);
+    struct cl_cellmem *m = j->m;
+    if (index >= m->n_tasks) {
+        atomic_fetch_add(&m->sh->bad_index, 1);
+        return CONLAB_E_INVAL;
+    }
+    if (w >= job->n_workers || !j->slots[w].begun) {
+        misuse(j, "run_task on worker %u, which is not begun", w);
+        return CONLAB_E_INVAL;
+    }
+    struct worker_slot *s = &j->slots[w];
+    struct cl_record *r = &m->rec[index];
+    uint32_t prior = atomic_fetch_add_explicit(&r->runs, 1, memory_order_relaxed);
+    struct conlab_task_result res = {0, 0, 0, NULL};
+    if (prior) {
+        /* A repeat: run it (the strategy asked), keep the first record. */
+        return j->run_task(j->wl_state, s->wctx, &s->w, index, &res);
+    }
+    r->worker = w;
+    r->cpu = sched_getcpu();
+    r->start_ns = cl_now_ns();
+    atomic_store_explicit(&r->state, CL_REC_RUNNING, memory_order_release);
+    int rc = j->run_task(j->wl_state, s->wctx, &s->w, index, &res);
+    r->end_ns = cl_now_ns();
+    r->status = rc;
+    r->value = res.value;
+    r->bytes = res.bytes;
+    r->code = res.code;
+    if (rc != CONLAB_OK)
+        r->reason = cl_reason_intern(m->sh, res.reason ? res.reason
+                                                       : conlab_strerror(rc));
+    atomic_store_explicit(&r->state, CL_REC_DONE, memory_order_release);
+    return rc;
+}
+
+static int64_t job_claim(const struct conlab_job *job)
+{
+    struct jobimpl *j = impl(job);
+    int64_t i = atomic_fetch_add_explicit(&j->m->sh->next_claim, 1,
+                                          memory_order_relaxed);
+    return (uint64_t)i < j->m->n_tasks ? i : -1;
+}
+
+static int job_bind(const struct conlab_job *job, unsigned w)
+{
+    struct jobimpl *j = impl(job);
+    if (w >= job->n_workers)
+        return CONLAB_E_INVAL;
+    if (!j->in->plan)
+        return CONLAB_OK;
+    return cl_plan_bind(j->in->topo, j->in->plan, w) == 0 ? CONLAB_OK
+                                                          : CONLAB_E_SYS;
+}
+
+static void job_worker_lost(const struct conlab_job *job, unsigned w,
+                            const char *reason)
+{
+    struct jobimpl *j = impl(job);
+    struct cl_cellmem *m = j->m;
+    atomic_fetch_add(&m->sh->workers_lost, 1);
+    uint32_t id = cl_reason_intern(m->sh, reason ? reason : "worker lost");
+    for (uint64_t i = 0; i < m->n_tasks; i++) {
+        struct cl_record *r = &m->rec[i];
+        if (atomic_load(&r->state) == CL_REC_RUNNING && r->worker == w) {
+            r->end_ns = cl_now_ns();
+            r->status = CONLAB_E_LOST;
+            r->reason = id;
+            atomic_store(&r->state, CL_REC_DONE);
+        }
+    }
+}
+
+/* ---- the repetition's child ------------------------------------------------ */
+
+static void child_fail(struct cl_shared *sh, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+static void child_fail(struct cl_shared *sh, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sh->error, sizeof sh->error, fmt, ap);
+    va_end(ap);
+    sh->phase = CL_PHASE_ERROR;
+    _exit(code);
+}
+
+static void ru_sub(struct rusage *out, const struct rusage *a,
+                   const struct rusage *b)
+{
+#define TV(f)                                                                  \
+    do {                                                                       \
+        long us = (a->f.tv_sec - b->f.tv_sec) * 1000000L +                     \
+                  (a->f.tv_usec - b->f.tv_usec);                               \
+        out->f.tv_sec = us / 1000000L;                                         \
+        out->f.tv_usec = us % 1000000L;                                        \
+    } while (0)
+    TV(ru_utime);
+    TV(ru_stime);
+#undef TV
+    out->ru_nvcsw = a->ru_nvcsw - b->ru_nvcsw;
+    out->ru_nivcsw = a->ru_nivcsw - b->ru_nivcsw;
+    out->ru_maxrss = a->ru_maxrss;
+}
+
+static void ru_add(struct rusage *a, const struct rusage *b)
+{
+    long us = (a->ru_utime.tv_sec + b->ru_utime.tv_sec) * 1000000L +
+              a->ru_utime.tv_usec + b->ru_utime.tv_usec;
+    a->ru_utime.tv_sec = us / 1000000L;
+    a->ru_utime.tv_usec = us % 1000000L;
+    us = (a->ru_stime.tv_sec + b->ru_stime.tv_sec) * 1000000L +
+         a->ru_stime.tv_usec + b->ru_stime.tv_usec;
+    a->ru_stime.tv_sec = us / 1000000L;
+    a->ru_stime.tv_usec = us % 1000000L;
+    a->ru_nvcsw += b->ru_nvcsw;
+    a->ru_nivcsw += b->ru_nivcsw;
+    if (b->ru_maxrss > a->ru_maxrss)
+        a->ru_maxrss = b->ru_maxrss;
+}
+
+static void usage_now(struct rusage *out)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    *out = self;
+    ru_add(out, &kids);
+}
+
+void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
+{
+    struct cl_shared *sh = m->sh;
+    sh->n_workers = in->n_workers;
+    const struct conlab_workload_ops *wo = &in->workload->wops;
+
+    struct conlab_workload_env env = {
+        .struct_size = sizeof env,
+        .n_tasks = in->n_tasks,
+        .n_workers = in->n_workers,
+        .seed = in->seed,
+        .host = &cl_host_api,
+        .cell = in->cell,
+    };
+    void *state = NULL;
+    int rc = wo->create(&env, in->workload_config, &state);
+    if (rc != CONLAB_OK)
+        child_fail(sh, 4, "workload '%s': create failed: %s (%s)",
+                   in->workload->desc.name, conlab_strerror(rc),
+                   conlab_err_name(rc));
+    sh->phase = CL_PHASE_CREATED;
+
+    if (wo->expected) {
+        sh->has_expected = 1;
+        for (uint64_t i = 0; i < in->n_tasks; i++) {
+            rc = wo->expected(state, i, &m->expected[i]);
+            if (rc == CONLAB_E_NOTSUP) {
+                sh->has_expected = 0;
+                break;
+            }
+            if (rc != CONLAB_OK)
+                child_fail(sh, 4, "workload '%s': expected(%llu) failed: %s",
+                           in->workload->desc.name, (unsigned long long)i,
+                           conlab_strerror(rc));
+        }
+    }
+
+    struct jobimpl j;
+    memset(&j, 0, sizeof j);
+    j.in = in;
+    j.m = m;
+    j.wl_state = state;
+    j.run_task = wo->run_task;
+    j.slots = calloc(in->n_workers ? in->n_workers : 1, sizeof *j.slots);
+    if (!j.slots)
+        child_fail(sh, 4, "out of memory for %u workers", in->n_workers);
+    j.job.struct_size = sizeof j.job;
+    j.job.n_workers = in->n_workers;
+    j.job.n_tasks = in->n_tasks;
+    j.job.host = &cl_host_api;
+    j.job.host_data = &j;
+    j.job.worker_begin = job_worker_begin;
+    j.job.run_task = job_run_task;
+    j.job.worker_end = job_worker_end;
+    j.job.claim = job_claim;
+    j.job.bind = job_bind;
+    j.job.worker_lost = job_worker_lost;
+    j.job.default_waiter = &host_waiter;
+
+    struct rusage before, after;
+    usage_now(&before);
+    sh->phase = CL_PHASE_RUNNING;
+    sh->wall_start_ns = cl_now_ns();
+    rc = in->strategy->sops.run(&j.job, in->strategy_config);
+    sh->wall_end_ns = cl_now_ns();
+    usage_now(&after);
+    ru_sub(&sh->ru_delta, &after, &before);
+    sh->run_status = rc;
+    sh->phase = CL_PHASE_FINISHED;
+
+    if (wo->destroy)
+        wo->destroy(state);
+    free(j.slots);
+    _exit(0);
+}
+
+/* ---- the check ------------------------------------------------------------- */
+
+void cl_check_records(const struct cl_cellmem *m, struct cl_check *out)
+{
+    memset(out, 0, sizeof *out);
+    const struct cl_shared *sh = m->sh;
+    uint64_t by_reason[CL_MAX_REASONS + 1] = {0};
+    uint64_t wrong_value = 0;
+    for (uint64_t i = 0; i < m->n_tasks; i++) {
+        const struct cl_record *r = &m->rec[i];
+        uint32_t runs = atomic_load(&r->runs);
+        uint32_t state = atomic_load(&r->state);
+        if (runs == 0) {
+            out->missing++;
+            continue;
+        }
+        if (runs > 1)
+            out->duplicated++;
+        if (state != CL_REC_DONE) {
+            /* started, never finished, and nobody said the worker was lost */
+            out->failed++;
+            by_reason[0]++;
+            continue;
+        }
+        if (r->status != CONLAB_OK) {
+            out->failed++;
+            by_reason[r->reason <= CL_MAX_REASONS ? r->reason : 0]++;
+            continue;
+        }
+        if (sh->has_expected && r->value != m->expected[i]) {
+            wrong_value++;
+            continue;
+        }
+        if (runs == 1)
+            out->ran_ok++;
+    }
+    out->wrong = wrong_value;
+    out->bad_index = atomic_load(&sh->bad_index);
+    out->misuse = atomic_load(&sh->misuse);
+    for (uint32_t k = 0; k <= CL_MAX_REASONS; k++) {
+        if (!by_reason[k])
+            continue;
+        const char *text = k == 0 ? "task never finished (worker vanished)"
+                                  : sh->reasons[k - 1];
+        snprintf(out->reasons[out->n_reasons].text, CL_REASON_LEN, "%s", text);
+        out->reasons[out->n_reasons].count = by_reason[k];
+        out->n_reasons++;
+    }
+    for (size_t a = 1; a < out->n_reasons; a++)
+        for (size_t b = a; b > 0 && out->reasons[b - 1].count < out->reasons[b].count; b--) {
+            __typeof__(out->reasons[0]) t = out->reasons[b];
+            out->reasons[b] = out->reasons[b - 1];
+            out->reasons[b - 1] = t;
+        }
+}

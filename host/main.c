@@ -1,0 +1,93 @@
+/* main.c — `conlab`: the command-line entry. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "runner.h"
+#include "topo.h"
+#include "util.h"
+
+int cl_main_argc;
+char **cl_main_argv;
+
+static const char usage[] =
+    "usage: conlab COMMAND [ARGS]\n"
+    "\n"
+    "conlab runs the classic concurrency experiment as an instrument: the same\n"
+    "workloads under different strategies (sequential, threads, processes,\n"
+    "coroutines on an event loop, a GIL), repeated, pinned, every task checked,\n"
+    "results in CSV.\n"
+    "\n"
+    "commands:\n"
+    "  run [SPEC]        run an experiment (default: the built-in seeds one)\n"
+    "  validate SPEC...  check specs without running them\n"
+    "  list [NAME...]    strategies and workloads, with their parameters\n"
+    "  topology          the machine as hwloc sees it, and where workers go\n"
+    "  version           print the version and plugin ABI\n"
+    "  help [COMMAND]    this text, or a command's\n"
+    "\n"
+    "examples:\n"
+    "  conlab run                                   # the seeds, about a minute\n"
+    "  conlab run experiments/seeds.yaml -o /tmp/r  # results in /tmp/r\n"
+    "  conlab list threads\n"
+    "  conlab topology --input \"pack:2 numa:2 core:16 pu:2\" --workers 24 --pinning scatter\n"
+    "\n"
+    "A spec (YAML):\n"
+    "  experiment: demo\n"
+    "  repeat: 5\n"
+    "  warmup: 1\n"
+    "  timeout: 60s\n"
+    "  pinning: compact          # none | compact | scatter | [0, 1]\n"
+    "  strategies:\n"
+    "    - sequential\n"
+    "    - threads: { workers: [2, 20] }   # a list sweeps\n"
+    "  workloads:\n"
+    "    - sleep: { tasks: 20, seconds: 100ms }\n"
+    "\n"
+    "'conlab COMMAND --help' tells more.\n";
+
+struct command {
+    const char *name;
+    int (*fn)(int, char **);
+};
+
+static const struct command commands[] = {
+    {"run", cl_cmd_run},         {"validate", cl_cmd_validate},
+    {"list", cl_cmd_list},       {"topology", cl_cmd_topology},
+    {"version", cl_cmd_version}, {NULL, NULL}};
+
+int main(int argc, char **argv)
+{
+    cl_main_argc = argc;
+    cl_main_argv = argv;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc < 2) {
+        fputs(usage, stderr);
+        return CL_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        if (!strcmp(cmd, "help") && argc > 2) {
+            for (const struct command *c = commands; c->name; c++)
+                if (!strcmp(c->name, argv[2])) {
+                    char *args[] = {argv[2], "--help", NULL};
+                    return c->fn(2, args);
+                }
+        }
+        fputs(usage, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
+        return cl_cmd_version(argc - 1, argv + 1);
+    for (const struct command *c = commands; c->name; c++)
+        if (!strcmp(c->name, cmd))
+            return c->fn(argc - 1, argv + 1);
+    const char *names[8];
+    size_t n = 0;
+    for (const struct command *c = commands; c->name; c++)
+        names[n++] = c->name;
+    const char *near = cl_suggest(cmd, names, n);
+    fprintf(stderr, "conlab: unknown command '%s'%s%s%s; see 'conlab --help'\n",
+            cmd, near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
+    return CL_EXIT_USAGE;
+}

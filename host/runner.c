@@ -1,0 +1,627 @@
+/* runner.c — the supervisor.
+ *
+ * For each cell (workload variant x strategy variant) the host maps the task
+ * records in shared memory, then for each repetition forks a child into its
+ * own process group.  The child plans placement, creates the workload, runs
+ * the strategy and exits; the host waits with the cell's deadline, reaps it
+ * with wait4 (peak RSS of the child and its processes), kills whatever is left
+ * of its group, checks every record and appends the row.  A plugin that
+ * crashes or hangs costs its cell, never the run. */
+#include "runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "job.h"
+#include "results.h"
+#include "stats.h"
+#include "topo.h"
+#include "util.h"
+
+/* ---- signals ---------------------------------------------------------------- */
+
+static volatile sig_atomic_t g_interrupts;
+static volatile pid_t g_child; /* process group of the running repetition */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_interrupts++;
+    pid_t c = g_child;
+    if (c > 0)
+        kill(-c, SIGKILL);
+    if (g_interrupts >= 2) {
+        static const char msg[] = "\nconlab: interrupted twice: stopping now\n";
+        (void)!write(2, msg, sizeof msg - 1);
+        _exit(CL_EXIT_INTERRUPTED);
+    }
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+static void child_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    /* Network workloads write to sockets the peer may have closed. */
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* ---- waiting for a child with a deadline ------------------------------------ */
+
+static int pidfd_open_(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+enum wait_outcome { W_EXITED, W_TIMEOUT, W_INTERRUPTED };
+
+/* Wait until `pid` exits, the deadline passes, or we are interrupted.  On
+ * timeout/interrupt the group is killed and reaped.  Always reaps. */
+static enum wait_outcome wait_child(pid_t pid, uint64_t deadline_ns,
+                                    int *status, struct rusage *ru)
+{
+    enum wait_outcome out = W_EXITED;
+    int pfd = pidfd_open_(pid);
+    for (;;) {
+        if (g_interrupts) {
+            out = W_INTERRUPTED;
+            break;
+        }
+        uint64_t now = cl_now_ns();
+        if (now >= deadline_ns) {
+            out = W_TIMEOUT;
+            break;
+        }
+        uint64_t left_ms = (deadline_ns - now + 999999) / 1000000;
+        if (pfd >= 0) {
+            struct pollfd p = {pfd, POLLIN, 0};
+            int n = poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms);
+            if (n > 0)
+                break; /* exited */
+        } else {
+            pid_t r = wait4(pid, status, WNOHANG, ru);
+            if (r == pid) {
+                g_child = 0;
+                return W_EXITED;
+            }
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (pfd >= 0)
+        close(pfd);
+    if (out != W_EXITED)
+        kill(-pid, SIGKILL);
+    while (wait4(pid, status, 0, ru) < 0 && errno == EINTR)
+        ;
+    /* Anything the strategy left behind in the group goes too. */
+    kill(-pid, SIGKILL);
+    g_child = 0;
+    return out;
+}
+
+/* ---- cells ------------------------------------------------------------------ */
+
+static char *cell_name(const struct cl_variant *s, const struct cl_variant *w)
+{
+    return cl_xasprintf("%s x %s", s->label, w->label);
+}
+
+static const char *signame(int sig)
+{
+    const char *a = sigabbrev_np(sig);
+    static __thread char buf[32];
+    if (a) {
+        snprintf(buf, sizeof buf, "SIG%s", a);
+        return buf;
+    }
+    snprintf(buf, sizeof buf, "signal %d", sig);
+    return buf;
+}
+
+static const char *phase_name(int phase)
+{
+    switch (phase) {
+    case CL_PHASE_NONE: return "while starting";
+    case CL_PHASE_CREATED: return "after the workload was created";
+    case CL_PHASE_RUNNING: return "while the strategy ran";
+    case CL_PHASE_FINISHED: return "after the strategy returned";
+    default: return "during setup";
+    }
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+/* Latency percentiles over the tasks that ran ok. */
+static void latencies(const struct cl_cellmem *m, struct cl_rep_row *row)
+{
+    double *lat = malloc((size_t)(m->n_tasks ? m->n_tasks : 1) * sizeof *lat);
+    if (!lat)
+        return;
+    size_t n = 0;
+    for (uint64_t i = 0; i < m->n_tasks; i++) {
+        const struct cl_record *r = &m->rec[i];
+        if (atomic_load(&r->state) == CL_REC_DONE && r->status == CONLAB_OK &&
+            r->end_ns >= r->start_ns)
+            lat[n++] = (double)(r->end_ns - r->start_ns) / 1e9;
+    }
+    cl_sort_doubles(lat, n);
+    row->lat_p50_s = cl_quantile_sorted(lat, n, 0.50);
+    row->lat_p99_s = cl_quantile_sorted(lat, n, 0.99);
+    row->lat_max_s = n ? lat[n - 1] : NAN;
+    free(lat);
+}
+
+static void append(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t len, const char *fmt, ...)
+{
+    size_t used = strlen(buf);
+    if (used + 1 >= len)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + used, len - used, fmt, ap);
+    va_end(ap);
+}
+
+/* Turn what the child left into a row. */
+static void judge(const struct cl_cellmem *m, enum wait_outcome wo, int wstatus,
+                  const struct rusage *ru, double timeout_s,
+                  struct cl_rep_row *row)
+{
+    const struct cl_shared *sh = m->sh;
+    row->workers = sh->n_workers;
+    row->tasks = m->n_tasks;
+    row->max_rss_kib = ru->ru_maxrss;
+    row->wall_s = row->user_s = row->sys_s = row->throughput_per_s = NAN;
+    row->lat_p50_s = row->lat_p99_s = row->lat_max_s = NAN;
+
+    struct cl_check ck;
+    cl_check_records(m, &ck);
+    row->tasks_ok = ck.ran_ok;
+    row->tasks_failed = ck.failed;
+    row->tasks_missing = ck.missing;
+    row->tasks_duplicated = ck.duplicated;
+    row->tasks_wrong = ck.wrong;
+    for (size_t i = 0; i < ck.n_reasons; i++)
+        append(row->reasons, sizeof row->reasons, "%s%s:%llu", i ? ";" : "",
+               ck.reasons[i].text, (unsigned long long)ck.reasons[i].count);
+
+    if (sh->phase == CL_PHASE_FINISHED) {
+        double wall = (double)(sh->wall_end_ns - sh->wall_start_ns) / 1e9;
+        row->wall_s = wall;
+        row->user_s = tv_s(sh->ru_delta.ru_utime);
+        row->sys_s = tv_s(sh->ru_delta.ru_stime);
+        row->vol_ctxsw = sh->ru_delta.ru_nvcsw;
+        row->invol_ctxsw = sh->ru_delta.ru_nivcsw;
+        row->throughput_per_s = wall > 0 ? (double)ck.ran_ok / wall : NAN;
+        latencies(m, row);
+    } else {
+        row->user_s = tv_s(ru->ru_utime);
+        row->sys_s = tv_s(ru->ru_stime);
+        row->vol_ctxsw = ru->ru_nvcsw;
+        row->invol_ctxsw = ru->ru_nivcsw;
+    }
+
+    if (wo == W_INTERRUPTED) {
+        row->status = CL_ST_INTERRUPTED;
+        snprintf(row->detail, sizeof row->detail, "interrupted %s",
+                 phase_name(sh->phase));
+        return;
+    }
+    if (wo == W_TIMEOUT) {
+        row->status = CL_ST_TIMEOUT;
+        snprintf(row->detail, sizeof row->detail,
+                 "cell timeout of %gs passed %s (%llu of %llu tasks done)",
+                 timeout_s, phase_name(sh->phase),
+                 (unsigned long long)(ck.ran_ok + ck.failed),
+                 (unsigned long long)m->n_tasks);
+        return;
+    }
+    if (WIFSIGNALED(wstatus)) {
+        row->status = CL_ST_CRASHED;
+        snprintf(row->detail, sizeof row->detail, "killed by %s %s%s",
+                 signame(WTERMSIG(wstatus)), phase_name(sh->phase),
+                 WCOREDUMP(wstatus) ? " (core dumped)" : "");
+        return;
+    }
+    if (sh->phase == CL_PHASE_ERROR) {
+        row->status = CL_ST_ERROR;
+        snprintf(row->detail, sizeof row->detail, "%s", sh->error);
+        return;
+    }
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 ||
+        sh->phase != CL_PHASE_FINISHED) {
+        row->status = CL_ST_CRASHED;
+        snprintf(row->detail, sizeof row->detail,
+                 "the cell's process exited with status %d %s",
+                 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1,
+                 phase_name(sh->phase));
+        return;
+    }
+    if (sh->run_status != CONLAB_OK) {
+        row->status = CL_ST_ERROR;
+        snprintf(row->detail, sizeof row->detail,
+                 "strategy run() returned %s (%s)",
+                 conlab_err_name(sh->run_status),
+                 conlab_strerror(sh->run_status));
+        /* a strategy failure with lost tasks is still worth the counts */
+        return;
+    }
+    uint32_t begun = atomic_load(&sh->workers_begun);
+    uint32_t ended = atomic_load(&sh->workers_ended);
+    uint32_t lost = atomic_load(&sh->workers_lost);
+    if (ck.missing || ck.duplicated || ck.wrong || ck.bad_index || ck.misuse ||
+        begun > ended + lost) {
+        row->status = CL_ST_WRONG;
+        if (ck.missing)
+            append(row->detail, sizeof row->detail, "%s%llu tasks never ran",
+                   row->detail[0] ? "; " : "", (unsigned long long)ck.missing);
+        if (ck.duplicated)
+            append(row->detail, sizeof row->detail, "%s%llu tasks ran more than once",
+                   row->detail[0] ? "; " : "", (unsigned long long)ck.duplicated);
+        if (ck.wrong)
+            append(row->detail, sizeof row->detail, "%s%llu tasks returned a wrong value",
+                   row->detail[0] ? "; " : "", (unsigned long long)ck.wrong);
+        if (ck.bad_index)
+            append(row->detail, sizeof row->detail, "%s%llu run_task calls with an index out of range",
+                   row->detail[0] ? "; " : "", (unsigned long long)ck.bad_index);
+        if (ck.misuse)
+            append(row->detail, sizeof row->detail,
+                   "%s%llu job calls out of protocol (see the log)",
+                   row->detail[0] ? "; " : "", (unsigned long long)ck.misuse);
+        if (begun > ended + lost)
+            append(row->detail, sizeof row->detail,
+                   "%s%u workers never ended (worker_end missing)",
+                   row->detail[0] ? "; " : "", begun - ended - lost);
+        return;
+    }
+    if (ck.failed) {
+        row->status = CL_ST_FAILED;
+        snprintf(row->detail, sizeof row->detail, "%llu of %llu tasks failed",
+                 (unsigned long long)ck.failed, (unsigned long long)m->n_tasks);
+        return;
+    }
+    row->status = CL_ST_OK;
+}
+
+/* One repetition: fork, child runs, host judges. */
+struct rep_ctx {
+    const struct cl_spec *spec;
+    const struct cl_topo *topo;
+    const struct cl_cell *cell;
+    struct cl_cellmem *mem;
+    uint64_t deadline_ns;
+};
+
+static void rep_child_main(const struct rep_ctx *c)
+{
+    child_signals();
+    const struct cl_variant *sv = c->cell->strategy, *wv = c->cell->workload;
+    const struct cl_plugin *sp = cl_plugin_of(sv->plugin);
+    const struct cl_plugin *wp = cl_plugin_of(wv->plugin);
+    struct cl_shared *sh = c->mem->sh;
+    unsigned n_workers = 0;
+    int rc = sp->sops.workers(sv->config, wv->tasks, &n_workers);
+    if (rc != CONLAB_OK || n_workers == 0) {
+        snprintf(sh->error, sizeof sh->error,
+                 "strategy '%s': workers() %s", sp->desc.name,
+                 rc != CONLAB_OK ? conlab_strerror(rc) : "said 0 workers");
+        sh->phase = CL_PHASE_ERROR;
+        _exit(4);
+    }
+    sh->n_workers = n_workers;
+    struct cl_plan *plan = NULL;
+    char err[400];
+    if (cl_topo_plan(c->topo, &c->spec->pinning, n_workers, &plan, err,
+                     sizeof err) != 0) {
+        snprintf(sh->error, sizeof sh->error, "placement: %s", err);
+        sh->phase = CL_PHASE_ERROR;
+        _exit(4);
+    }
+    struct cl_rep_input in = {
+        .strategy = sp,
+        .strategy_config = sv->config,
+        .workload = wp,
+        .workload_config = wv->config,
+        .n_tasks = wv->tasks,
+        .n_workers = n_workers,
+        .seed = c->spec->seed,
+        .cell = c->cell->name,
+        .topo = c->topo,
+        .plan = plan->pinned ? plan : NULL,
+    };
+    cl_rep_child(&in, c->mem);
+}
+
+static void run_rep(const struct rep_ctx *c, struct cl_rep_row *row)
+{
+    cl_cellmem_reset(c->mem);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        row->status = CL_ST_ERROR;
+        snprintf(row->detail, sizeof row->detail, "fork: %s", strerror(errno));
+        return;
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        rep_child_main(c);
+        _exit(5);
+    }
+    setpgid(pid, pid); /* both sides: no race with an early kill */
+    g_child = pid;
+    int wstatus = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    enum wait_outcome wo = wait_child(pid, c->deadline_ns, &wstatus, &ru);
+    judge(c->mem, wo, wstatus, &ru, c->spec->timeout_s, row);
+}
+
+/* ---- the run ---------------------------------------------------------------- */
+
+static void summarize_cell(struct cl_cell *cell)
+{
+    double *w = cl_xmalloc((cell->n_rows ? cell->n_rows : 1) * sizeof *w);
+    size_t n = 0;
+    for (size_t i = 0; i < cell->n_rows; i++)
+        if (cell->rows[i].status == CL_ST_OK)
+            w[n++] = cell->rows[i].wall_s;
+    cl_summarize(w, n, &cell->wall);
+    free(w);
+}
+
+static char *default_out_dir(const struct cl_spec *spec, char **parent)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    *parent = cl_xasprintf("results/%s", spec->experiment);
+    char *dir = cl_xasprintf("%s/%s", *parent, stamp);
+    for (int k = 2; access(dir, F_OK) == 0; k++) {
+        free(dir);
+        dir = cl_xasprintf("%s/%s-%d", *parent, stamp, k);
+    }
+    return dir;
+}
+
+static void point_latest(const char *parent, const char *dir)
+{
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    char *tmp = cl_xasprintf("%s/.latest.%ld", parent, (long)getpid());
+    char *link = cl_xasprintf("%s/latest", parent);
+    unlink(tmp);
+    if (symlink(base, tmp) == 0 && rename(tmp, link) != 0)
+        unlink(tmp);
+    free(tmp);
+    free(link);
+}
+
+static void progress_cell(const struct cl_run_opts *o, const struct cl_cell *c,
+                          size_t n_cells)
+{
+    if (o->quiet)
+        return;
+    fprintf(stderr, "[%*zu/%zu] %s ", n_cells >= 10 ? 2 : 1, c->index + 1,
+            n_cells, c->name);
+    fflush(stderr);
+}
+
+static void progress_done(const struct cl_run_opts *o, const struct cl_cell *c)
+{
+    if (o->quiet)
+        return;
+    if (c->status == CL_ST_OK)
+        fprintf(stderr, " ok  %.4g s ± %.2g\n", c->wall.mean, c->wall.sd);
+    else
+        fprintf(stderr, " %s: %s\n", cl_status_name(c->status), c->detail);
+}
+
+int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
+{
+    char err[1024];
+    struct cl_topo *topo = NULL;
+    if (cl_topo_open(&topo, NULL, err, sizeof err) != 0) {
+        cl_log(CONLAB_LOG_ERROR, NULL, "topology: %s", err);
+        return CL_EXIT_INTERNAL;
+    }
+    /* Refuse a pinning list the machine cannot honour before anything runs. */
+    if (spec->pinning.kind == CL_PIN_LIST) {
+        struct cl_plan *p = NULL;
+        if (cl_topo_plan(topo, &spec->pinning, (unsigned)spec->pinning.n, &p,
+                         err, sizeof err) != 0) {
+            fprintf(stderr, "%s:%d:%d: error: pinning: %s\n", spec->path,
+                    spec->pinning_line, spec->pinning_col, err);
+            cl_topo_close(topo);
+            return CL_EXIT_USAGE;
+        }
+        cl_plan_free(p);
+    }
+
+    size_t n_cells = spec->n_workloads * spec->n_strategies;
+    struct cl_cell *cells = cl_xcalloc(n_cells, sizeof *cells);
+    size_t k = 0;
+    for (size_t w = 0; w < spec->n_workloads; w++)
+        for (size_t s = 0; s < spec->n_strategies; s++, k++) {
+            cells[k].index = k;
+            cells[k].strategy = &spec->strategies[s];
+            cells[k].workload = &spec->workloads[w];
+            cells[k].name = cell_name(&spec->strategies[s], &spec->workloads[w]);
+            cells[k].speedup = NAN;
+        }
+
+    if (o->dry_run) {
+        for (size_t i = 0; i < n_cells; i++)
+            printf("%zu\t%s\t%llu tasks\n", i + 1, cells[i].name,
+                   (unsigned long long)cells[i].workload->tasks);
+        printf("%zu cells x (%d warmup + %d measured) repetitions\n", n_cells,
+               spec->warmup, spec->repeat);
+        for (size_t i = 0; i < n_cells; i++)
+            free(cells[i].name);
+        free(cells);
+        cl_topo_close(topo);
+        return CL_EXIT_OK;
+    }
+
+    char *parent = NULL;
+    char *dir = o->out_dir ? cl_xstrdup(o->out_dir) : default_out_dir(spec, &parent);
+    int record_tasks = o->record_tasks || spec->record_tasks;
+    struct cl_results *res = cl_results_open(dir, spec, record_tasks, err, sizeof err);
+    if (!res) {
+        cl_log(CONLAB_LOG_ERROR, NULL, "%s", err);
+        free(dir);
+        free(parent);
+        for (size_t i = 0; i < n_cells; i++)
+            free(cells[i].name);
+        free(cells);
+        cl_topo_close(topo);
+        return CL_EXIT_INTERNAL;
+    }
+    if (parent)
+        point_latest(parent, dir);
+    char *topo_summary = cl_topo_summary(topo);
+    double started = cl_wall_time();
+    cl_results_meta(res, spec, "running", o->argc, o->argv, started, 0, n_cells,
+                    topo_summary);
+    if (!o->quiet)
+        fprintf(stderr, "conlab: %s: %zu cells, %d warmup + %d measured "
+                "repetitions each, pinning %s; results in %s/\n",
+                spec->experiment, n_cells, spec->warmup, spec->repeat,
+                spec->pinning.kind == CL_PIN_NONE      ? "none"
+                : spec->pinning.kind == CL_PIN_COMPACT ? "compact"
+                : spec->pinning.kind == CL_PIN_SCATTER ? "scatter"
+                                                       : "list",
+                dir);
+
+    install_signals();
+    int write_failed = 0;
+    for (size_t ci = 0; ci < n_cells && !g_interrupts; ci++) {
+        struct cl_cell *cell = &cells[ci];
+        progress_cell(o, cell, n_cells);
+        struct cl_cellmem mem;
+        if (cl_cellmem_map(&mem, cell->workload->tasks) != 0) {
+            cell->status = CL_ST_ERROR;
+            snprintf(cell->detail, sizeof cell->detail,
+                     "cannot map records for %llu tasks: %s",
+                     (unsigned long long)cell->workload->tasks, strerror(errno));
+        } else {
+            struct rep_ctx rc = {spec, topo, cell, &mem,
+                                 cl_now_ns() + (uint64_t)(spec->timeout_s * 1e9)};
+            int total = spec->warmup + spec->repeat;
+            cell->rows = cl_xcalloc((size_t)total, sizeof *cell->rows);
+            for (int r = 0; r < total; r++) {
+                int measured = r >= spec->warmup;
+                struct cl_rep_row row;
+                memset(&row, 0, sizeof row);
+                row.repetition = measured ? r - spec->warmup + 1 : 0;
+                run_rep(&rc, &row);
+                if (!o->quiet) {
+                    fputc(row.status == CL_ST_OK ? '.' : '!', stderr);
+                    fflush(stderr);
+                }
+                cell->workers = row.workers;
+                if (measured || row.status != CL_ST_OK) {
+                    if (measured && record_tasks &&
+                        cl_results_tasks(res, cell, row.repetition, &mem) != 0)
+                        write_failed = 1;
+                    cell->rows[cell->n_rows++] = row;
+                    if (cl_results_rep(res, cell, &row) != 0)
+                        write_failed = 1;
+                }
+                if (row.status > cell->status) {
+                    cell->status = row.status;
+                    snprintf(cell->detail, sizeof cell->detail, "%s%s",
+                             row.repetition ? "" : "in warmup: ", row.detail);
+                }
+                /* a repetition that did not finish ends the cell */
+                if (row.status >= CL_ST_ERROR)
+                    break;
+            }
+            cl_cellmem_unmap(&mem);
+        }
+        summarize_cell(cell);
+        cell->done = 1;
+        if (cl_results_cell_done(res, cells, n_cells) != 0)
+            write_failed = 1;
+        progress_done(o, cell);
+        if (write_failed) {
+            cl_log(CONLAB_LOG_ERROR, NULL, "cannot write results in %s: %s",
+                   cl_results_dir(res), strerror(errno));
+            break;
+        }
+    }
+    int interrupted = g_interrupts > 0;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+
+    cl_cells_speedups(cells, n_cells);
+    cl_results_cell_done(res, cells, n_cells);
+    cl_results_meta(res, spec, interrupted ? "interrupted" : "complete",
+                    o->argc, o->argv, started, cl_wall_time(), n_cells,
+                    topo_summary);
+    if (!o->quiet) {
+        cl_print_summary(stdout, cells, n_cells);
+        printf("results: %s/\n", cl_results_dir(res));
+    }
+
+    int rc = CL_EXIT_OK;
+    for (size_t i = 0; i < n_cells; i++)
+        if (cells[i].done && cells[i].status != CL_ST_OK)
+            rc = CL_EXIT_CELLS;
+    if (interrupted)
+        rc = CL_EXIT_INTERRUPTED;
+    if (write_failed)
+        rc = CL_EXIT_INTERNAL;
+
+    cl_results_close(res);
+    for (size_t i = 0; i < n_cells; i++) {
+        free(cells[i].name);
+        free(cells[i].rows);
+    }
+    free(cells);
+    free(topo_summary);
+    free(dir);
+    free(parent);
+    cl_topo_close(topo);
+    return rc;
+}

@@ -1,0 +1,175 @@
+/* util.c — see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int cl_log_level = CONLAB_LOG_INFO;
+
+static void oom(size_t n)
+{
+    char msg[96];
+    int len = snprintf(msg, sizeof msg, "conlab: out of memory (%zu bytes)\n", n);
+    if (len > 0)
+        (void)cl_write_all(2, msg, (size_t)len);
+    _exit(3);
+}
+
+void *cl_xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *cl_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        oom(n * size);
+    return p;
+}
+
+void *cl_xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *cl_xstrdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = cl_xmalloc(n);
+    memcpy(p, s, n);
+    return p;
+}
+
+char *cl_xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        oom(0);
+    return s;
+}
+
+int cl_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static const char *level_name(int level)
+{
+    switch (level) {
+    case CONLAB_LOG_ERROR: return "error: ";
+    case CONLAB_LOG_WARN: return "warning: ";
+    case CONLAB_LOG_DEBUG: return "debug: ";
+    default: return "";
+    }
+}
+
+void cl_vlog(int level, const char *who, const char *fmt, va_list ap)
+{
+    if (level > cl_log_level)
+        return;
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "conlab: %s%s%s%s", level_name(level),
+                     who ? who : "", who ? ": " : "", "");
+    if (n < 0)
+        return;
+    size_t off = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
+    int m = vsnprintf(buf + off, sizeof buf - off, fmt, ap);
+    if (m < 0)
+        return;
+    off += (size_t)m;
+    if (off > sizeof buf - 2)
+        off = sizeof buf - 2;
+    while (off > 0 && buf[off - 1] == '\n')
+        off--;
+    buf[off++] = '\n';
+    (void)cl_write_all(2, buf, off);
+}
+
+void cl_log(int level, const char *who, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cl_vlog(level, who, fmt, ap);
+    va_end(ap);
+}
+
+uint64_t cl_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+double cl_wall_time(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void api_log(int level, const char *plugin, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cl_vlog(level, plugin, fmt, ap);
+    va_end(ap);
+}
+
+const struct conlab_host_api cl_host_api = {
+    .struct_size = sizeof(struct conlab_host_api),
+    .abi_major = CONLAB_ABI_MAJOR,
+    .abi_minor = CONLAB_ABI_MINOR,
+    .log = api_log,
+    .now_ns = cl_now_ns,
+};
+
+uint64_t cl_fnv1a64(const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+char *cl_exe_dir(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    char *slash = strrchr(buf, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    return cl_xstrdup(buf[0] ? buf : "/");
+}

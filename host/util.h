@@ -1,0 +1,42 @@
+/* util.h — small host-private helpers: allocation that cannot fail quietly,
+ * logging, time, strings.  Host-private. */
+#ifndef CONLAB_HOST_UTIL_H
+#define CONLAB_HOST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <conlab/conlab_plugin.h>
+
+/* Allocation: on failure these print a message and exit(3); the host has no
+ * sensible way to go on without memory, and plugins never see them. */
+void *cl_xmalloc(size_t n);
+void *cl_xcalloc(size_t n, size_t size);
+void *cl_xrealloc(void *p, size_t n);
+char *cl_xstrdup(const char *s);
+char *cl_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Logging to stderr, one write(2) per line so lines from threads and forked
+ * workers never interleave.  Level above cl_log_level is dropped. */
+extern int cl_log_level;
+void cl_log(int level, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void cl_vlog(int level, const char *who, const char *fmt, va_list ap);
+
+uint64_t cl_now_ns(void);      /* CLOCK_MONOTONIC */
+double cl_wall_time(void);     /* CLOCK_REALTIME, seconds */
+
+/* The host API table handed to plugins. */
+extern const struct conlab_host_api cl_host_api;
+
+/* FNV-1a 64-bit, for the spec hash. */
+uint64_t cl_fnv1a64(const void *data, size_t len);
+
+/* Write all of buf to fd (retrying on EINTR / short writes). 0 or -1. */
+int cl_write_all(int fd, const void *buf, size_t len);
+
+/* Directory of the running executable (owned by caller), or NULL. */
+char *cl_exe_dir(void);
+
+#endif

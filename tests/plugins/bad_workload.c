@@ -1,0 +1,75 @@
+/* bad_workload.c — workloads that misbehave, per build flavour:
+ *   WRONG_VALUE   task 3 returns a wrong value        -> wrong
+ *   FAIL_SOME     every 4th task fails ("flaky")      -> failed, counted by reason
+ *   CREATE_FAILS  create returns an error             -> error
+ *   INIT_FAILS    worker_init fails for worker 0      -> its tasks go to others */
+#include <conlab/conlab_plugin.h>
+
+static int create(const struct conlab_workload_env *env, const void *c, void **s)
+{
+    (void)env;
+    (void)c;
+    *s = NULL;
+#ifdef CREATE_FAILS
+    return CONLAB_E_CONN;
+#else
+    return CONLAB_OK;
+#endif
+}
+
+static int winit(void *s, const struct conlab_worker *w, void **wctx)
+{
+    (void)s;
+    *wctx = NULL;
+#ifdef INIT_FAILS
+    if (w->id == 0)
+        return CONLAB_E_IO;
+#else
+    (void)w;
+#endif
+    return CONLAB_OK;
+}
+
+static int task(void *s, void *wctx, const struct conlab_worker *w, uint64_t i,
+                struct conlab_task_result *r)
+{
+    (void)s;
+    (void)wctx;
+    (void)w;
+    r->value = i + 1;
+#ifdef WRONG_VALUE
+    if (i == 3)
+        r->value = 12345;
+#endif
+#ifdef FAIL_SOME
+    if (i % 4 == 0) {
+        r->reason = "flaky";
+        return CONLAB_E_TASK;
+    }
+#endif
+    return CONLAB_OK;
+}
+
+static int expected(void *s, uint64_t i, uint64_t *v)
+{
+    (void)s;
+    *v = i + 1;
+    return CONLAB_OK;
+}
+
+static const struct conlab_workload_ops ops = {
+    .struct_size = sizeof(struct conlab_workload_ops),
+    .create = create,
+    .worker_init = winit,
+    .run_task = task,
+    .expected = expected,
+};
+
+static const struct conlab_plugin desc = {
+    CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
+    .name = PLUGIN_NAME,
+    .summary = "a deliberately misbehaving workload for tests",
+    .workload = &ops,
+};
+
+CONLAB_PLUGIN_DEFINE(desc)
