@@ -34,6 +34,8 @@ static void print_param(FILE *out, const char *name, const char *type,
     char range[96] = "";
     if (choices)
         snprintf(range, sizeof range, "%s", choices);
+    else if (min < max && min == (double)(long long)min && max == (double)(long long)max)
+        snprintf(range, sizeof range, "%lld..%lld", (long long)min, (long long)max);
     else if (min < max)
         snprintf(range, sizeof range, "%g..%g", min, max);
     fprintf(out, "    %-14s %-11s %-12s %-16s %s\n", name, type,
@@ -68,6 +70,13 @@ static void print_plugin(FILE *out, const struct cl_plugin *p, int detail)
     }
 }
 
+static int by_name(const void *a, const void *b)
+{
+    const struct cl_plugin *x = *(const struct cl_plugin *const *)a;
+    const struct cl_plugin *y = *(const struct cl_plugin *const *)b;
+    return strcmp(x->desc.name, y->desc.name);
+}
+
 static const char list_help[] =
     "usage: conlab list [NAME...]\n"
     "\n"
@@ -86,6 +95,7 @@ int cl_cmd_list(int argc, char **argv)
     struct cl_registry reg;
     cl_registry_init(&reg);
     cl_registry_scan(&reg);
+    qsort(reg.v, reg.n, sizeof *reg.v, by_name);
     int rc = 0;
     if (argc > 1) {
         for (int a = 1; a < argc; a++) {

@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -186,7 +187,8 @@ static void parser_error(struct builder *b)
         break;
     }
     const char *hint = "";
-    if (p->problem_mark.index < b->len && b->text[p->problem_mark.index] == '\t')
+    if (p->problem_mark.index < b->len &&
+        b->text[p->problem_mark.index] == '\t' && !strstr(problem, "tab"))
         hint = "; YAML does not allow tabs for indentation, use spaces";
     if (p->context)
         cl_diags_add(b->d, b->file, (int)p->problem_mark.line + 1,
@@ -423,9 +425,10 @@ int cl_yaml_parse(const char *file, const char *text, size_t len,
 
 /* Top-level scalars, validated with the same code as plugin parameters. */
 struct top_values {
-    int64_t repeat, warmup, seed;
+    int64_t repeat, warmup;
     double timeout;
     int record_tasks;
+    uint64_t seed; /* its own parser: all of uint64_t */
 };
 
 static const struct conlab_param top_params[] = {
@@ -435,8 +438,6 @@ static const struct conlab_param top_params[] = {
      "unmeasured repetitions first", offsetof(struct top_values, warmup)},
     {"timeout", CONLAB_PARAM_DURATION, "300s", 0.001, 30 * 86400.0, NULL,
      "per cell", offsetof(struct top_values, timeout)},
-    {"seed", CONLAB_PARAM_INT, "42", 0, 9223372036854775807.0, NULL,
-     "the seed handed to workloads", offsetof(struct top_values, seed)},
     {"record_tasks", CONLAB_PARAM_BOOL, "false", 0, 0, NULL,
      "write one row per task", offsetof(struct top_values, record_tasks)},
     CONLAB_PARAM_END};
@@ -564,6 +565,25 @@ static int valid_experiment(const char *s)
                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-";
     size_t len = strlen(s);
     return len > 0 && len <= 200 && s[0] != '.' && strspn(s, ok) == len;
+}
+
+static void top_seed(struct loader *L, const struct cl_node *key,
+                     const struct cl_node *val)
+{
+    char buf[96];
+    (void)key;
+    if (val->kind == CL_NODE_SCALAR && val->text[0] >= '0' &&
+        val->text[0] <= '9') {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(val->text, &end, 10);
+        if (*end == '\0' && errno != ERANGE) {
+            L->top.seed = v;
+            return;
+        }
+    }
+    err_at(L, val, "'seed' expects a whole number from 0 to %" PRIu64
+           ", got %s", UINT64_MAX, cl_node_describe(val, buf, sizeof buf));
 }
 
 static void top_experiment(struct loader *L, const struct cl_node *key,
@@ -1139,7 +1159,7 @@ static const struct {
     {"experiment", top_experiment}, {"description", top_description},
     {"repeat", top_scalar},         {"warmup", top_scalar},
     {"timeout", top_scalar},        {"pinning", top_pinning},
-    {"seed", top_scalar},           {"record_tasks", top_scalar},
+    {"seed", top_seed},             {"record_tasks", top_scalar},
     {"strategies", top_list},       {"workloads", top_list},
 };
 #define N_TOP_KEYS (sizeof top_keys / sizeof top_keys[0])
@@ -1223,6 +1243,7 @@ static int top_defaults(struct loader *L)
             cl_pval_store(p, &v, &L->top, L->tmp) != CL_PV_OK)
             return -1;
     }
+    L->top.seed = 42;
     return 0;
 }
 

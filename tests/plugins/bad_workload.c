@@ -2,7 +2,10 @@
  *   WRONG_VALUE   task 3 returns a wrong value        -> wrong
  *   FAIL_SOME     every 4th task fails ("flaky")      -> failed, counted by reason
  *   CREATE_FAILS  create returns an error             -> error
- *   INIT_FAILS    worker_init fails for worker 0      -> its tasks go to others */
+ *   INIT_FAILS    worker_init fails for worker 0      -> its tasks go to others
+ *   DIES          task 5 kills its own process (SIGSEGV): under `processes`
+ *                 only that worker dies                -> failed, "worker ... SIGSEGV" */
+#include <signal.h>
 #include <conlab/conlab_plugin.h>
 
 static int create(const struct conlab_workload_env *env, const void *c, void **s)
@@ -40,6 +43,10 @@ static int task(void *s, void *wctx, const struct conlab_worker *w, uint64_t i,
 #ifdef WRONG_VALUE
     if (i == 3)
         r->value = 12345;
+#endif
+#ifdef DIES
+    if (i == 5)
+        raise(SIGSEGV);
 #endif
 #ifdef FAIL_SOME
     if (i % 4 == 0) {

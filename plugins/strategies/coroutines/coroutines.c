@@ -101,11 +101,13 @@ struct coro {
 /* struct coro's share of a slot, keeping the stack top 64-byte aligned. */
 #define CORO_SIZE ((sizeof(struct coro) + 63) & ~(size_t)63)
 
-/* One fd of one parked wait; lives on the waiting coroutine's stack. */
+/* One fd of one parked wait; lives on the waiting coroutine's stack.  No
+ * pointer into the fd table is kept: the table moves when it grows. */
 struct wait_slot {
-    struct wait_slot *next, **pprev; /* pprev == NULL: not linked */
+    struct wait_slot *next, *prev;
     struct coro *co;
     struct pollfd *pfd;
+    bool linked;
 };
 
 /* What the scheduler knows about one fd number. */
@@ -582,23 +584,27 @@ static uint32_t waiters_events(const struct fdent *e)
 
 static void slot_link(struct sched *s, struct fdent *e, struct wait_slot *sl)
 {
+    sl->prev = NULL;
     sl->next = e->waiters;
-    sl->pprev = &e->waiters;
     if (e->waiters)
-        e->waiters->pprev = &sl->next;
+        e->waiters->prev = sl;
     e->waiters = sl;
+    sl->linked = true;
     s->n_linked++;
 }
 
 static void slot_unlink(struct sched *s, struct wait_slot *sl)
 {
-    if (!sl->pprev)
+    if (!sl->linked)
         return;
-    *sl->pprev = sl->next;
+    if (sl->prev)
+        sl->prev->next = sl->next;
+    else
+        s->fdtab[sl->pfd->fd].waiters = sl->next;
     if (sl->next)
-        sl->next->pprev = sl->pprev;
-    sl->pprev = NULL;
-    sl->next = NULL;
+        sl->next->prev = sl->prev;
+    sl->prev = sl->next = NULL;
+    sl->linked = false;
     s->n_linked--;
 }
 

@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""End-to-end tests: run the real `conlab` binary on small specs and check
+what it writes.  Run by ctest (tests/e2e/CMakeLists.txt), one test class per
+ctest entry:  python3 e2e.py CONLAB TEST_PLUGIN_DIR ClassName
+"""
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+CONLAB = None
+TEST_PLUGINS = None
+STRATEGIES = ["sequential", "threads", "processes", "coroutines", "gil"]
+
+
+def run(args, env=None, timeout=300, cwd=None):
+    e = dict(os.environ)
+    if env:
+        e.update(env)
+    return subprocess.run([CONLAB] + args, capture_output=True, text=True,
+                          timeout=timeout, env=e, cwd=cwd)
+
+
+def slurp(path):
+    with open(path) as f:
+        return f.read()
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class Case(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="conlab-e2e-")
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def spec(self, text, name="spec.yaml"):
+        path = os.path.join(self.dir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def run_spec(self, text, extra=(), env=None, expect_rc=0, timeout=300):
+        path = self.spec(text)
+        out = os.path.join(self.dir, "out")
+        p = run(["run", path, "-o", out, *extra], env=env, timeout=timeout)
+        if p.returncode != expect_rc:
+            self.fail("conlab run exited %d (wanted %d)\nstdout:\n%s\nstderr:\n%s"
+                      % (p.returncode, expect_rc, p.stdout, p.stderr))
+        return out, p
+
+    def plan(self, workers, pinning="compact"):
+        p = run(["topology", "--workers", str(workers), "--pinning", pinning])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        plan = {int(w): int(c) for w, c in re.findall(r"worker (\d+) -> PU (\d+)", p.stdout)}
+        self.assertEqual(len(plan), workers, p.stdout)
+        return plan
+
+
+class Matrix(Case):
+    """Every strategy x every workload: all tasks checked, pinning honoured."""
+
+    def test_every_strategy_every_workload(self):
+        out, p = self.run_spec("""
+experiment: matrix
+repeat: 2
+warmup: 1
+timeout: 60s
+pinning: compact
+strategies:
+  - sequential
+  - threads: { workers: 3 }
+  - processes: { workers: 2 }
+  - coroutines: { concurrency: 4 }
+  - gil: { workers: 3 }
+workloads:
+  - sleep: { tasks: 12, seconds: 5ms, distribution: uniform }
+  - fib: { tasks: 6, n: [20, 15] }
+  - noop: { tasks: 500 }
+""", extra=["--tasks"])
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual(len(rows), 5 * 3 * 2)
+        for r in rows:
+            self.assertEqual(r["status"], "ok", r)
+            self.assertEqual(r["tasks_ok"], r["tasks"], r)
+            self.assertEqual(r["tasks_failed"], "0")
+            self.assertGreater(float(r["wall_s"]), 0)
+            self.assertTrue(r["lat_p50_s"] and r["lat_p99_s"], r)
+        summary = read_csv(os.path.join(out, "summary.csv"))
+        self.assertEqual(len(summary), 15)
+        for s in summary:
+            self.assertEqual(s["reps"], "2")
+            if s["strategy"] == "sequential":
+                self.assertAlmostEqual(float(s["speedup"]), 1.0)
+        # every task of every repetition exactly once, on its planned CPU
+        tasks = read_csv(os.path.join(out, "tasks.csv"))
+        workers = {"sequential": 1, "threads(workers=3)": 3, "processes(workers=2)": 2,
+                   "coroutines(concurrency=4)": 4, "gil(workers=3)": 3}
+        plans = {s: self.plan(n) for s, n in workers.items()}
+        seen = {}
+        for t in tasks:
+            self.assertEqual(t["status"], "ok", t)
+            key = (t["cell"], t["repetition"])
+            seen.setdefault(key, []).append(int(t["task"]))
+            strat = t["cell"].split(" x ")[0]
+            plan = plans[strat]
+            w = int(t["worker"])
+            self.assertLess(w, workers[strat])
+            # coroutines: one thread, bound as worker 0
+            want = plan[0] if strat.startswith("coroutines") else plan[w]
+            self.assertEqual(int(t["cpu"]), want, t)
+        for (cell, rep), idx in seen.items():
+            n = 12 if "sleep" in cell else 6 if "fib" in cell else 500
+            self.assertEqual(sorted(idx), list(range(n)), cell)
+
+    def test_threads_really_overlap_waits(self):
+        out, _ = self.run_spec("""
+experiment: overlap
+repeat: 2
+warmup: 0
+strategies: [sequential, { threads: { workers: 8 } }, { coroutines: { concurrency: 8 } }, { gil: { workers: 8 } }]
+workloads:
+  - sleep: { tasks: 8, seconds: 50ms }
+""")
+        s = {r["strategy"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+        seq = float(s["sequential"]["wall_mean_s"])
+        self.assertGreater(seq, 0.39)
+        for name in ("threads(workers=8)", "coroutines(concurrency=8)", "gil(workers=8)"):
+            # 8 waits of 50 ms overlap: far below the 400 ms of sequential
+            self.assertLess(float(s[name]["wall_mean_s"]), seq / 3, name)
+
+    def test_blocking_sleep_stalls_the_event_loop(self):
+        out, _ = self.run_spec("""
+experiment: blocking
+repeat: 1
+warmup: 0
+strategies: [{ coroutines: { concurrency: 4 } }]
+workloads:
+  - sleep: { tasks: 4, seconds: 50ms }
+  - sleep: { tasks: 4, seconds: 50ms, blocking: true }
+""")
+        rows = read_csv(os.path.join(out, "results.csv"))
+        coop = [r for r in rows if "blocking" not in r["workload"]][0]
+        blocking = [r for r in rows if "blocking" in r["workload"]][0]
+        self.assertLess(float(coop["wall_s"]), 0.12)
+        self.assertGreater(float(blocking["wall_s"]), 0.19)
+
+
+class Faults(Case):
+    """Broken plugins are caught by name, the run goes on, nothing is lost."""
+
+    def test_each_misbehaviour_is_named(self):
+        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
+        out, p = self.run_spec("""
+experiment: faults
+repeat: 2
+warmup: 0
+timeout: 3s
+strategies: [loses, twice, no-fini, segv, hang, badindex, fails, sequential]
+workloads:
+  - noop: { tasks: 10 }
+""", env=env, expect_rc=1, timeout=120)
+        summary = {r["strategy"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+        want = {
+            "loses": ("wrong", "1 tasks never ran"),
+            "twice": ("wrong", "ran more than once"),
+            "no-fini": ("wrong", "worker_end missing"),
+            "segv": ("crashed", "SIGSEGV"),
+            "hang": ("timeout", "timeout of 3s"),
+            "badindex": ("wrong", "index out of range"),
+            "fails": ("error", "E_SYS"),
+            "sequential": ("ok", ""),
+        }
+        for name, (status, detail) in want.items():
+            self.assertIn(name, summary, p.stderr)
+            self.assertEqual(summary[name]["status"], status, summary[name])
+            self.assertIn(detail, summary[name]["detail"], summary[name])
+        # the cell after the broken ones still ran and was measured
+        self.assertEqual(summary["sequential"]["reps"], "2")
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertTrue(any(r["strategy"] == "sequential" and r["status"] == "ok" for r in rows))
+        # a hung cell is stopped, not waited for: 1 repetition, then skipped
+        self.assertEqual(len([r for r in rows if r["strategy"] == "hang"]), 1)
+
+    def test_workload_faults(self):
+        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
+        out, _ = self.run_spec("""
+experiment: wl-faults
+repeat: 1
+warmup: 0
+strategies: [sequential, { threads: { workers: 2 } }]
+workloads:
+  - wrong-value: { tasks: 8 }
+  - fail-some: { tasks: 8 }
+  - create-fails: { tasks: 8 }
+  - init-fails: { tasks: 8 }
+""", env=env, expect_rc=1)
+        rows = {(r["strategy"], r["workload"].split("(")[0]): r
+                for r in read_csv(os.path.join(out, "results.csv"))}
+        r = rows[("sequential", "wrong-value")]
+        self.assertEqual((r["status"], r["tasks_wrong"]), ("wrong", "1"))
+        r = rows[("threads(workers=2)", "fail-some")]
+        self.assertEqual((r["status"], r["tasks_failed"], r["tasks_ok"]), ("failed", "2", "6"))
+        self.assertEqual(r["failure_reasons"], "flaky:2")
+        r = rows[("sequential", "create-fails")]
+        self.assertEqual(r["status"], "error")
+        self.assertIn("create failed: connection failed", r["detail"])
+        # worker 0 could not start: under threads, worker 1 does all the work
+        r = rows[("threads(workers=2)", "init-fails")]
+        self.assertEqual((r["status"], r["tasks_ok"]), ("ok", "8"))
+        # under sequential the only worker failed: every task is missing
+        r = rows[("sequential", "init-fails")]
+        self.assertEqual((r["status"], r["tasks_missing"]), ("wrong", "8"))
+
+    def test_dead_worker_process_fails_its_task_only(self):
+        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
+        out, _ = self.run_spec("""
+experiment: dies
+repeat: 1
+warmup: 0
+timeout: 30s
+strategies: [{ processes: { workers: 2 } }, sequential]
+workloads:
+  - dies: { tasks: 20 }
+""", env=env, expect_rc=1)
+        rows = {r["strategy"]: r for r in read_csv(os.path.join(out, "results.csv"))}
+        r = rows["processes(workers=2)"]
+        self.assertEqual(r["status"], "failed", r)
+        self.assertEqual((r["tasks_failed"], r["tasks_ok"]), ("1", "19"), r)
+        self.assertIn("SIGSEGV", r["failure_reasons"])
+        r = rows["sequential"]
+        self.assertEqual(r["status"], "crashed")
+        self.assertIn("SIGSEGV", r["detail"])
+
+    def test_bad_abi_plugin_is_refused_before_running(self):
+        path = os.path.join(TEST_PLUGINS, "strategy_bad-major.so")
+        spec = self.spec("""
+experiment: abi
+strategies:
+  - mine: { plugin: %s }
+workloads: [noop]
+""" % path)
+        p = run(["run", spec, "-o", os.path.join(self.dir, "o")])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(path, p.stderr)
+        self.assertRegex(p.stderr, r"spec\.yaml:4:\d+: .*ABI 2\.0.*speaks ABI 1\.\d")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "o")))
+
+
+class Specs(Case):
+    def test_validate_reports_file_line_col(self):
+        spec = self.spec("experiment: x\nrepet: 3\nstrategies: [sequential]\nworkloads: [noop]\n")
+        p = run(["validate", spec])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(spec + ":2:1:", p.stderr)
+        self.assertIn("did you mean 'repeat'", p.stderr)
+
+    def test_unknown_plugin_lists_known(self):
+        spec = self.spec("experiment: x\nstrategies:\n  - thread: { workers: 2 }\nworkloads: [noop]\n")
+        p = run(["run", spec])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(spec + ":3:5:", p.stderr)
+        self.assertIn("did you mean 'threads'", p.stderr)
+        self.assertIn("nothing was run", p.stderr)
+
+    def test_validate_shipped_experiments(self):
+        src = os.path.join(os.path.dirname(__file__), "..", "..", "experiments")
+        for name in sorted(os.listdir(src)):
+            if name.endswith(".yaml"):
+                p = run(["validate", os.path.join(src, name)])
+                self.assertEqual(p.returncode, 0, name + ": " + p.stderr)
+
+    def test_default_spec_is_embedded(self):
+        p = run(["run", "--dry-run"], cwd=self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("sequential x sleep", p.stdout)
+        self.assertIn("gil(workers=20) x fib", p.stdout)
+
+    def test_help_teaches(self):
+        p = run(["--help"])
+        self.assertEqual(p.returncode, 0)
+        for word in ("run", "validate", "list", "topology", "pinning"):
+            self.assertIn(word, p.stdout)
+        p = run(["run", "--help"])
+        self.assertIn("Exit status", p.stdout)
+        p = run(["rnu"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("did you mean 'run'", p.stderr)
+
+    def test_list_shows_parameters(self):
+        p = run(["list", "threads"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertRegex(p.stdout, r"workers\s+int\s+4\s+1\.\.100000")
+        p = run(["list", "nosuch"])
+        self.assertEqual(p.returncode, 1)
+
+
+class Results(Case):
+    def test_layout_metadata_and_latest(self):
+        spec = self.spec("""
+experiment: layout
+repeat: 3
+warmup: 1
+seed: 7
+strategies: [sequential, { threads: { workers: [1, 2] } }]
+workloads: [{ noop: { tasks: 100 } }]
+""")
+        p = run(["run", spec], cwd=self.dir)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        latest = os.path.join(self.dir, "results", "layout", "latest")
+        self.assertTrue(os.path.islink(latest))
+        rows = read_csv(os.path.join(latest, "results.csv"))
+        self.assertEqual(len(rows), 3 * 3)
+        self.assertEqual(sorted({r["repetition"] for r in rows}), ["1", "2", "3"])
+        for col in ("experiment", "cell", "strategy", "workload", "repetition", "status",
+                    "tasks", "tasks_ok", "tasks_failed", "wall_s", "user_s", "sys_s",
+                    "throughput_per_s", "lat_p50_s", "lat_p99_s", "lat_max_s",
+                    "max_rss_kib", "vol_ctxsw", "invol_ctxsw", "strategy.workers",
+                    "workload.tasks", "pinning"):
+            self.assertIn(col, rows[0])
+        self.assertEqual({r["strategy.workers"] for r in rows}, {"", "1", "2"})
+        summ = read_csv(os.path.join(latest, "summary.csv"))
+        for col in ("reps", "wall_mean_s", "wall_sd_s", "wall_median_s", "wall_min_s",
+                    "wall_max_s", "wall_ci95_lo_s", "wall_ci95_hi_s", "speedup"):
+            self.assertIn(col, summ[0])
+        for s in summ:
+            walls = sorted(float(r["wall_s"]) for r in rows if r["cell"] == s["cell"])
+            self.assertAlmostEqual(float(s["wall_median_s"]), walls[1], places=9)
+            self.assertAlmostEqual(float(s["wall_min_s"]), walls[0], places=9)
+        meta = slurp(os.path.join(latest, "run.yaml"))
+        for key in ("state: complete", "seed: 7", "kernel:", "cpu:", "topology:",
+                    "spec_hash: fnv1a64:", "command_line:", "experiment: layout"):
+            self.assertIn(key, meta)
+        self.assertIn("strategies: [sequential", meta)  # the spec as given
+
+    def test_interrupt_keeps_what_was_measured(self):
+        spec = self.spec("""
+experiment: intr
+repeat: 1
+warmup: 0
+strategies: [sequential]
+workloads:
+  - noop: { tasks: 10 }
+  - sleep: { tasks: 1, seconds: 30s }
+  - noop: { tasks: 20 }
+""")
+        out = os.path.join(self.dir, "out")
+        proc = subprocess.Popen([CONLAB, "run", spec, "-o", out],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                if len(read_csv(os.path.join(out, "results.csv"))) >= 1:
+                    break
+            except FileNotFoundError:
+                pass
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+        self.assertEqual(proc.returncode, 130, err)
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual([r["status"] for r in rows], ["ok", "interrupted"])
+        self.assertIn("state: interrupted", slurp(os.path.join(out, "run.yaml")))
+        self.assertEqual(len(read_csv(os.path.join(out, "summary.csv"))), 2)
+
+
+if __name__ == "__main__":
+    CONLAB, TEST_PLUGINS = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
