@@ -1,7 +1,9 @@
 /* params.c — plugin parameters: parsing values (numbers, durations, enums,
  * lists) against a plugin's declared table, storing them into its config
  * struct, defaults, and the "did you mean" helpers. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>

@@ -41,7 +41,7 @@ struct cl_cell {
     char *name;              /* "threads(workers=2) x sleep(tasks=20)" */
     const struct cl_variant *strategy, *workload;
     enum cl_status status;   /* worst of its repetitions */
-    char detail[512];
+    char detail[640];        /* a row's detail, maybe prefixed "in warmup: " */
     unsigned workers;
     size_t n_rows;
     struct cl_rep_row *rows; /* measured repetitions */

@@ -6,7 +6,9 @@
  * goes on after a problem where what follows still makes sense (the next
  * key, the next entry), and skips what would only repeat it (the params of
  * an unknown plugin, the variants of an entry with a bad value). */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -452,6 +454,12 @@ static const struct conlab_param string_param = {
 static const struct conlab_param cpu_param = {
     "pinning", CONLAB_PARAM_INT, NULL, 0, 1048575, NULL, "a PU's OS index", 0};
 
+struct vlist {
+    struct cl_variant **v;
+    size_t *n;
+    size_t cap;
+};
+
 struct loader {
     const char *file;
     struct cl_diags *d;
@@ -462,6 +470,7 @@ struct loader {
     size_t errors;
     int oom;
     int seen_strategies, seen_workloads;
+    struct vlist strategies, workloads; /* into spec->strategies, ... */
 };
 
 static void err_at(struct loader *L, const struct cl_node *n,
@@ -697,12 +706,6 @@ struct entry {
     struct slot *slots;
     size_t n_order;
     size_t *order; /* explicit slots in spec order */
-};
-
-struct vlist {
-    struct cl_variant **v;
-    size_t *n;
-    size_t cap;
 };
 
 static void variant_free(struct cl_variant *v)
@@ -1120,17 +1123,14 @@ static void top_list(struct loader *L, const struct cl_node *key,
     enum conlab_kind kind = strcmp(key->text, "strategies") == 0
                                 ? CONLAB_KIND_STRATEGY
                                 : CONLAB_KIND_WORKLOAD;
-    struct cl_spec *spec = L->spec;
-    struct vlist list = {0};
+    struct vlist *list;
     char buf[96];
     if (kind == CONLAB_KIND_STRATEGY) {
         L->seen_strategies = 1;
-        list.v = &spec->strategies;
-        list.n = &spec->n_strategies;
+        list = &L->strategies;
     } else {
         L->seen_workloads = 1;
-        list.v = &spec->workloads;
-        list.n = &spec->n_workloads;
+        list = &L->workloads;
     }
     if (cl_node_is_null(val) || (val->kind == CL_NODE_SEQ && val->n == 0)) {
         err_at(L, val, "'%s' is empty; list at least one %s", key->text,
@@ -1144,7 +1144,7 @@ static void top_list(struct loader *L, const struct cl_node *key,
         return;
     }
     for (const struct cl_node *it = val->first; it; it = it->next)
-        load_entry(L, kind, it, &list);
+        load_entry(L, kind, it, list);
 }
 
 /* ---- the document -------------------------------------------------------- */
@@ -1267,6 +1267,10 @@ int cl_spec_load_string(const char *name, const char *text, size_t len,
     L.spec = calloc(1, sizeof *L.spec);
     L.tmp = cl_arena_new();
     if (L.spec) {
+        L.strategies = (struct vlist){&L.spec->strategies,
+                                      &L.spec->n_strategies, 0};
+        L.workloads = (struct vlist){&L.spec->workloads,
+                                     &L.spec->n_workloads, 0};
         L.spec->path = strdup(file);
         L.spec->text = malloc(len + 1);
     }

@@ -66,7 +66,7 @@ struct cl_param_text {
 struct cl_variant {
     const struct conlab_plugin *plugin; /* borrowed from the lookup */
     char *plugin_path;  /* owned; non-NULL when named by `plugin: PATH` */
-    char *label;        /* owned: "threads(workers=20)", "fib(n=34;30,tasks=20)",
+    char *label;        /* owned: "threads(workers=20)", "fib(tasks=20,n=34;30)",
                            only the parameters the spec gave; "sequential" */
     void *config;       /* owned: plugin->config_size bytes, filled */
     size_t n_params;

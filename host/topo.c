@@ -6,7 +6,9 @@
  * singlified cpuset), and cl_plan_bind() only hands a precomputed cpu_set_t
  * to sched_setaffinity(), so it is safe in a freshly forked child and from
  * many threads at once. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "topo.h"
 
 #include <errno.h>

@@ -13,7 +13,7 @@
  *                  (as if built against an older minor): must load */
 #include <conlab/conlab_plugin.h>
 
-static int workers(const void *c, uint64_t n, unsigned *w)
+__attribute__((unused)) static int workers(const void *c, uint64_t n, unsigned *w)
 {
     (void)c;
     (void)n;
@@ -21,7 +21,7 @@ static int workers(const void *c, uint64_t n, unsigned *w)
     return CONLAB_OK;
 }
 
-static int run(const struct conlab_job *job, const void *c)
+__attribute__((unused)) static int run(const struct conlab_job *job, const void *c)
 {
     (void)c;
     job->bind(job, 0);
@@ -43,7 +43,7 @@ static const struct conlab_param params[] = {
 #endif
     CONLAB_PARAM_END};
 
-static const struct conlab_strategy_ops ops = {
+__attribute__((unused)) static const struct conlab_strategy_ops ops = {
 #ifdef BAD_OPS_SIZE
     .struct_size = 4,
 #else

@@ -17,7 +17,9 @@
  *
  * Each tests/specs/bad/NAME.yaml starts with "# expect: LINE:COL: text": the
  * first diagnostic must be at LINE:COL and contain text. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>

@@ -1,5 +1,7 @@
 /* test-topo.c — topology loading, placement plans, binding, `conlab topology`. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>

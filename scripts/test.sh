@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. installs what is missing (scripts/deps.sh),
+#   2. builds with -Werror and runs every test (unit + end-to-end) via ctest,
+#   3. builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+#      every test again,
+#   4. builds with ThreadSanitizer and runs the threaded strategies' tests,
+#   5. runs the end-to-end matrix once under valgrind (memcheck).
+# Any failure or sanitizer report fails the script.  Build trees: build-test*.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+jobs=$(nproc)
+
+section() { printf '\n=== %s ===\n' "$*"; }
+
+section "build (-Werror) and test"
+cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONLAB_WERROR=ON >/dev/null
+cmake --build build-test -j"$jobs"
+ctest --test-dir build-test --output-on-failure -j1 -LE valgrind
+
+section "AddressSanitizer + UndefinedBehaviorSanitizer"
+cmake -S . -B build-test-asan -DCMAKE_BUILD_TYPE=Debug -DCONLAB_WERROR=ON \
+      -DCONLAB_SANITIZE=address,undefined >/dev/null
+cmake --build build-test-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-test-asan --output-on-failure -j1 -LE valgrind
+
+section "ThreadSanitizer (threaded strategies)"
+cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCONLAB_WERROR=ON \
+      -DCONLAB_SANITIZE=thread >/dev/null
+cmake --build build-test-tsan -j"$jobs"
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  ctest --test-dir build-test-tsan --output-on-failure -j1 -L tsan
+
+section "valgrind (end-to-end, memcheck)"
+ctest --test-dir build-test --output-on-failure -j1 -L valgrind
+
+section "all test stages passed"
