@@ -224,6 +224,10 @@ struct conlab_workload_env {
     uint64_t seed;      /* the spec's seed; derive per-task randomness from it */
     const struct conlab_host_api *host;
     const char *cell;   /* the cell's name, for messages */
+    /** Base URL of the host's built-in HTTP server ("http://127.0.0.1:PORT")
+     *  when the spec uses `builtin:` URLs, else NULL.  A workload replaces a
+     *  leading "builtin:" in its URLs with it. */
+    const char *builtin_url;
 };
 
 /** The worker a workload hook runs on.  Borrowed; valid while the worker lives. */
@@ -333,7 +337,8 @@ struct conlab_job {
      *  or process, before worker_begin. */
     int (*bind)(const struct conlab_job *job, unsigned w);
     /** Say that worker w is gone (its process died): its unfinished task is
-     *  recorded as failed with `reason`.  Strategies that fork call it. */
+     *  recorded as failed with `reason` (borrowed for the call; the host
+     *  copies it).  Strategies that fork call it, from the parent. */
     void (*worker_lost)(const struct conlab_job *job, unsigned w,
                         const char *reason);
     /** The host's blocking waiter (poll/nanosleep); a strategy that wraps

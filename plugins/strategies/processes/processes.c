@@ -118,10 +118,8 @@ static unsigned start_workers(const struct conlab_job *job, pid_t *pids,
         if (pids[w] == 0)
             worker_main(job, w, parent);
         if (pids[w] < 0) {
-            LOG(job, CONLAB_LOG_WARN,
-                "fork for worker %u of %u: %s; "
-                "going on with %u worker processes",
-                w, n, strerror(errno), w);
+            LOG(job, CONLAB_LOG_WARN, "fork for worker %u of %u: %s", w, n,
+                strerror(errno));
             break;
         }
     }
@@ -151,7 +149,7 @@ static int describe_exit(int status, unsigned w, char *buf, size_t size)
     return 0;
 }
 
-/* Wait for child w, retrying on EINTR.  Returns 0, or -1 with errno set. */
+/* Wait for one child, retrying on EINTR.  Returns 0, or -1 with errno set. */
 static int wait_worker(pid_t pid, int *status)
 {
     while (waitpid(pid, status, 0) < 0) {
@@ -215,8 +213,10 @@ static int processes_run(const struct conlab_job *job, const void *config)
     unsigned started;
 
     (void)config; /* everything it says is in job->n_workers */
-    if (n == 0)
+    if (n == 0) {
+        LOG(job, CONLAB_LOG_ERROR, "a job with no workers");
         return CONLAB_E_INVAL;
+    }
     pids = calloc(n, sizeof *pids);
     if (pids == NULL) {
         LOG(job, CONLAB_LOG_ERROR, "no memory for %u worker pids", n);
@@ -231,6 +231,9 @@ static int processes_run(const struct conlab_job *job, const void *config)
         LOG(job, CONLAB_LOG_ERROR, "could not start any worker process");
         return CONLAB_E_SYS;
     }
+    if (started < n)
+        LOG(job, CONLAB_LOG_WARN, "ran with %u of %u worker processes",
+            started, n);
     return CONLAB_OK;
 }
 
