@@ -196,7 +196,8 @@ int cl_cmd_validate(int argc, char **argv)
 }
 
 static const char run_help[] =
-    "usage: conlab run [SPEC] [-o DIR] [--tasks] [--dry-run] [--quiet]\n"
+    "usage: conlab run [SPEC] [-o DIR | --resume DIR [--force]] [--tasks]\n"
+    "                  [--dry-run] [--quiet]\n"
     "\n"
     "Runs every cell (strategy variant x workload variant) of the experiment in\n"
     "SPEC (default: the built-in seeds experiment, experiments/seeds.yaml):\n"
@@ -211,6 +212,10 @@ static const char run_help[] =
     "                    start, end, status)\n"
     "  -n, --dry-run     list the cells and stop\n"
     "  -q, --quiet       no progress and no summary table\n"
+    "  -r, --resume DIR  go on with the run in DIR: cells it finished are kept\n"
+    "                    and skipped, the rest run (after Ctrl-C, kill -9, a\n"
+    "                    power cut); refused if DIR came from another spec\n"
+    "  -f, --force       with --resume: accept a changed spec\n"
     "\n"
     "Writes results.csv (a row per cell x repetition, appended and flushed as\n"
     "measured), summary.csv (a row per cell: mean, sd, median, min, max, 95%\n"
@@ -233,22 +238,31 @@ int cl_cmd_run(int argc, char **argv)
         {"tasks", no_argument, NULL, 't'},
         {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
+        {"resume", required_argument, NULL, 'r'},
+        {"force", no_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct cl_run_opts o = {NULL, 0, 0, 0, 0, NULL};
+    struct cl_run_opts o;
+    memset(&o, 0, sizeof o);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:tnqh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:tnqr:fh", opts, NULL)) != -1) {
         switch (c) {
         case 'o': o.out_dir = optarg; break;
         case 't': o.record_tasks = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'q': o.quiet = 1; break;
+        case 'r': o.resume = optarg; break;
+        case 'f': o.force = 1; break;
         case 'h': fputs(run_help, stdout); return 0;
         default:
             fprintf(stderr, "see 'conlab run --help'\n");
             return CL_EXIT_USAGE;
         }
+    }
+    if (o.resume && o.out_dir) {
+        fprintf(stderr, "conlab run: --resume DIR writes into DIR; drop -o\n");
+        return CL_EXIT_USAGE;
     }
     if (argc - optind > 1) {
         fprintf(stderr, "conlab run: one spec at a time (got %d); see 'conlab run --help'\n",

@@ -345,6 +345,7 @@ void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
         .seed = in->seed,
         .host = &cl_host_api,
         .cell = in->cell,
+        .builtin_url = in->builtin_url,
     };
     void *state = NULL;
     int rc = wo->create(&env, in->workload_config, &state);

@@ -92,6 +92,7 @@ struct cl_rep_input {
     const char *cell;
     const struct cl_topo *topo;
     const struct cl_plan *plan;
+    const char *builtin_url; /* the built-in server, when the spec uses it */
 };
 
 /* In the cell's child: create the workload, compute expected values, run the

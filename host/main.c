@@ -4,6 +4,7 @@
 
 #include "commands.h"
 #include "runner.h"
+#include "serve.h"
 #include "topo.h"
 #include "util.h"
 
@@ -54,7 +55,8 @@ struct command {
 static const struct command commands[] = {
     {"run", cl_cmd_run},         {"validate", cl_cmd_validate},
     {"list", cl_cmd_list},       {"topology", cl_cmd_topology},
-    {"version", cl_cmd_version}, {NULL, NULL}};
+    {"serve", cl_cmd_serve},     {"version", cl_cmd_version},
+    {NULL, NULL}};
 
 int main(int argc, char **argv)
 {

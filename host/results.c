@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "resume.h"
 #include "util.h"
 
 struct cl_results {
@@ -170,8 +171,61 @@ static void write_params(FILE *f, const struct cl_results *r, const struct cl_ce
     cl_csv_field(f, pinning_text(&r->spec->pinning, buf, sizeof buf), 0);
 }
 
+static void write_rep(FILE *f, const struct cl_results *r,
+                      const struct cl_cell *c, const struct cl_rep_row *row);
+
+/* Write `path` through a temporary file and rename: all or nothing. */
+static FILE *atomic_open(const char *path, char **tmp)
+{
+    *tmp = cl_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    return fopen(*tmp, "w");
+}
+
+static int atomic_commit(FILE *f, const char *path, char *tmp)
+{
+    int ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+    ok = (fclose(f) == 0) && ok;
+    if (ok && rename(tmp, path) != 0)
+        ok = 0;
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static int is_done_cell(const struct cl_cell *cells, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (cells[i].done && strcmp(cells[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* tasks.csv on resume: keep the records of finished cells only. */
+static int carry_tasks(const char *path, const struct cl_cell *cells, size_t n,
+                       FILE *out)
+{
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return errno == ENOENT ? 0 : -1;
+    struct cl_csv_row row;
+    int first = 1, rc;
+    while ((rc = cl_csv_read(in, &row)) == 1) {
+        if (!first && row.n && is_done_cell(cells, n, row.f[0])) {
+            for (size_t i = 0; i < row.n; i++)
+                cl_csv_field(out, row.f[i], i == 0);
+            fputc('\n', out);
+        }
+        first = 0;
+        cl_csv_row_free(&row);
+    }
+    fclose(in);
+    return 0;
+}
+
 struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
-                                   int record_tasks, char *err, size_t errlen)
+                                   int record_tasks, const struct cl_cell *cells,
+                                   size_t n_cells, char *err, size_t errlen)
 {
     if (mkdirs(dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
@@ -187,36 +241,56 @@ struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
         for (size_t j = 0; j < spec->workloads[i].n_params; j++)
             add_col(&r->wcols, &r->n_wcols, spec->workloads[i].params[j].name);
 
-    char *path = cl_xasprintf("%s/results.csv", dir);
-    r->results = fopen(path, "w");
-    free(path);
-    if (!r->results) {
-        snprintf(err, errlen, "cannot write %s/results.csv: %s", dir, strerror(errno));
+    /* results.csv: the header and the rows of cells already done (resume),
+     * put in place atomically, then appended to. */
+    char *path = cl_xasprintf("%s/results.csv", dir), *tmp;
+    FILE *f = atomic_open(path, &tmp);
+    if (f) {
+        for (size_t i = 0; i < 4; i++)
+            cl_csv_field(f, id_cols[i], i == 0);
+        fputs(",repetition,status,tasks,tasks_ok,tasks_failed,wall_s,user_s,sys_s,"
+              "throughput_per_s,lat_p50_s,lat_p99_s,lat_max_s,max_rss_kib,"
+              "vol_ctxsw,invol_ctxsw", f);
+        write_params_header(f, r);
+        fputs(",workers,tasks_missing,tasks_duplicated,tasks_wrong,detail,"
+              "failure_reasons\n", f);
+        for (size_t i = 0; i < n_cells; i++)
+            for (size_t j = 0; cells[i].done && j < cells[i].n_rows; j++)
+                write_rep(f, r, &cells[i], &cells[i].rows[j]);
+    }
+    if (!f || atomic_commit(f, path, tmp) != 0 || !(r->results = fopen(path, "a"))) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (!f)
+            free(tmp);
+        free(path);
         cl_results_close(r);
         return NULL;
     }
-    FILE *f = r->results;
-    for (size_t i = 0; i < 4; i++)
-        cl_csv_field(f, id_cols[i], i == 0);
-    fputs(",repetition,status,tasks,tasks_ok,tasks_failed,wall_s,user_s,sys_s,"
-          "throughput_per_s,lat_p50_s,lat_p99_s,lat_max_s,max_rss_kib,"
-          "vol_ctxsw,invol_ctxsw", f);
-    write_params_header(f, r);
-    fputs(",workers,tasks_missing,tasks_duplicated,tasks_wrong,detail,"
-          "failure_reasons\n", f);
-    fflush(f);
+    free(path);
 
     if (record_tasks) {
         path = cl_xasprintf("%s/tasks.csv", dir);
-        r->tasks = fopen(path, "w");
-        free(path);
-        if (!r->tasks) {
-            snprintf(err, errlen, "cannot write %s/tasks.csv: %s", dir, strerror(errno));
+        f = atomic_open(path, &tmp);
+        if (f) {
+            fputs("cell,repetition,task,worker,cpu,start_s,end_s,status,reason,"
+                  "value,bytes,code\n", f);
+            if (carry_tasks(path, cells, n_cells, f) != 0) {
+                fclose(f);
+                unlink(tmp);
+                free(tmp);
+                f = NULL;
+                tmp = NULL;
+            }
+        }
+        if (!f || atomic_commit(f, path, tmp) != 0 || !(r->tasks = fopen(path, "a"))) {
+            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+            if (!f)
+                free(tmp);
+            free(path);
             cl_results_close(r);
             return NULL;
         }
-        fputs("cell,repetition,task,worker,cpu,start_s,end_s,status,reason,"
-              "value,bytes,code\n", r->tasks);
+        free(path);
     }
     return r;
 }
@@ -226,10 +300,9 @@ const char *cl_results_dir(const struct cl_results *r)
     return r->dir;
 }
 
-int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
-                   const struct cl_rep_row *row)
+static void write_rep(FILE *f, const struct cl_results *r,
+                      const struct cl_cell *c, const struct cl_rep_row *row)
 {
-    FILE *f = r->results;
     write_id(f, r->spec, c);
     fprintf(f, ",%d,%s", row->repetition, cl_status_name(row->status));
     csv_u(f, row->tasks);
@@ -251,7 +324,13 @@ int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
     cl_csv_field(f, row->detail, 0);
     cl_csv_field(f, row->reasons, 0);
     fputc('\n', f);
-    return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
+
+int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
+                   const struct cl_rep_row *row)
+{
+    write_rep(r->results, r, c, row);
+    return fflush(r->results) == 0 && !ferror(r->results) ? 0 : -1;
 }
 
 int cl_results_tasks(struct cl_results *r, const struct cl_cell *c,
@@ -302,25 +381,6 @@ void cl_cells_speedups(struct cl_cell *cells, size_t n)
             break;
         }
     }
-}
-
-/* Write `path` through a temporary file and rename: all or nothing. */
-static FILE *atomic_open(const char *path, char **tmp)
-{
-    *tmp = cl_xasprintf("%s.tmp.%ld", path, (long)getpid());
-    return fopen(*tmp, "w");
-}
-
-static int atomic_commit(FILE *f, const char *path, char *tmp)
-{
-    int ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
-    ok = (fclose(f) == 0) && ok;
-    if (ok && rename(tmp, path) != 0)
-        ok = 0;
-    if (!ok)
-        unlink(tmp);
-    free(tmp);
-    return ok ? 0 : -1;
 }
 
 int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)

@@ -53,9 +53,12 @@ struct cl_cell {
 struct cl_results; /* open output files */
 
 /** Create DIR (and parents) and open results.csv (+ tasks.csv if asked).
- *  NULL with a message in err. */
+ *  Cells marked done (a resume) keep their rows: the files are rewritten
+ *  with them, atomically, before new rows are appended.  NULL with a
+ *  message in err. */
 struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
-                                   int record_tasks, char *err, size_t errlen);
+                                   int record_tasks, const struct cl_cell *cells,
+                                   size_t n_cells, char *err, size_t errlen);
 const char *cl_results_dir(const struct cl_results *r);
 
 /** Append one measured repetition to results.csv; flushed at once. */

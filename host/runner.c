@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -25,6 +26,8 @@
 
 #include "job.h"
 #include "results.h"
+#include "resume.h"
+#include "serve.h"
 #include "stats.h"
 #include "topo.h"
 #include "util.h"
@@ -324,6 +327,7 @@ static void judge(const struct cl_cellmem *m, enum wait_outcome wo, int wstatus,
 /* One repetition: fork, child runs, host judges. */
 struct rep_ctx {
     const struct cl_spec *spec;
+    const char *builtin_url;
     const struct cl_topo *topo;
     const struct cl_cell *cell;
     struct cl_cellmem *mem;
@@ -366,6 +370,7 @@ static void rep_child_main(const struct rep_ctx *c)
         .cell = c->cell->name,
         .topo = c->topo,
         .plan = plan->pinned ? plan : NULL,
+        .builtin_url = c->builtin_url,
     };
     cl_rep_child(&in, c->mem);
 }
@@ -374,6 +379,7 @@ static void run_rep(const struct rep_ctx *c, struct cl_rep_row *row)
 {
     cl_cellmem_reset(c->mem);
     fflush(NULL);
+    pid_t host = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         row->status = CL_ST_ERROR;
@@ -382,6 +388,10 @@ static void run_rep(const struct rep_ctx *c, struct cl_rep_row *row)
     }
     if (pid == 0) {
         setpgid(0, 0);
+        /* If the host dies (even kill -9), the cell goes with it. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != host)
+            _exit(6);
         rep_child_main(c);
         _exit(5);
     }
@@ -395,6 +405,18 @@ static void run_rep(const struct rep_ctx *c, struct cl_rep_row *row)
 }
 
 /* ---- the run ---------------------------------------------------------------- */
+
+/* Does any workload variant name a `builtin:` URL? */
+static int uses_builtin_server(const struct cl_spec *spec)
+{
+    for (size_t i = 0; i < spec->n_workloads; i++)
+        for (size_t j = 0; j < spec->workloads[i].n_params; j++) {
+            const char *v = spec->workloads[i].params[j].value;
+            if (v && strstr(v, "builtin:"))
+                return 1;
+        }
+    return 0;
+}
 
 static void summarize_cell(struct cl_cell *cell)
 {
@@ -503,15 +525,39 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     }
 
     char *parent = NULL;
-    char *dir = o->out_dir ? cl_xstrdup(o->out_dir) : default_out_dir(spec, &parent);
+    char *dir = o->resume    ? cl_xstrdup(o->resume)
+                : o->out_dir ? cl_xstrdup(o->out_dir)
+                             : default_out_dir(spec, &parent);
     int record_tasks = o->record_tasks || spec->record_tasks;
-    struct cl_results *res = cl_results_open(dir, spec, record_tasks, err, sizeof err);
+    size_t n_done = 0;
+    if (o->resume) {
+        if (cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0) {
+            fprintf(stderr, "conlab: %s\n", err);
+            free(dir);
+            for (size_t i = 0; i < n_cells; i++) {
+                free(cells[i].name);
+                free(cells[i].rows);
+            }
+            free(cells);
+            cl_topo_close(topo);
+            return CL_EXIT_USAGE;
+        }
+        for (size_t i = 0; i < n_cells; i++)
+            if (cells[i].done) {
+                summarize_cell(&cells[i]);
+                n_done++;
+            }
+    }
+    struct cl_results *res = cl_results_open(dir, spec, record_tasks, cells,
+                                             n_cells, err, sizeof err);
     if (!res) {
         cl_log(CONLAB_LOG_ERROR, NULL, "%s", err);
         free(dir);
         free(parent);
-        for (size_t i = 0; i < n_cells; i++)
+        for (size_t i = 0; i < n_cells; i++) {
             free(cells[i].name);
+            free(cells[i].rows);
+        }
         free(cells);
         cl_topo_close(topo);
         return CL_EXIT_INTERNAL;
@@ -532,10 +578,32 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                                                        : "list",
                 dir);
 
+    /* The built-in HTTP server runs in its own process, outside every cell's
+     * process group: its CPU time is never counted in a cell. */
+    struct cl_server *server = NULL;
+    if (uses_builtin_server(spec)) {
+        char *exe = cl_exe_path();
+        int bad = cl_server_spawn(&server, exe ? exe : "/proc/self/exe",
+                                  spec->seed, err, sizeof err);
+        free(exe);
+        if (bad) {
+            cl_log(CONLAB_LOG_ERROR, NULL, "built-in server: %s", err);
+            server = NULL;
+        } else if (!o->quiet) {
+            fprintf(stderr, "conlab: built-in server at %s\n",
+                    cl_server_url(server));
+        }
+    }
+
     install_signals();
     int write_failed = 0;
+    if (n_done && !o->quiet)
+        fprintf(stderr, "conlab: resuming: %zu of %zu cells already done\n",
+                n_done, n_cells);
     for (size_t ci = 0; ci < n_cells && !g_interrupts; ci++) {
         struct cl_cell *cell = &cells[ci];
+        if (cell->done)
+            continue;
         progress_cell(o, cell, n_cells);
         struct cl_cellmem mem;
         if (cl_cellmem_map(&mem, cell->workload->tasks) != 0) {
@@ -544,7 +612,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                      "cannot map records for %llu tasks: %s",
                      (unsigned long long)cell->workload->tasks, strerror(errno));
         } else {
-            struct rep_ctx rc = {spec, topo, cell, &mem,
+            struct rep_ctx rc = {spec, server ? cl_server_url(server) : NULL,
+                                 topo, cell, &mem,
                                  cl_now_ns() + (uint64_t)(spec->timeout_s * 1e9)};
             int total = spec->warmup + spec->repeat;
             cell->rows = cl_xcalloc((size_t)total, sizeof *cell->rows);
@@ -590,6 +659,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         }
     }
     int interrupted = g_interrupts > 0;
+    cl_server_stop(server);
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);

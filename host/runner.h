@@ -20,6 +20,8 @@ struct cl_run_opts {
     int record_tasks;     /* --tasks (or the spec's record_tasks) */
     int quiet;
     int dry_run;          /* list the cells and stop */
+    const char *resume;   /* --resume DIR: skip the cells DIR has finished */
+    int force;            /* --force: resume even if the spec changed */
     int argc;
     char **argv;          /* the command line, for run.yaml */
 };

@@ -160,6 +160,16 @@ uint64_t cl_fnv1a64(const void *data, size_t len)
     return h;
 }
 
+char *cl_exe_path(void)
+{
+    char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return NULL;
+    buf[n] = '\0';
+    return cl_xstrdup(buf);
+}
+
 char *cl_exe_dir(void)
 {
     char buf[4096];

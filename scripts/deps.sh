@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libyaml-dev libhwloc-dev hwloc
-      libcmocka-dev python3 valgrind clang)
+      libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev python3 valgrind clang wrk nginx-light)
 
 missing=()
 for p in "${PKGS[@]}"; do

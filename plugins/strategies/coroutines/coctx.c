@@ -26,6 +26,18 @@
 #include <sanitizer/common_interface_defs.h>
 #endif
 
+#if defined(__SANITIZE_THREAD__)
+#define COCTX_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define COCTX_TSAN 1
+#endif
+#endif
+
+#ifdef COCTX_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
+
 #if defined(__has_include) && !defined(COCTX_NO_VALGRIND)
 #if __has_include(<valgrind/valgrind.h>)
 #include <valgrind/valgrind.h>
@@ -40,14 +52,19 @@
 /* Sanitizer and Valgrind hooks: no-ops in ordinary builds.                  */
 /* ------------------------------------------------------------------------ */
 
-/* Before leaving the running context for `to`.  `fake` receives ASan's fake
- * stack of the context being left; NULL means it will never run again. */
+/* Right before leaving the running context for `to`.  `fake` receives
+ * ASan's fake stack of the context being left; NULL means it will never run
+ * again.  TSan keeps a shadow call stack per fiber. */
 static inline void hook_leave(void **fake, const struct coctx *to)
 {
 #ifdef COCTX_ASAN
     __sanitizer_start_switch_fiber(fake, to->stack_lo, to->stack_size);
 #else
     (void)fake;
+#endif
+#ifdef COCTX_TSAN
+    __tsan_switch_to_fiber(to->tsan_fiber, 0);
+#else
     (void)to;
 #endif
 }
@@ -70,12 +87,20 @@ static inline void hook_arrive(void *fake, struct coctx *self)
 #endif
 }
 
-static void hook_new_stack(struct coctx *ctx)
+/* A new context on a (maybe reused) stack.  Returns 0, or -1. */
+static int hook_new_stack(struct coctx *ctx)
 {
 #ifdef COCTX_ASAN
     /* A reused stack may still carry redzones of frames that never
      * returned (the previous owner's last switch). */
     ASAN_UNPOISON_MEMORY_REGION(ctx->stack_lo, ctx->stack_size);
+#endif
+#ifdef COCTX_TSAN
+    ctx->tsan_fiber = __tsan_create_fiber(0);
+    if (!ctx->tsan_fiber) {
+        errno = ENOMEM;
+        return -1;
+    }
 #endif
 #ifdef COCTX_VALGRIND
     const char *lo = ctx->stack_lo;
@@ -83,6 +108,7 @@ static void hook_new_stack(struct coctx *ctx)
 #else
     ctx->valgrind_id = 0;
 #endif
+    return 0;
 }
 
 void coctx_release(struct coctx *ctx)
@@ -92,6 +118,11 @@ void coctx_release(struct coctx *ctx)
         VALGRIND_STACK_DEREGISTER(ctx->valgrind_id);
 #endif
     ctx->valgrind_id = 0;
+#ifdef COCTX_TSAN
+    if (ctx->tsan_fiber)
+        __tsan_destroy_fiber(ctx->tsan_fiber);
+#endif
+    ctx->tsan_fiber = NULL;
 }
 
 /* Runs on the new stack, first thing; never returns. */
@@ -336,6 +367,9 @@ const char *coctx_flavour(void)
 void coctx_init_self(struct coctx *ctx)
 {
     memset(ctx, 0, sizeof *ctx);
+#ifdef COCTX_TSAN
+    ctx->tsan_fiber = __tsan_get_current_fiber();
+#endif
 }
 
 int coctx_make(struct coctx *ctx, void *stack_lo, size_t stack_size,
@@ -353,13 +387,16 @@ int coctx_make(struct coctx *ctx, void *stack_lo, size_t stack_size,
     ctx->link = link;
     ctx->stack_lo = stack_lo;
     ctx->stack_size = top - lo;
-#ifdef COCTX_USE_UCONTEXT
-    if (make_ucontext(ctx) != 0)
+    if (hook_new_stack(ctx) != 0) /* before writing to the stack */
         return -1;
+#ifdef COCTX_USE_UCONTEXT
+    if (make_ucontext(ctx) != 0) {
+        coctx_release(ctx);
+        return -1;
+    }
 #else
     make_frame(ctx, (char *)top);
 #endif
-    hook_new_stack(ctx);
     return 0;
 }
 

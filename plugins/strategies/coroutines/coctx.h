@@ -10,8 +10,9 @@
  * Define COCTX_USE_UCONTEXT to force the ucontext fallback (for testing it).
  *
  * Under AddressSanitizer every switch is announced with
- * __sanitizer_{start,finish}_switch_fiber; under Valgrind (when its header is
- * present) every coroutine stack is registered.  Single-threaded use only.
+ * __sanitizer_{start,finish}_switch_fiber, under ThreadSanitizer with
+ * __tsan_switch_to_fiber; under Valgrind (when its header is present) every
+ * coroutine stack is registered.  Single-threaded use only.
  */
 #ifndef CONLAB_COCTX_H
 #define CONLAB_COCTX_H
@@ -49,6 +50,7 @@ struct coctx {
     const void *stack_lo;     /* stack bounds (for sanitizers); for the */
     size_t stack_size;        /* thread's own context, learned on first use */
     unsigned valgrind_id;     /* Valgrind stack id, 0 when not registered */
+    void *tsan_fiber;         /* ThreadSanitizer's fiber, when built with it */
 };
 
 /** Make `ctx` describe the calling thread's own context (the scheduler's):
@@ -66,7 +68,8 @@ COCTX_API int coctx_make(struct coctx *ctx, void *stack_lo, size_t stack_size,
 COCTX_API void coctx_switch(struct coctx *from, struct coctx *to);
 
 /** Forget a finished (or abandoned) context made by coctx_make before its
- *  stack is reused or unmapped.  Accepts a context that was never made. */
+ *  stack is reused or unmapped.  Call it from another context.  Accepts a
+ *  context that coctx_make failed on. */
 COCTX_API void coctx_release(struct coctx *ctx);
 
 /** Which switch implementation was compiled in: "x86_64", "aarch64" or

@@ -22,14 +22,15 @@
  * the kernel has it) and wake the owners of ready fds and expired timers.
  *
  * Stacks: slots of [guard page | stack | struct coro] carved from mmap'd
- * chunks; the guard is installed with MADV_GUARD_INSTALL (Linux 6.13+, no
+ * chunks; the guards of a chunk are installed with one process_madvise of
+ * MADV_GUARD_INSTALL, else one madvise per slot (Linux 6.13+; no
  * extra VMA) or else mprotect(PROT_NONE).  Coroutines start lazily and a
  * finished one hands its slot to the next to start, so `concurrency`
  * workers over few tasks cost about as many stacks as are alive at once.
  *
  * epoll registrations are cached per fd number across waits: an fd is ADDed
  * once with EPOLLONESHOT and re-armed with one EPOLL_CTL_MOD per later wait
- * (none when it is still armed for the same events).  ONESHOT means a ready
+ * (instead of an ADD and a DEL per wait).  ONESHOT means a ready
  * fd that nobody waits for any more is reported once, never in a busy loop.
  * Every registration's events carry (fd, generation): if the fd number is
  * closed and reused while the old file lives on elsewhere (dup, fork), MOD
@@ -53,6 +54,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,9 +68,11 @@
 #define INLINE_SLOTS 4      /* fds a wait handles without malloc */
 #define CHUNK_SLOTS_MIN 16  /* stacks in the first mmap'd chunk, doubling */
 #define CHUNK_SLOTS_MAX 1024
-#define HEAP_NONE SIZE_MAX
 #define NS_PER_S 1000000000LL
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
 #ifndef MADV_GUARD_INSTALL
 #define MADV_GUARD_INSTALL 102 /* Linux 6.13 UAPI; older kernels: EINVAL */
 #endif
@@ -91,8 +96,7 @@ struct coro {
     struct sched *s;
     struct coro *next;                /* ready queue, or the free list */
     struct coro *live_prev, *live_next;
-    uint64_t deadline;                /* CLOCK_MONOTONIC ns, when timed */
-    size_t heap_idx;                  /* in the timer heap, or HEAP_NONE */
+    uint64_t timer_seq;               /* its live timer's seq, 0 if none */
     unsigned id;                      /* the worker id */
     enum co_state state;
     struct conlab_waiter waiter;      /* handed to worker_begin */
@@ -100,6 +104,13 @@ struct coro {
 
 /* struct coro's share of a slot, keeping the stack top 64-byte aligned. */
 #define CORO_SIZE ((sizeof(struct coro) + 63) & ~(size_t)63)
+
+/* A timer: wake `co` at `deadline` if its timer_seq is still `seq`. */
+struct timer {
+    uint64_t deadline; /* CLOCK_MONOTONIC ns */
+    uint64_t seq;
+    struct coro *co;
+};
 
 /* One fd of one parked wait; lives on the waiting coroutine's stack.  No
  * pointer into the fd table is kept: the table moves when it grows. */
@@ -114,11 +125,10 @@ struct wait_slot {
 struct fdent {
     struct wait_slot *waiters;
     uint32_t gen;     /* tags the events of the current registration */
-    uint32_t armed;   /* EPOLL* events armed now; 0 once ONESHOT fired */
     bool registered;  /* in the epoll set, as far as we know */
 };
 
-enum guard_mode { GUARD_UNKNOWN, GUARD_MADVISE, GUARD_MPROTECT };
+enum guard_mode { GUARD_BATCH, GUARD_MADVISE, GUARD_MPROTECT };
 
 struct chunk {
     void *base;
@@ -136,6 +146,9 @@ struct stack_pool {
     struct chunk *chunks;
     size_t n_chunks, cap_chunks;
     enum guard_mode guard;
+    bool guard_checked;     /* a madvised guard was seen to fault */
+    int pidfd;              /* ours, for process_madvise; -1 until needed */
+    struct iovec iov[CHUNK_SLOTS_MAX]; /* one page per slot of a chunk */
 };
 
 struct sched {
@@ -144,8 +157,10 @@ struct sched {
     struct coro *current;    /* running coroutine, NULL in the scheduler */
     struct coro *ready_head, *ready_tail;
     size_t n_ready;
-    struct coro **heap;      /* timers: min-heap on deadline */
+    struct timer *heap;      /* timers: min-heap on deadline */
     size_t heap_len, heap_cap;
+    size_t n_stale;          /* cancelled entries still in the heap */
+    uint64_t timer_seq;      /* last seq handed out */
     struct fdent *fdtab;     /* indexed by fd number */
     size_t fdtab_len;
     size_t n_linked;         /* wait slots linked on fds */
@@ -209,17 +224,37 @@ static void pool_init(struct stack_pool *p, size_t stack_bytes,
     p->slot_size = p->page + round_up(stack_bytes + CORO_SIZE, p->page);
     p->slots_max = n_workers;
     p->next_chunk = CHUNK_SLOTS_MIN;
+    p->guard = GUARD_BATCH;
+    p->pidfd = -1;
+}
+
+/* All guards of a chunk in one process_madvise(2) call: Linux 6.13+ takes
+ * any advice for the calling process itself. */
+static int guards_batched(struct stack_pool *p, char *base, size_t n)
+{
+#if defined(SYS_process_madvise) && defined(SYS_pidfd_open)
+    if (p->pidfd < 0)
+        p->pidfd = (int)syscall(SYS_pidfd_open, (long)getpid(), 0L);
+    if (p->pidfd < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        p->iov[i] = (struct iovec){base + i * p->slot_size, p->page};
+    long done = syscall(SYS_process_madvise, (long)p->pidfd, p->iov,
+                        (unsigned long)n, (long)MADV_GUARD_INSTALL, 0L);
+    return done == (long)(n * p->page) ? 0 : -1;
+#else
+    (void)p, (void)base, (void)n;
+    return -1;
+#endif
 }
 
 static int guard_install(struct sched *s, char *page)
 {
     struct stack_pool *p = &s->pool;
-    if (p->guard != GUARD_MPROTECT) {
-        if (madvise(page, p->page, MADV_GUARD_INSTALL) == 0) {
-            p->guard = GUARD_MADVISE;
+    if (p->guard == GUARD_MADVISE) {
+        if (madvise(page, p->page, MADV_GUARD_INSTALL) == 0)
             return 0;
-        }
-        if (p->guard == GUARD_MADVISE || errno != EINVAL) {
+        if (errno != EINVAL) {
             co_log(s, CONLAB_LOG_ERROR, "madvise(MADV_GUARD_INSTALL): %s",
                    strerror(errno));
             return -1;
@@ -235,6 +270,62 @@ static int guard_install(struct sched *s, char *page)
                            " vm.max_map_count or lower concurrency)"
                          : "");
     return -1;
+}
+
+/* Fault in the top page of each of the n slots at base (its struct coro
+ * and first frames) with one process_madvise: cheaper than a page fault per
+ * coroutine.  Best effort: a page left out faults in when first used. */
+static void tops_prefault(struct stack_pool *p, char *base, size_t n)
+{
+#if defined(SYS_process_madvise)
+    if (p->guard != GUARD_BATCH || p->pidfd < 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        p->iov[i] = (struct iovec){base + (i + 1) * p->slot_size - p->page,
+                                   p->page};
+    (void)syscall(SYS_process_madvise, (long)p->pidfd, p->iov,
+                  (unsigned long)n, (long)MADV_POPULATE_WRITE, 0L);
+#else
+    (void)p, (void)base, (void)n;
+#endif
+}
+
+/* NULL when reading `page` faults, else why it is not known to.  Asked
+ * without faulting: process_vm_readv fails with EFAULT on a guard page. */
+static const char *guard_unproven(const void *page)
+{
+    char byte;
+    struct iovec local = {&byte, 1}, remote = {(void *)(uintptr_t)page, 1};
+    if (process_vm_readv(getpid(), &local, 1, &remote, 1, 0) >= 0)
+        return "the page reads";
+    return errno == EFAULT ? NULL : strerror(errno);
+}
+
+/* Put a guard page at the bottom of each of the n slots at base: batched
+ * where the kernel can, else one madvise, else one mprotect, per slot.
+ * The first madvised guard is checked: an emulator (qemu-user) may accept
+ * the advice and do nothing, and an overflow must fault, never corrupt. */
+static int guards_install(struct sched *s, char *base, size_t n)
+{
+    struct stack_pool *p = &s->pool;
+    if (p->guard == GUARD_BATCH && guards_batched(p, base, n) != 0)
+        p->guard = GUARD_MADVISE; /* installing a guard twice is harmless */
+    if (p->guard != GUARD_BATCH) {
+        for (size_t i = 0; i < n; i++)
+            if (guard_install(s, base + i * p->slot_size) != 0)
+                return -1;
+    }
+    if (p->guard != GUARD_MPROTECT && !p->guard_checked) {
+        p->guard_checked = true;
+        const char *why = guard_unproven(base);
+        if (why) {
+            co_log(s, CONLAB_LOG_DEBUG, "MADV_GUARD_INSTALL unproven (%s): "
+                   "guard pages by mprotect", why);
+            p->guard = GUARD_MPROTECT;
+            return guards_install(s, base, n);
+        }
+    }
+    return 0;
 }
 
 /* Map a new chunk of slots, each with its guard page at the bottom. */
@@ -266,9 +357,9 @@ static int pool_grow(struct sched *s)
     p->chunks[p->n_chunks++] = (struct chunk){base, len};
     /* A huge page would put 2 MiB in RSS for one touched stack page. */
     (void)madvise(base, len, MADV_NOHUGEPAGE);
-    for (size_t i = 0; i < n; i++)
-        if (guard_install(s, base + i * p->slot_size) != 0)
-            return CONLAB_E_NOMEM; /* the chunk is unmapped at the end */
+    if (guards_install(s, base, n) != 0)
+        return CONLAB_E_NOMEM; /* the chunk is unmapped at the end */
+    tops_prefault(p, base, n);
     p->carve = base;
     p->carve_end = base + len;
     p->slots_made += n;
@@ -314,7 +405,11 @@ static void pool_fini(struct stack_pool *p)
     for (size_t i = 0; i < p->n_chunks; i++)
         munmap(p->chunks[i].base, p->chunks[i].len);
     free(p->chunks);
-    memset(p, 0, sizeof *p);
+    if (p->pidfd >= 0)
+        close(p->pidfd);
+    p->chunks = NULL;
+    p->n_chunks = 0;
+    p->pidfd = -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -366,70 +461,99 @@ static void live_remove(struct sched *s, struct coro *co)
     s->n_live--;
 }
 
-static void heap_set(struct sched *s, size_t i, struct coro *co)
+/* The heap keeps each deadline beside its coroutine, so sifting touches
+ * only the heap array, never the coroutines (one per stack page).  A timer
+ * is cancelled by clearing co->timer_seq; its entry goes stale and is
+ * dropped when it reaches the top (or when stale entries pile up). */
+static void heap_sift_up(struct timer *h, size_t i)
 {
-    s->heap[i] = co;
-    co->heap_idx = i;
-}
-
-static void heap_up(struct sched *s, size_t i)
-{
-    struct coro *co = s->heap[i];
+    struct timer t = h[i];
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (s->heap[parent]->deadline <= co->deadline)
+        if (h[parent].deadline <= t.deadline)
             break;
-        heap_set(s, i, s->heap[parent]);
+        h[i] = h[parent];
         i = parent;
     }
-    heap_set(s, i, co);
+    h[i] = t;
 }
 
-static void heap_down(struct sched *s, size_t i)
+static void heap_sift_down(struct timer *h, size_t len, size_t i)
 {
-    struct coro *co = s->heap[i];
+    struct timer t = h[i];
     for (;;) {
         size_t c = 2 * i + 1;
-        if (c >= s->heap_len)
+        if (c >= len)
             break;
-        if (c + 1 < s->heap_len && s->heap[c + 1]->deadline < s->heap[c]->deadline)
+        if (c + 1 < len && h[c + 1].deadline < h[c].deadline)
             c++;
-        if (s->heap[c]->deadline >= co->deadline)
+        if (h[c].deadline >= t.deadline)
             break;
-        heap_set(s, i, s->heap[c]);
+        h[i] = h[c];
         i = c;
     }
-    heap_set(s, i, co);
+    h[i] = t;
+}
+
+static void heap_pop(struct sched *s)
+{
+    s->heap[0] = s->heap[--s->heap_len];
+    if (s->heap_len > 1)
+        heap_sift_down(s->heap, s->heap_len, 0);
+}
+
+static bool timer_live(const struct timer *t)
+{
+    return t->co->timer_seq == t->seq;
+}
+
+/* Drop the stale entries at the top, so that heap[0] is a live timer. */
+static void heap_prune(struct sched *s)
+{
+    while (s->heap_len > 0 && !timer_live(&s->heap[0])) {
+        heap_pop(s);
+        s->n_stale--;
+    }
+}
+
+/* Drop every stale entry and re-heapify: keeps the heap within twice the
+ * live timers when waits mostly end (by fd) long before their timeout. */
+static void heap_compact(struct sched *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->heap_len; i++)
+        if (timer_live(&s->heap[i]))
+            s->heap[n++] = s->heap[i];
+    s->heap_len = n;
+    s->n_stale = 0;
+    for (size_t i = n / 2; i-- > 0;)
+        heap_sift_down(s->heap, n, i);
 }
 
 static int timer_add(struct sched *s, struct coro *co, uint64_t deadline)
 {
+    if (s->n_stale > 1024 && s->n_stale > s->heap_len / 2)
+        heap_compact(s);
     if (s->heap_len == s->heap_cap) {
         size_t cap = s->heap_cap ? 2 * s->heap_cap : 64;
-        struct coro **h = realloc(s->heap, cap * sizeof *h);
+        struct timer *h = realloc(s->heap, cap * sizeof *h);
         if (!h)
             return CONLAB_E_NOMEM;
         s->heap = h;
         s->heap_cap = cap;
     }
-    co->deadline = deadline;
-    heap_set(s, s->heap_len++, co);
-    heap_up(s, s->heap_len - 1);
+    co->timer_seq = ++s->timer_seq;
+    s->heap[s->heap_len] = (struct timer){deadline, co->timer_seq, co};
+    heap_sift_up(s->heap, s->heap_len++);
     return CONLAB_OK;
 }
 
 static void timer_cancel(struct sched *s, struct coro *co)
 {
-    size_t i = co->heap_idx;
-    if (i == HEAP_NONE)
+    if (co->timer_seq == 0)
         return;
-    co->heap_idx = HEAP_NONE;
-    struct coro *last = s->heap[--s->heap_len];
-    if (last == co)
-        return;
-    heap_set(s, i, last);
-    heap_down(s, i);
-    heap_up(s, last->heap_idx);
+    co->timer_seq = 0;
+    s->n_stale++;
 }
 
 /* Make a parked coroutine runnable; a no-op for one already woken. */
@@ -446,8 +570,16 @@ static void expire_timers(struct sched *s)
     if (s->heap_len == 0)
         return;
     uint64_t now = now_ns();
-    while (s->heap_len > 0 && s->heap[0]->deadline <= now)
-        co_wake(s, s->heap[0]); /* cancels its timer: pops the root */
+    while (s->heap_len > 0 && s->heap[0].deadline <= now) {
+        struct timer t = s->heap[0];
+        heap_pop(s);
+        if (!timer_live(&t)) {
+            s->n_stale--;
+            continue;
+        }
+        t.co->timer_seq = 0;
+        co_wake(s, t.co);
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -539,7 +671,6 @@ static struct fdent *fd_entry(struct sched *s, int fd)
 
 static int arm_failed(struct sched *s, int fd, struct fdent *e, int err)
 {
-    e->armed = 0;
     if (err == EBADF) { /* closed: poll(2) would say POLLNVAL */
         e->registered = false;
         return ARM_BADF;
@@ -558,7 +689,6 @@ static int fd_arm(struct sched *s, int fd, struct fdent *e, uint32_t events)
     if (e->registered) {
         ev.data.u64 = fd_tag(fd, e->gen);
         if (epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) == 0) {
-            e->armed = events;
             return ARM_OK;
         }
         if (errno != ENOENT)
@@ -570,7 +700,6 @@ static int fd_arm(struct sched *s, int fd, struct fdent *e, uint32_t events)
         (errno != EEXIST || epoll_ctl(s->epfd, EPOLL_CTL_MOD, fd, &ev) != 0))
         return arm_failed(s, fd, e, errno);
     e->registered = true;
-    e->armed = events;
     return ARM_OK;
 }
 
@@ -621,7 +750,8 @@ static void fd_fail_waiters(struct sched *s, struct fdent *e, int arm)
 {
     while (e->waiters) {
         struct wait_slot *sl = e->waiters;
-        sl->pfd->revents |= arm < 0 ? POLLERR : immediate_revents(arm, sl->pfd->events);
+        sl->pfd->revents |=
+            arm < 0 ? POLLERR : immediate_revents(arm, sl->pfd->events);
         slot_unlink(s, sl);
         co_wake(s, sl->co);
     }
@@ -636,16 +766,17 @@ static int fd_watch(struct sched *s, struct coro *co, struct wait_slot *sl,
     struct fdent *e = fd_entry(s, pfd->fd);
     if (!e)
         return CONLAB_E_NOMEM;
+    /* One epoll_ctl per fd per wait, even when the registration may still
+     * be armed: only the kernel knows whether the fd number was closed (or
+     * reused for another file) since the last wait, and MOD tells. */
     uint32_t need = poll_to_epoll(pfd->events) | waiters_events(e);
-    if (e->armed == 0 || (e->armed & need) != need) {
-        int arm = fd_arm(s, pfd->fd, e, need);
-        if (arm < 0)
-            return arm;
-        if (arm != ARM_OK) { /* other waiters of this fd learn it too */
-            fd_fail_waiters(s, e, arm);
-            pfd->revents = immediate_revents(arm, pfd->events);
-            return pfd->revents != 0;
-        }
+    int arm = fd_arm(s, pfd->fd, e, need);
+    if (arm < 0)
+        return arm;
+    if (arm != ARM_OK) { /* other waiters of this fd learn it too */
+        fd_fail_waiters(s, e, arm);
+        pfd->revents = immediate_revents(arm, pfd->events);
+        return pfd->revents != 0;
     }
     sl->co = co;
     sl->pfd = pfd;
@@ -663,7 +794,6 @@ static void fd_dispatch(struct sched *s, const struct epoll_event *ev)
     struct fdent *e = &s->fdtab[fd];
     if (!e->registered || e->gen != gen)
         return; /* a stale registration of a closed-and-reused fd number */
-    e->armed = 0; /* ONESHOT: disarmed until the next MOD */
     short rev = epoll_to_poll(ev->events);
     struct wait_slot *sl = e->waiters;
     while (sl) {
@@ -687,8 +817,8 @@ static void fd_dispatch(struct sched *s, const struct epoll_event *ev)
 /* The waiter                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* timeout 0: a plain non-blocking check. */
-static int wait_poll_now(struct coro *co, struct pollfd *fds, unsigned nfds)
+/* One non-blocking poll(2) of the fds. */
+static int poll_now(struct coro *co, struct pollfd *fds, unsigned nfds)
 {
     int n;
     do
@@ -699,8 +829,6 @@ static int wait_poll_now(struct coro *co, struct pollfd *fds, unsigned nfds)
                strerror(errno));
         return CONLAB_E_SYS;
     }
-    if (n == 0)
-        co_yield(co); /* let a polling loop make progress for others */
     return n;
 }
 
@@ -737,6 +865,8 @@ static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
         free(slots);
     if (rc != CONLAB_OK)
         return rc;
+    if (ready > 0) /* a closed fd or a regular file: ready now, like the */
+        return poll_now(co, fds, nfds); /* others poll(2) would report */
     int n = 0;
     for (unsigned i = 0; i < nfds; i++)
         n += fds[i].revents != 0;
@@ -756,10 +886,10 @@ static int co_wait(void *ctx, struct pollfd *fds, unsigned nfds,
     if (nfds > 0 && !fds)
         return CONLAB_E_INVAL;
     if (timeout_ns == 0) {
-        if (nfds > 0)
-            return wait_poll_now(co, fds, nfds);
-        co_yield(co);
-        return 0;
+        int n = nfds > 0 ? poll_now(co, fds, nfds) : 0;
+        if (n == 0)
+            co_yield(co); /* let a polling loop make progress for others */
+        return n;
     }
     if (nfds == 0) {
         int rc = co_park_timed(co, timeout_ns);
@@ -812,7 +942,6 @@ static int spawn_one(struct sched *s)
     memset(co, 0, sizeof *co);
     co->s = s;
     co->id = s->n_spawned;
-    co->heap_idx = HEAP_NONE;
     co->waiter.wait = co_wait;
     co->waiter.ctx = co;
     size_t size;
@@ -878,7 +1007,7 @@ static void abandon_all(struct sched *s, const char *reason)
 
 static int ns_to_ms_ceil(int64_t ns)
 {
-    int64_t ms = (ns + 999999) / 1000000;
+    int64_t ms = ns / 1000000 + (ns % 1000000 != 0);
     return ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
@@ -906,6 +1035,8 @@ static int io_wait(struct sched *s, int64_t timeout_ns)
 
 static int poll_io(struct sched *s, int64_t timeout_ns)
 {
+    if (timeout_ns == 0 && s->n_linked == 0)
+        return CONLAB_OK; /* nobody waits for an fd: nothing to look at */
     int n = io_wait(s, timeout_ns);
     if (n < 0) {
         if (errno == EINTR)
@@ -918,6 +1049,23 @@ static int poll_io(struct sched *s, int64_t timeout_ns)
     return CONLAB_OK;
 }
 
+/* How long the next epoll wait may block: 0 when something can run now,
+ * until the nearest timer, -1 for ever (fd waits only); -2 when nothing
+ * at all could wake the parked coroutines. */
+static int64_t next_timeout(struct sched *s)
+{
+    if (s->n_ready > 0 || can_spawn(s))
+        return 0;
+    heap_prune(s);
+    if (s->heap_len > 0) {
+        uint64_t now = now_ns(), d = s->heap[0].deadline;
+        if (d <= now)
+            return 0;
+        return d - now > INT64_MAX ? INT64_MAX : (int64_t)(d - now);
+    }
+    return s->n_linked > 0 ? -1 : -2;
+}
+
 static int sched_loop(struct sched *s)
 {
     for (;;) {
@@ -925,13 +1073,8 @@ static int sched_loop(struct sched *s)
         spawn_some(s);
         if (s->n_live == 0 && !can_spawn(s))
             return s->spawn_failed ? CONLAB_E_NOMEM : CONLAB_OK;
-        int64_t timeout = -1;
-        if (s->n_ready > 0 || can_spawn(s)) {
-            timeout = 0;
-        } else if (s->heap_len > 0) {
-            uint64_t now = now_ns(), d = s->heap[0]->deadline;
-            timeout = d <= now ? 0 : d - now > INT64_MAX ? INT64_MAX : (int64_t)(d - now);
-        } else if (s->n_linked == 0) {
+        int64_t timeout = next_timeout(s);
+        if (timeout == -2) {
             abandon_all(s, "deadlock: waiting forever with no fd or timer "
                            "that could wake it");
             return CONLAB_E_LOST;

@@ -1,0 +1,792 @@
+/* http — real HTTP requests over libcurl, one keep-alive session per worker.
+ *
+ * Task i fetches urls[i % n] and returns the number of body bytes received.
+ * Each worker owns one libcurl multi handle and one easy handle, reused for
+ * all its tasks, so with `reuse: true` a worker keeps one connection alive
+ * per server, like a requests.Session per thread.
+ *
+ * The request never blocks inside libcurl: run_task drives the multi
+ * *socket* interface (CURLMOPT_SOCKETFUNCTION tells us which fds libcurl
+ * wants watched, CURLMOPT_TIMERFUNCTION when it wants to be called back) and
+ * waits only through the worker's waiter.  So the same code blocks under
+ * threads and processes and yields under a cooperative strategy.
+ *
+ * libcurl's timer is one-shot: once curl_multi_socket_action(TIMEOUT) has run
+ * for an expired timer, that timer is gone until libcurl sets a new one.  We
+ * forget it *before* the call (the call may set the next one), or every
+ * worker would keep polling with a zero timeout.
+ *
+ * A URL starting with "builtin:" names a route of the host's built-in server:
+ * the prefix is replaced with env->builtin_url.  For builtin /bytes/N and
+ * /reset/N routes the expected value of a task is N (0 for HEAD); an explicit
+ * expect_bytes overrides it; otherwise values are not checked.
+ *
+ * Proxies from the environment (http_proxy, ...) are ignored: an experiment
+ * must measure the same path wherever it runs.
+ */
+#define _GNU_SOURCE
+#include <conlab/conlab_plugin.h>
+
+#include <curl/curl.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define PLUGIN_NAME "http"
+#define BUILTIN_PREFIX "builtin:"
+#define STATUS_MIN 100
+#define STATUS_MAX 599
+#define NS_PER_S 1000000000LL
+#define NS_PER_MS 1000000LL
+/* A task that libcurl has not ended by its own timeout plus this much is
+ * abandoned by us: run_task can never hang, whatever libcurl does. */
+#define GUARD_GRACE_NS (2 * NS_PER_S)
+#define FDS_MIN 4
+
+/* ------------------------------------------------------------------------ */
+/* Configuration and state                                                   */
+/* ------------------------------------------------------------------------ */
+
+struct http_config {
+    struct conlab_string_list urls;
+    const char *method;
+    double timeout;
+    double connect_timeout;
+    int reuse;
+    int64_t expect_status;
+    int64_t expect_bytes;
+    int verify_tls;
+    int http2;
+};
+
+enum http_method { METHOD_GET, METHOD_HEAD, METHOD_POST };
+
+struct http_url {
+    char *url;        /* after the builtin: rewrite */
+    int64_t want;     /* expected body bytes, or -1: not checked */
+    long version;     /* CURLOPT_HTTP_VERSION for this URL */
+};
+
+struct http_state {
+    const struct conlab_host_api *host;
+    struct http_url *urls;
+    size_t n_urls;
+    enum http_method method;
+    long timeout_ms, connect_timeout_ms;
+    int64_t guard_ns;
+    long expect_status;
+    bool reuse, verify_tls;
+    bool curl_ready; /* curl_global_init succeeded: cleanup owed */
+    /* "HTTP %d" for every status, so a task's reason outlives the call. */
+    char status_text[STATUS_MAX - STATUS_MIN + 1][sizeof "HTTP 599"];
+};
+
+/* One worker's session.  `fds` is what libcurl asked us to watch; `ready`
+ * is scratch of the same capacity for the fds a wait reported, because
+ * libcurl's socket callback rewrites `fds` while we hand it events. */
+struct http_worker {
+    const struct http_state *s;
+    unsigned id;
+    CURLM *multi;
+    CURL *easy;
+    struct pollfd *fds, *ready;
+    unsigned n_fds, cap_fds;
+    int64_t timer_at;   /* CLOCK_MONOTONIC ns of libcurl's timer; -1: none */
+    bool cb_failed;     /* a callback ran out of memory */
+    uint64_t body;      /* body bytes of the current transfer */
+    uint64_t requests, connects, failures;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+static const struct conlab_param http_params[] = {
+    {"urls", CONLAB_PARAM_STRING_LIST, "[builtin:/bytes/10282]", 0, 0, NULL,
+     "URLs cycled over the tasks (task i fetches urls[i % n]); "
+     "builtin:/path is a route of the host's built-in server",
+     offsetof(struct http_config, urls)},
+    {"method", CONLAB_PARAM_ENUM, "GET", 0, 0, "GET|HEAD|POST",
+     "request method (POST sends an empty body)",
+     offsetof(struct http_config, method)},
+    {"timeout", CONLAB_PARAM_DURATION, "10s", 0.001, 86400, NULL,
+     "limit of each request, connection included",
+     offsetof(struct http_config, timeout)},
+    {"connect_timeout", CONLAB_PARAM_DURATION, "5s", 0.001, 86400, NULL,
+     "limit of each connection attempt",
+     offsetof(struct http_config, connect_timeout)},
+    {"reuse", CONLAB_PARAM_BOOL, "true", 0, 0, NULL,
+     "keep one connection alive per worker; false: a fresh connection per request",
+     offsetof(struct http_config, reuse)},
+    {"expect_status", CONLAB_PARAM_INT, "200", STATUS_MIN, STATUS_MAX, NULL,
+     "any other HTTP status fails the task (reason \"HTTP <status>\")",
+     offsetof(struct http_config, expect_status)},
+    {"expect_bytes", CONLAB_PARAM_INT, "-1", -1, 1e15, NULL,
+     "body bytes every task must return; -1: N for builtin /bytes/N, else unchecked",
+     offsetof(struct http_config, expect_bytes)},
+    {"verify_tls", CONLAB_PARAM_BOOL, "true", 0, 0, NULL,
+     "verify the server's certificate and name (https)",
+     offsetof(struct http_config, verify_tls)},
+    {"http2", CONLAB_PARAM_BOOL, "false", 0, 0, NULL,
+     "HTTP/2: negotiated by ALPN over https, prior knowledge over http",
+     offsetof(struct http_config, http2)},
+    CONLAB_PARAM_END};
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+CONLAB_PRINTF(3, 4)
+static void hlog(const struct conlab_host_api *h, int level, const char *fmt, ...)
+{
+    if (!h || !h->log)
+        return;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    h->log(level, PLUGIN_NAME, "%s", buf);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
+}
+
+static long seconds_to_ms(double s)
+{
+    double ms = s * 1e3 + 0.5;
+    return ms < 1 ? 1 : (long)ms;
+}
+
+/* The host's built-in server URL, when the host is new enough to say. */
+static const char *env_builtin_url(const struct conlab_workload_env *env)
+{
+    size_t end = offsetof(struct conlab_workload_env, builtin_url) +
+                 sizeof env->builtin_url;
+    return env->struct_size >= end ? env->builtin_url : NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* create / destroy / expected                                               */
+/* ------------------------------------------------------------------------ */
+
+/* N of a builtin "/bytes/N" or "/reset/N" route (query allowed), else -1. */
+static int64_t builtin_route_bytes(const char *path)
+{
+    static const char *const routes[] = {"/bytes/", "/reset/"};
+    for (size_t r = 0; r < sizeof routes / sizeof routes[0]; r++) {
+        size_t len = strlen(routes[r]);
+        if (strncmp(path, routes[r], len) != 0)
+            continue;
+        const char *p = path + len;
+        if (*p < '0' || *p > '9')
+            return -1;
+        errno = 0;
+        char *end;
+        unsigned long long n = strtoull(p, &end, 10);
+        if (errno || n > INT64_MAX || (*end && *end != '?' && *end != '#'))
+            return -1;
+        return (int64_t)n;
+    }
+    return -1;
+}
+
+/* Checks `url` with libcurl's own parser; only http and https are allowed.
+ * Sets *https. */
+static int check_url(const struct http_state *s, size_t i, const char *url,
+                     bool *https)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return CONLAB_E_NOMEM;
+    int rc = CONLAB_OK;
+    char *scheme = NULL;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (uc == CURLUE_OK)
+        uc = curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    if (uc != CURLUE_OK) {
+        hlog(s->host, CONLAB_LOG_ERROR, "urls[%zu] \"%s\": %s", i, url,
+             curl_url_strerror(uc));
+        rc = CONLAB_E_INVAL;
+    } else if (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0) {
+        hlog(s->host, CONLAB_LOG_ERROR,
+             "urls[%zu] \"%s\": scheme %s is not http or https", i, url, scheme);
+        rc = CONLAB_E_INVAL;
+    } else {
+        *https = strcmp(scheme, "https") == 0;
+    }
+    curl_free(scheme);
+    curl_url_cleanup(u);
+    return rc;
+}
+
+/* libcurl before 8.0.0 breaks every request after the first on a reused
+ * HTTP/2 prior-knowledge (h2c) connection: "Error in the HTTP2 framing
+ * layer" (https://github.com/curl/curl/issues/10634). */
+static bool h2c_reuse_works(void)
+{
+    return curl_version_info(CURLVERSION_NOW)->version_num >= 0x080000;
+}
+
+static int add_url(struct http_state *s, const struct http_config *c,
+                   const char *builtin, size_t i, bool http2)
+{
+    const char *given = c->urls.v[i];
+    struct http_url *u = &s->urls[i];
+    size_t plen = strlen(BUILTIN_PREFIX);
+    bool is_builtin = strncmp(given, BUILTIN_PREFIX, plen) == 0;
+
+    u->want = -1;
+    if (is_builtin) {
+        if (!builtin) {
+            hlog(s->host, CONLAB_LOG_ERROR,
+                 "urls[%zu] \"%s\" needs the host's built-in server, but none "
+                 "was started (env->builtin_url is NULL)", i, given);
+            return CONLAB_E_INVAL;
+        }
+        if (asprintf(&u->url, "%s%s", builtin, given + plen) < 0) {
+            u->url = NULL;
+            return CONLAB_E_NOMEM;
+        }
+        int64_t n = builtin_route_bytes(given + plen);
+        if (n >= 0)
+            u->want = s->method == METHOD_HEAD ? 0 : n;
+    } else if (!(u->url = strdup(given))) {
+        return CONLAB_E_NOMEM;
+    }
+    if (c->expect_bytes >= 0)
+        u->want = c->expect_bytes;
+
+    bool https = false;
+    int rc = check_url(s, i, u->url, &https);
+    if (rc != CONLAB_OK)
+        return rc;
+    if (http2 && !https && s->reuse && !h2c_reuse_works()) {
+        hlog(s->host, CONLAB_LOG_ERROR,
+             "urls[%zu] \"%s\": HTTP/2 with prior knowledge over a reused "
+             "connection fails in libcurl %s (curl issue #10634, fixed in "
+             "8.0.0); use https, or reuse: false", i, u->url,
+             curl_version_info(CURLVERSION_NOW)->version);
+        return CONLAB_E_NOTSUP;
+    }
+    u->version = !http2 ? CURL_HTTP_VERSION_1_1
+                 : https ? CURL_HTTP_VERSION_2TLS
+                         : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+    return CONLAB_OK;
+}
+
+static void http_destroy(void *state)
+{
+    struct http_state *s = state;
+    if (!s)
+        return;
+    for (size_t i = 0; s->urls && i < s->n_urls; i++)
+        free(s->urls[i].url);
+    free(s->urls);
+    if (s->curl_ready)
+        curl_global_cleanup();
+    free(s);
+}
+
+static int init_curl(struct http_state *s, bool http2)
+{
+    CURLcode cc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (cc != CURLE_OK) {
+        hlog(s->host, CONLAB_LOG_ERROR, "curl_global_init: %s",
+             curl_easy_strerror(cc));
+        return CONLAB_E_SYS;
+    }
+    s->curl_ready = true;
+    const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
+    if (http2 && !(v->features & CURL_VERSION_HTTP2)) {
+        hlog(s->host, CONLAB_LOG_ERROR,
+             "http2: true, but this libcurl (%s) was built without HTTP/2",
+             v->version);
+        return CONLAB_E_NOTSUP;
+    }
+    return CONLAB_OK;
+}
+
+static int http_create(const struct conlab_workload_env *env, const void *config,
+                       void **state)
+{
+    const struct http_config *c = config;
+    struct http_state *s = calloc(1, sizeof *s);
+    if (!s)
+        return CONLAB_E_NOMEM;
+    s->host = env->host;
+    s->method = strcmp(c->method, "HEAD") == 0   ? METHOD_HEAD
+                : strcmp(c->method, "POST") == 0 ? METHOD_POST
+                                                 : METHOD_GET;
+    s->timeout_ms = seconds_to_ms(c->timeout);
+    s->connect_timeout_ms = seconds_to_ms(c->connect_timeout);
+    s->guard_ns = (int64_t)s->timeout_ms * NS_PER_MS + GUARD_GRACE_NS;
+    s->expect_status = (long)c->expect_status;
+    s->reuse = c->reuse;
+    s->verify_tls = c->verify_tls;
+    for (int code = STATUS_MIN; code <= STATUS_MAX; code++)
+        snprintf(s->status_text[code - STATUS_MIN],
+                 sizeof s->status_text[0], "HTTP %d", code);
+
+    int rc = init_curl(s, c->http2);
+    if (rc == CONLAB_OK && c->urls.n == 0) {
+        hlog(s->host, CONLAB_LOG_ERROR, "%s: urls is empty", env->cell);
+        rc = CONLAB_E_INVAL;
+    }
+    if (rc == CONLAB_OK && !(s->urls = calloc(c->urls.n, sizeof *s->urls)))
+        rc = CONLAB_E_NOMEM;
+    if (rc == CONLAB_OK)
+        s->n_urls = c->urls.n;
+    const char *builtin = env_builtin_url(env);
+    for (size_t i = 0; rc == CONLAB_OK && i < s->n_urls; i++)
+        rc = add_url(s, c, builtin, i, c->http2);
+    if (rc != CONLAB_OK) {
+        http_destroy(s);
+        return rc;
+    }
+    *state = s;
+    return CONLAB_OK;
+}
+
+static int http_expected(void *state, uint64_t index, uint64_t *value)
+{
+    const struct http_state *s = state;
+    int64_t want = s->urls[index % s->n_urls].want;
+    if (want < 0)
+        return CONLAB_E_NOTSUP;
+    *value = (uint64_t)want;
+    return CONLAB_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* libcurl callbacks                                                         */
+/* ------------------------------------------------------------------------ */
+
+static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
+{
+    (void)data;
+    struct http_worker *hw = userp;
+    hw->body += (uint64_t)size * nmemb;
+    return size * nmemb;
+}
+
+static int grow_fds(struct http_worker *hw)
+{
+    unsigned cap = hw->cap_fds ? hw->cap_fds * 2 : FDS_MIN;
+    struct pollfd *fds = realloc(hw->fds, cap * sizeof *fds);
+    if (!fds)
+        return -1;
+    hw->fds = fds;
+    struct pollfd *ready = realloc(hw->ready, cap * sizeof *ready);
+    if (!ready)
+        return -1;
+    hw->ready = ready;
+    hw->cap_fds = cap;
+    return 0;
+}
+
+/* CURLMOPT_SOCKETFUNCTION: libcurl says which events it wants on fd s. */
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+                     void *socketp)
+{
+    (void)easy;
+    (void)socketp;
+    struct http_worker *hw = userp;
+    unsigned i = 0;
+    while (i < hw->n_fds && hw->fds[i].fd != fd)
+        i++;
+    if (what == CURL_POLL_REMOVE) {
+        if (i < hw->n_fds)
+            hw->fds[i] = hw->fds[--hw->n_fds];
+        return 0;
+    }
+    if (i == hw->n_fds) {
+        if (hw->n_fds == hw->cap_fds && grow_fds(hw) != 0) {
+            hw->cb_failed = true;
+            return -1;
+        }
+        hw->fds[hw->n_fds++].fd = fd;
+    }
+    hw->fds[i].events = (short)((what & CURL_POLL_IN ? POLLIN : 0) |
+                                (what & CURL_POLL_OUT ? POLLOUT : 0));
+    hw->fds[i].revents = 0;
+    return 0;
+}
+
+/* CURLMOPT_TIMERFUNCTION: call socket_action(TIMEOUT) in timeout_ms (-1:
+ * never).  One-shot: see the top of this file. */
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
+{
+    (void)multi;
+    struct http_worker *hw = userp;
+    hw->timer_at = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * NS_PER_MS;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Worker session                                                            */
+/* ------------------------------------------------------------------------ */
+
+#define SETOPT(h, opt, val)                                                    \
+    do {                                                                       \
+        if (rc == CURLE_OK && (rc = curl_easy_setopt(h, opt, val)) != CURLE_OK) \
+            *what = #opt;                                                      \
+    } while (0)
+
+static CURLcode configure_easy(struct http_worker *hw, const char **what)
+{
+    const struct http_state *s = hw->s;
+    CURL *e = hw->easy;
+    CURLcode rc = CURLE_OK;
+    SETOPT(e, CURLOPT_NOSIGNAL, 1L);
+    SETOPT(e, CURLOPT_PRIVATE, (void *)hw);
+    SETOPT(e, CURLOPT_WRITEFUNCTION, on_body);
+    SETOPT(e, CURLOPT_WRITEDATA, (void *)hw);
+    SETOPT(e, CURLOPT_ERRORBUFFER, hw->errbuf);
+    SETOPT(e, CURLOPT_TIMEOUT_MS, s->timeout_ms);
+    SETOPT(e, CURLOPT_CONNECTTIMEOUT_MS, s->connect_timeout_ms);
+    SETOPT(e, CURLOPT_PROXY, "");
+    SETOPT(e, CURLOPT_USERAGENT, "conlab-http/1.0");
+#if LIBCURL_VERSION_NUM >= 0x075500 /* 7.85.0 */
+    SETOPT(e, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    SETOPT(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    SETOPT(e, CURLOPT_SSL_VERIFYPEER, s->verify_tls ? 1L : 0L);
+    SETOPT(e, CURLOPT_SSL_VERIFYHOST, s->verify_tls ? 2L : 0L);
+    if (!s->reuse) {
+        SETOPT(e, CURLOPT_FRESH_CONNECT, 1L);
+        SETOPT(e, CURLOPT_FORBID_REUSE, 1L);
+    }
+    switch (s->method) {
+    case METHOD_HEAD: SETOPT(e, CURLOPT_NOBODY, 1L); break;
+    case METHOD_POST:
+        SETOPT(e, CURLOPT_POST, 1L);
+        SETOPT(e, CURLOPT_POSTFIELDSIZE, 0L);
+        SETOPT(e, CURLOPT_POSTFIELDS, "");
+        break;
+    case METHOD_GET: SETOPT(e, CURLOPT_HTTPGET, 1L); break;
+    }
+    return rc;
+}
+
+static CURLMcode configure_multi(struct http_worker *hw)
+{
+    CURLM *m = hw->multi;
+    CURLMcode rc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)hw);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    if (rc == CURLM_OK)
+        rc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, (void *)hw);
+    return rc;
+}
+
+static void free_worker(struct http_worker *hw)
+{
+    if (hw->easy)
+        curl_easy_cleanup(hw->easy);
+    if (hw->multi)
+        curl_multi_cleanup(hw->multi); /* closes the kept connections */
+    free(hw->fds);
+    free(hw->ready);
+    free(hw);
+}
+
+static int http_worker_init(void *state, const struct conlab_worker *w,
+                            void **wctx)
+{
+    struct http_state *s = state;
+    struct http_worker *hw = calloc(1, sizeof *hw);
+    if (!hw)
+        return CONLAB_E_NOMEM;
+    hw->s = s;
+    hw->id = w->id;
+    hw->timer_at = -1;
+    if (grow_fds(hw) != 0 || !(hw->multi = curl_multi_init()) ||
+        !(hw->easy = curl_easy_init())) {
+        free_worker(hw);
+        return CONLAB_E_NOMEM;
+    }
+    const char *what = "curl_multi_setopt";
+    CURLMcode mc = configure_multi(hw);
+    CURLcode cc = mc == CURLM_OK ? configure_easy(hw, &what) : CURLE_OK;
+    if (mc != CURLM_OK || cc != CURLE_OK) {
+        hlog(w->host, CONLAB_LOG_ERROR, "worker %u: %s: %s", w->id, what,
+             mc != CURLM_OK ? curl_multi_strerror(mc) : curl_easy_strerror(cc));
+        free_worker(hw);
+        return CONLAB_E_NOTSUP;
+    }
+    *wctx = hw;
+    return CONLAB_OK;
+}
+
+static void http_worker_fini(void *state, const struct conlab_worker *w,
+                             void *wctx)
+{
+    (void)state;
+    struct http_worker *hw = wctx;
+    if (!hw)
+        return;
+    hlog(w->host, CONLAB_LOG_DEBUG,
+         "worker %u: %" PRIu64 " requests (%" PRIu64 " failed) over %" PRIu64
+         " connections", w->id, hw->requests, hw->failures, hw->connects);
+    free_worker(hw);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One transfer, driven through the waiter                                   */
+/* ------------------------------------------------------------------------ */
+
+static int events_to_curl(short revents)
+{
+    int mask = 0;
+    if (revents & (POLLIN | POLLPRI | POLLHUP))
+        mask |= CURL_CSELECT_IN;
+    if (revents & POLLOUT)
+        mask |= CURL_CSELECT_OUT;
+    if (revents & (POLLERR | POLLNVAL))
+        mask |= CURL_CSELECT_ERR;
+    return mask;
+}
+
+/* Hand libcurl the events of the last wait.  The ready fds are copied first:
+ * libcurl's socket callback rewrites hw->fds during socket_action. */
+static CURLMcode dispatch_ready(struct http_worker *hw)
+{
+    unsigned n = 0;
+    for (unsigned i = 0; i < hw->n_fds; i++)
+        if (hw->fds[i].revents)
+            hw->ready[n++] = hw->fds[i];
+    CURLMcode mc = CURLM_OK;
+    int running;
+    for (unsigned i = 0; i < n && mc == CURLM_OK; i++)
+        mc = curl_multi_socket_action(hw->multi, hw->ready[i].fd,
+                                      events_to_curl(hw->ready[i].revents),
+                                      &running);
+    return mc;
+}
+
+/* The transfer's result, if libcurl has finished it. */
+static bool take_done(struct http_worker *hw, CURLcode *result)
+{
+    bool done = false;
+    int left;
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(hw->multi, &left)))
+        if (m->msg == CURLMSG_DONE && m->easy_handle == hw->easy) {
+            *result = m->data.result;
+            done = true;
+        }
+    return done;
+}
+
+/* libcurl calls the timer callback only when its next timeout *changes*.
+ * Woken a little early (a waiter rounding its timeout down), the action
+ * above finds nothing expired, the timer stays where it was and no callback
+ * comes: ask libcurl directly rather than lose the timer. */
+static void resync_timer(struct http_worker *hw)
+{
+    long ms = -1;
+    if (curl_multi_timeout(hw->multi, &ms) == CURLM_OK && ms >= 0)
+        hw->timer_at = now_ns() + (int64_t)ms * NS_PER_MS;
+}
+
+/* One round: run libcurl's expired timer, or wait for its fds or its timer
+ * (never past `give_up`) and hand it what happened. */
+static int step(struct http_worker *hw, const struct conlab_waiter *waiter,
+                int64_t give_up, const char **reason)
+{
+    int64_t now = now_ns();
+    CURLMcode mc;
+    if (now >= give_up) {
+        *reason = "timeout";
+        return CONLAB_E_TIMEDOUT;
+    }
+    if (hw->timer_at >= 0 && hw->timer_at <= now) {
+        int running;
+        hw->timer_at = -1; /* acted on: gone until libcurl sets another */
+        mc = curl_multi_socket_action(hw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+        if (mc == CURLM_OK && hw->timer_at < 0)
+            resync_timer(hw);
+    } else {
+        int64_t wait_ns = give_up - now;
+        if (hw->timer_at >= 0 && hw->timer_at - now < wait_ns)
+            wait_ns = hw->timer_at - now;
+        int n = waiter->wait(waiter->ctx, hw->fds, hw->n_fds, wait_ns);
+        if (n < 0) {
+            *reason = "wait failed";
+            return n;
+        }
+        mc = n > 0 ? dispatch_ready(hw) : CURLM_OK;
+    }
+    if (mc != CURLM_OK) {
+        *reason = curl_multi_strerror(mc);
+        return CONLAB_E_TASK;
+    }
+    return CONLAB_OK;
+}
+
+/* Runs the configured easy handle to its end.  Returns CONLAB_OK with
+ * libcurl's verdict in *result, or a failure of our own with *reason. */
+static int perform(struct http_worker *hw, const struct conlab_waiter *waiter,
+                   CURLcode *result, const char **reason)
+{
+    hw->body = 0;
+    hw->errbuf[0] = '\0';
+    hw->cb_failed = false;
+    CURLMcode mc = curl_multi_add_handle(hw->multi, hw->easy);
+    if (mc != CURLM_OK) {
+        *reason = curl_multi_strerror(mc);
+        return CONLAB_E_TASK;
+    }
+    int64_t give_up = now_ns() + hw->s->guard_ns;
+    int rc = CONLAB_OK;
+    while (rc == CONLAB_OK && !take_done(hw, result))
+        rc = step(hw, waiter, give_up, reason);
+    /* Detaching a finished transfer parks its connection in the multi's
+     * cache (kept alive); an unfinished one is aborted. */
+    curl_multi_remove_handle(hw->multi, hw->easy);
+    if (rc == CONLAB_OK && hw->cb_failed) {
+        *reason = "out of memory";
+        rc = CONLAB_E_NOMEM;
+    }
+    return rc;
+}
+
+static const char *connect_reason(long os_errno)
+{
+    switch (os_errno) {
+    case ECONNREFUSED: return "connection refused";
+    case ENETUNREACH: return "network unreachable";
+    case EHOSTUNREACH: return "host unreachable";
+    case ETIMEDOUT: return "timeout";
+    default: return "connect failed";
+    }
+}
+
+static bool was_reset(const struct http_worker *hw, long os_errno)
+{
+    return os_errno == ECONNRESET || os_errno == EPIPE ||
+           strstr(hw->errbuf, "Connection reset") != NULL;
+}
+
+/* Turns libcurl's verdict into the task's status and reason. */
+static int classify(const struct http_worker *hw, CURLcode cc, long status,
+                    const char **reason)
+{
+    long os_errno = 0;
+    curl_easy_getinfo(hw->easy, CURLINFO_OS_ERRNO, &os_errno);
+    switch (cc) {
+    case CURLE_OK:
+        if (status == hw->s->expect_status)
+            return CONLAB_OK;
+        *reason = status >= STATUS_MIN && status <= STATUS_MAX
+                      ? hw->s->status_text[status - STATUS_MIN]
+                      : "HTTP status out of range";
+        return CONLAB_E_PROTO;
+    case CURLE_COULDNT_CONNECT:
+        *reason = connect_reason(os_errno);
+        return CONLAB_E_CONN;
+    case CURLE_OPERATION_TIMEDOUT:
+        *reason = "timeout";
+        return CONLAB_E_TIMEDOUT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        *reason = "DNS failure";
+        return CONLAB_E_CONN;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        *reason = was_reset(hw, os_errno) ? "connection reset"
+                                           : curl_easy_strerror(cc);
+        return CONLAB_E_CONN;
+    case CURLE_PARTIAL_FILE:
+        *reason = "short body";
+        return CONLAB_E_PROTO;
+    case CURLE_GOT_NOTHING:
+        *reason = "empty reply";
+        return CONLAB_E_PROTO;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        *reason = "TLS verification failed";
+        return CONLAB_E_CONN;
+    case CURLE_SSL_CONNECT_ERROR:
+        *reason = "TLS handshake failed";
+        return CONLAB_E_CONN;
+    default:
+        *reason = curl_easy_strerror(cc);
+        return CONLAB_E_TASK;
+    }
+}
+
+static int http_run_task(void *state, void *wctx, const struct conlab_worker *w,
+                         uint64_t index, struct conlab_task_result *res)
+{
+    const struct http_state *s = state;
+    struct http_worker *hw = wctx;
+    const struct http_url *u = &s->urls[index % s->n_urls];
+    const char *reason = NULL;
+    CURLcode cc = CURLE_OK;
+    int rc = CONLAB_OK;
+
+    if (curl_easy_setopt(hw->easy, CURLOPT_URL, u->url) != CURLE_OK ||
+        curl_easy_setopt(hw->easy, CURLOPT_HTTP_VERSION, u->version) != CURLE_OK) {
+        reason = "curl_easy_setopt failed";
+        rc = CONLAB_E_NOMEM;
+    } else {
+        rc = perform(hw, w->waiter, &cc, &reason);
+    }
+
+    long status = 0, connects = 0;
+    curl_easy_getinfo(hw->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(hw->easy, CURLINFO_NUM_CONNECTS, &connects);
+    if (rc == CONLAB_OK)
+        rc = classify(hw, cc, status, &reason);
+
+    hw->requests++;
+    hw->connects += (uint64_t)(connects > 0 ? connects : 0);
+    res->bytes = hw->body;
+    res->value = hw->body;
+    res->code = (int32_t)status;
+    if (rc != CONLAB_OK) {
+        res->reason = reason ? reason : "failed";
+        if (hw->failures++ == 0) /* the first one in full, not a flood */
+            hlog(w->host, CONLAB_LOG_DEBUG, "worker %u: task %" PRIu64 " %s: %s (%s)",
+                 w->id, index, u->url, res->reason,
+                 hw->errbuf[0] ? hw->errbuf : curl_easy_strerror(cc));
+    }
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The descriptor                                                            */
+/* ------------------------------------------------------------------------ */
+
+static const struct conlab_workload_ops http_ops = {
+    .struct_size = sizeof(struct conlab_workload_ops),
+    .create = http_create,
+    .destroy = http_destroy,
+    .worker_init = http_worker_init,
+    .worker_fini = http_worker_fini,
+    .run_task = http_run_task,
+    .expected = http_expected,
+};
+
+static const struct conlab_plugin http_plugin = {
+    CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
+    .name = "http",
+    .summary = "HTTP requests over libcurl, one keep-alive session per worker",
+    .version = "1.0",
+    .params = http_params,
+    .config_size = sizeof(struct http_config),
+    .workload = &http_ops,
+};
+
+CONLAB_PLUGIN_DEFINE(http_plugin)
