@@ -1,7 +1,9 @@
 /* main.c — `conlab`: the command-line entry. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "commands.h"
 #include "runner.h"
 #include "serve.h"
@@ -24,6 +26,8 @@ static const char usage[] =
     "  validate SPEC...  check specs without running them\n"
     "  list [NAME...]    strategies and workloads, with their parameters\n"
     "  topology          the machine as hwloc sees it, and where workers go\n"
+    "  serve             the built-in loopback HTTP server for experiments\n"
+    "  check PLUGIN      conformance checks for a strategy or workload plugin\n"
     "  version           print the version and plugin ABI\n"
     "  help [COMMAND]    this text, or a command's\n"
     "\n"
@@ -45,6 +49,11 @@ static const char usage[] =
     "  workloads:\n"
     "    - sleep: { tasks: 20, seconds: 100ms }\n"
     "\n"
+    "environment:\n"
+    "  CONLAB_PLUGIN_PATH     extra plugin directories (colon-separated), searched first\n"
+    "  CONLAB_PLUGIN_VERBOSE  1: trace plugin loading\n"
+    "  CONLAB_LOG             error | warn | info (default) | debug\n"
+    "\n"
     "'conlab COMMAND --help' tells more.\n";
 
 struct command {
@@ -56,12 +65,21 @@ static const struct command commands[] = {
     {"run", cl_cmd_run},         {"validate", cl_cmd_validate},
     {"list", cl_cmd_list},       {"topology", cl_cmd_topology},
     {"serve", cl_cmd_serve},     {"version", cl_cmd_version},
+    {"check", cl_cmd_check},
     {NULL, NULL}};
 
 int main(int argc, char **argv)
 {
     cl_main_argc = argc;
     cl_main_argv = argv;
+    /* CONLAB_LOG=error|warn|info|debug: how much the host and plugins say */
+    const char *lvl = getenv("CONLAB_LOG");
+    if (lvl) {
+        static const char *const names[] = {"error", "warn", "info", "debug"};
+        for (int i = 0; i < 4; i++)
+            if (!strcmp(lvl, names[i]))
+                cl_log_level = i;
+    }
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
         fputs(usage, stderr);

@@ -695,3 +695,41 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     cl_topo_close(topo);
     return rc;
 }
+
+/* ---- one repetition on its own, for `conlab check` ------------------------- */
+
+int cl_run_rep_once(const struct cl_spec *spec, size_t strategy,
+                    size_t workload, const struct cl_topo *topo,
+                    const char *builtin_url, struct cl_cellmem *mem,
+                    struct cl_rep_row *row)
+{
+    memset(row, 0, sizeof *row);
+    memset(mem, 0, sizeof *mem);
+    row->repetition = 1;
+    row->status = CL_ST_ERROR;
+    if (strategy >= spec->n_strategies || workload >= spec->n_workloads) {
+        snprintf(row->detail, sizeof row->detail, "no such cell");
+        return -1;
+    }
+    struct cl_cell cell;
+    memset(&cell, 0, sizeof cell);
+    cell.strategy = &spec->strategies[strategy];
+    cell.workload = &spec->workloads[workload];
+    if (cl_cellmem_map(mem, cell.workload->tasks) != 0) {
+        snprintf(row->detail, sizeof row->detail,
+                 "cannot map records for %llu tasks: %s",
+                 (unsigned long long)cell.workload->tasks, strerror(errno));
+        memset(mem, 0, sizeof *mem);
+        return -1;
+    }
+    cell.name = cell_name(cell.strategy, cell.workload);
+    struct rep_ctx rc = {spec, builtin_url, topo, &cell, mem,
+                         cl_now_ns() + (uint64_t)(spec->timeout_s * 1e9)};
+    install_signals();
+    run_rep(&rc, row);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    free(cell.name);
+    return 0;
+}

@@ -49,6 +49,7 @@
  * abandoned by us: run_task can never hang, whatever libcurl does. */
 #define GUARD_GRACE_NS (2 * NS_PER_S)
 #define FDS_MIN 4
+#define TIMER_RUNS_MAX 16
 
 /* ------------------------------------------------------------------------ */
 /* Configuration and state                                                   */
@@ -93,12 +94,12 @@ struct http_state {
  * libcurl's socket callback rewrites `fds` while we hand it events. */
 struct http_worker {
     const struct http_state *s;
-    unsigned id;
     CURLM *multi;
     CURL *easy;
     struct pollfd *fds, *ready;
     unsigned n_fds, cap_fds;
     int64_t timer_at;   /* CLOCK_MONOTONIC ns of libcurl's timer; -1: none */
+    unsigned timer_runs; /* timer actions since the last wait */
     bool cb_failed;     /* a callback ran out of memory */
     uint64_t body;      /* body bytes of the current transfer */
     uint64_t requests, connects, failures;
@@ -510,7 +511,6 @@ static int http_worker_init(void *state, const struct conlab_worker *w,
     if (!hw)
         return CONLAB_E_NOMEM;
     hw->s = s;
-    hw->id = w->id;
     hw->timer_at = -1;
     if (grow_fds(hw) != 0 || !(hw->multi = curl_multi_init()) ||
         !(hw->easy = curl_easy_init())) {
@@ -602,7 +602,9 @@ static void resync_timer(struct http_worker *hw)
 }
 
 /* One round: run libcurl's expired timer, or wait for its fds or its timer
- * (never past `give_up`) and hand it what happened. */
+ * (never past `give_up`) and hand it what happened.  Expired timers are run
+ * without a wait at most TIMER_RUNS_MAX times in a row; then one wait with
+ * a zero timeout lets a cooperative scheduler run the other workers. */
 static int step(struct http_worker *hw, const struct conlab_waiter *waiter,
                 int64_t give_up, const char **reason)
 {
@@ -612,8 +614,10 @@ static int step(struct http_worker *hw, const struct conlab_waiter *waiter,
         *reason = "timeout";
         return CONLAB_E_TIMEDOUT;
     }
-    if (hw->timer_at >= 0 && hw->timer_at <= now) {
+    bool expired = hw->timer_at >= 0 && hw->timer_at <= now;
+    if (expired && hw->timer_runs < TIMER_RUNS_MAX) {
         int running;
+        hw->timer_runs++;
         hw->timer_at = -1; /* acted on: gone until libcurl sets another */
         mc = curl_multi_socket_action(hw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
         if (mc == CURLM_OK && hw->timer_at < 0)
@@ -621,7 +625,8 @@ static int step(struct http_worker *hw, const struct conlab_waiter *waiter,
     } else {
         int64_t wait_ns = give_up - now;
         if (hw->timer_at >= 0 && hw->timer_at - now < wait_ns)
-            wait_ns = hw->timer_at - now;
+            wait_ns = expired ? 0 : hw->timer_at - now;
+        hw->timer_runs = 0;
         int n = waiter->wait(waiter->ctx, hw->fds, hw->n_fds, wait_ns);
         if (n < 0) {
             *reason = "wait failed";
