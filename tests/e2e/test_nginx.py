@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""End to end against nginx, a real server none of us wrote: started on
+loopback by scripts/nginx.sh with a config it writes, stopped after.
+    python3 test_nginx.py CONLAB SOURCE_DIR
+Skipped, with the reason printed, when nginx is not installed."""
+import csv
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import unittest
+
+CONLAB = SRC = None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
+
+
+@unittest.skipUnless(NGINX, "nginx is not installed (apt-get install nginx-light)")
+class Nginx(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="conlab-nginx-")
+        cls.port = free_port()
+        cls.script = os.path.join(SRC, "scripts", "nginx.sh")
+        subprocess.run(["bash", cls.script, "start", str(cls.port), cls.tmp], check=True,
+                       capture_output=True, timeout=30)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run(["bash", cls.script, "stop", str(cls.port), cls.tmp], timeout=30)
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def test_every_strategy_downloads_every_page(self):
+        base = "http://127.0.0.1:%d" % self.port
+        spec = os.path.join(self.tmp, "spec.yaml")
+        with open(spec, "w") as f:
+            f.write("""
+experiment: nginx
+repeat: 2
+warmup: 1
+strategies: [sequential, { threads: { workers: 5 } }, { processes: { workers: 2 } },
+             { coroutines: { concurrency: 20 } }, { gil: { workers: 5 } }]
+workloads:
+  - http: { tasks: 200, urls: ["%s/10282.bin", "%s/275.bin"] }
+  - http: { tasks: 4, urls: ["%s/missing.bin"] }
+""" % (base, base, base))
+        out = os.path.join(self.tmp, "out")
+        p = subprocess.run([CONLAB, "run", spec, "-o", out, "--tasks"], capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(p.returncode, 1, p.stderr)  # the 404 cells fail, by design
+        with open(os.path.join(out, "results.csv"), newline="") as f:
+            rows = list(csv.DictReader(f))
+        with open(os.path.join(out, "tasks.csv"), newline="") as f:
+            tasks = list(csv.DictReader(f))
+        for r in rows:
+            if "missing" in r["workload"]:
+                self.assertEqual((r["status"], r["tasks_failed"]), ("failed", "4"), r)
+                self.assertEqual(r["failure_reasons"], "HTTP 404:4")
+            else:
+                self.assertEqual((r["status"], r["tasks_ok"]), ("ok", "200"), r)
+        for t in tasks:
+            if "missing" in t["cell"]:
+                continue
+            self.assertEqual(t["code"], "200")
+            self.assertEqual(int(t["bytes"]), 10282 if int(t["task"]) % 2 == 0 else 275)
+
+
+if __name__ == "__main__":
+    CONLAB, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
