@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "commands.h"
+#include "new.h"
 #include "runner.h"
 #include "serve.h"
 #include "topo.h"
@@ -28,6 +29,7 @@ static const char usage[] =
     "  topology          the machine as hwloc sees it, and where workers go\n"
     "  serve             the built-in loopback HTTP server for experiments\n"
     "  check PLUGIN      conformance checks for a strategy or workload plugin\n"
+    "  new KIND NAME     write a ready plugin folder: KIND is strategy or workload\n"
     "  version           print the version and plugin ABI\n"
     "  help [COMMAND]    this text, or a command's\n"
     "\n"
@@ -65,7 +67,7 @@ static const struct command commands[] = {
     {"run", cl_cmd_run},         {"validate", cl_cmd_validate},
     {"list", cl_cmd_list},       {"topology", cl_cmd_topology},
     {"serve", cl_cmd_serve},     {"version", cl_cmd_version},
-    {"check", cl_cmd_check},
+    {"check", cl_cmd_check},     {"new", cl_cmd_new},
     {NULL, NULL}};
 
 int main(int argc, char **argv)
@@ -102,7 +104,7 @@ int main(int argc, char **argv)
     for (const struct command *c = commands; c->name; c++)
         if (!strcmp(c->name, cmd))
             return c->fn(argc - 1, argv + 1);
-    const char *names[8];
+    const char *names[sizeof commands / sizeof *commands];
     size_t n = 0;
     for (const struct command *c = commands; c->name; c++)
         names[n++] = c->name;

@@ -5,8 +5,9 @@
  *
  * Two threading modes:
  *   per-connection (default)  one small-stack thread per connection; a delay
- *       is a ppoll() in the handler on the connection (to notice a client that
- *       hangs up) and on an eventfd (to notice shutdown).
+ *       is a ppoll() in the handler on the connection, which notices a client
+ *       that hangs up, and the server stopping (MHD_stop_daemon shuts every
+ *       connection's socket down before it joins the threads).
  *   pool  one epoll thread per CPU; a delayed request suspends its connection
  *       and a timer thread resumes it.  MHD does not watch a suspended
  *       connection, so a client that hangs up during a delay goes unnoticed
@@ -31,7 +32,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -54,6 +54,7 @@ extern char **environ;
 #define IDLE_TIMEOUT_S 3600u               /* an idle keep-alive connection */
 #define FD_RESERVE 64                      /* fds kept for everything else */
 #define LISTEN_BACKLOG 4096
+#define TIMER_TICK_NS 1000000u             /* pool mode: resume 1 ms apart */
 #define SPAWN_TIMEOUT_MS 5000
 #define STOP_TIMEOUT_MS 5000
 
@@ -235,13 +236,14 @@ static int parse_query(struct MHD_Connection *c, uint64_t seed,
                       "250us, not '%s'\n", delay);
     if (istr && parse_u64(istr, UINT64_MAX, &i) != 0)
         return bad(r, "i wants a whole number, not '%s'\n", istr);
-    /* With i, the draw depends on (seed, path, i) only; else on the
-     * connection and its request count.  The top bit keeps them apart. */
-    uint64_t key = istr ? i : conn_key(cn);
-    double u = draw_unit(seed, path, key);
-    if (!dist || !strcmp(dist, "fixed"))
+    if (!dist || !strcmp(dist, "fixed")) {
         r->delay = mean;
-    else if (!strcmp(dist, "uniform"))
+        return 0;
+    }
+    /* With i, the draw depends on (seed, path, i) only; else on the
+     * connection and its request count (conn_key sets the top bit). */
+    double u = draw_unit(seed, path, istr ? i : conn_key(cn));
+    if (!strcmp(dist, "uniform"))
         r->delay = 2 * mean * u;
     else if (!strcmp(dist, "exponential"))
         r->delay = -mean * log1p(-u);
@@ -275,7 +277,6 @@ struct server {
     int verbose;
     atomic_int started;   /* after start-up MHD's messages need --verbose */
     atomic_int stopping;
-    int stop_fd;          /* eventfd, readable once stopping */
     atomic_uint_fast64_t connections, requests, next_id;
     atomic_int_fast64_t active, suspended;
     struct timer timer;
@@ -284,7 +285,6 @@ struct server {
 /* One per connection (MHD's socket context).  MHD runs a connection's
  * requests one after another, so the request in progress lives here too. */
 struct conn {
-    struct server *srv;
     struct MHD_Connection *mhd;
     int fd;
     uint64_t id, nreq;
@@ -306,7 +306,6 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **ctx,
         struct conn *cn = cl_xcalloc(1, sizeof *cn);
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        cn->srv = s;
         cn->mhd = c;
         cn->fd = ci ? ci->connect_fd : -1;
         cn->id = atomic_fetch_add(&s->next_id, 1);
@@ -332,18 +331,18 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
 }
 
 /* Per-connection mode: wait in the handler until `seconds` have passed.
- * 0 then; -1 if the client hung up or the server is stopping first. */
+ * 0 then; -1 if the client hung up or the server stopped first. */
 static int wait_in_handler(const struct conn *cn, double seconds)
 {
     uint64_t deadline = cl_now_ns() + (uint64_t)(seconds * 1e9);
-    struct pollfd p[2] = {{cn->fd, POLLRDHUP, 0}, {cn->srv->stop_fd, POLLIN, 0}};
+    struct pollfd p = {cn->fd, POLLRDHUP, 0};
     for (;;) {
         uint64_t now = cl_now_ns();
         if (now >= deadline)
             return 0;
         uint64_t left = deadline - now;
         struct timespec ts = {(time_t)(left / 1000000000u), (long)(left % 1000000000u)};
-        int n = ppoll(p, 2, &ts, NULL);
+        int n = ppoll(&p, 1, &ts, NULL);
         if (n > 0 || (n < 0 && errno != EINTR))
             return -1;
     }
@@ -392,21 +391,30 @@ static struct conn *heap_pop(struct timer *t)
 static void *timer_main(void *arg)
 {
     struct timer *t = arg;
+    struct conn *batch[256];
     pthread_mutex_lock(&t->lock);
     while (!t->stop) {
         if (t->len == 0) {
             pthread_cond_wait(&t->cond, &t->lock);
             continue;
         }
-        uint64_t due = t->heap[0]->deadline;
-        if (due > cl_now_ns()) {
+        uint64_t now = cl_now_ns(), due = t->heap[0]->deadline;
+        if (due > now) {
+            /* Wake on the tick after the deadline and resume all that fell
+             * due together: MHD walks its whole list of suspended
+             * connections for every wake-up, so one walk per tick. */
+            due += TIMER_TICK_NS - due % TIMER_TICK_NS;
             struct timespec ts = {(time_t)(due / 1000000000u), (long)(due % 1000000000u)};
             pthread_cond_timedwait(&t->cond, &t->lock, &ts);
             continue;
         }
-        struct conn *cn = heap_pop(t);
+        size_t n = 0;
+        while (n < sizeof batch / sizeof batch[0] && t->len &&
+               t->heap[0]->deadline <= now)
+            batch[n++] = heap_pop(t);
         pthread_mutex_unlock(&t->lock);
-        MHD_resume_connection(cn->mhd);
+        for (size_t i = 0; i < n; i++)
+            MHD_resume_connection(batch[i]->mhd);
         pthread_mutex_lock(&t->lock);
     }
     pthread_mutex_unlock(&t->lock);
@@ -717,14 +725,10 @@ static struct MHD_Daemon *start_mhd(struct server *s, int listen_fd, rlim_t nofi
         MHD_OPTION_END);
 }
 
-/* Stop: wake every waiting handler, then let MHD close and join. */
+/* Stop: release every waiting request, then let MHD close and join. */
 static void stop_server(struct server *s)
 {
-    uint64_t one = 1;
     atomic_store(&s->stopping, 1);
-    if (write(s->stop_fd, &one, sizeof one) != (ssize_t)sizeof one)
-        cl_log(CONLAB_LOG_WARN, "serve", "cannot wake waiting requests: %s",
-               strerror(errno));
     if (s->mode == MODE_POOL) {
         /* MHD must not be stopped with connections suspended. */
         timer_stop(&s->timer);
@@ -797,8 +801,7 @@ static void restore_signals(const struct saved_signals *old)
 
 static int serve(const struct serve_opts *o)
 {
-    struct server s = {.mode = o->mode, .seed = o->seed, .verbose = o->verbose,
-                       .stop_fd = -1};
+    struct server s = {.mode = o->mode, .seed = o->seed, .verbose = o->verbose};
     struct saved_signals old;
     char err[512], url[96];
     int status = 1, usage = 0, sfd = -1, lfd = -1, timer_on = 0;
@@ -808,11 +811,6 @@ static int serve(const struct serve_opts *o)
     sfd = take_signals(&old, err, sizeof err);
     if (sfd < 0)
         goto fail;
-    s.stop_fd = eventfd(0, EFD_CLOEXEC);
-    if (s.stop_fd < 0) {
-        snprintf(err, sizeof err, "eventfd: %s", strerror(errno));
-        goto fail;
-    }
     lfd = open_listener(o->host, o->port, &usage, err, sizeof err);
     if (lfd < 0 || base_url(lfd, url, sizeof url, err, sizeof err) != 0)
         goto fail;
@@ -856,8 +854,6 @@ fail:
 out:
     if (lfd >= 0)
         close(lfd);
-    if (s.stop_fd >= 0)
-        close(s.stop_fd);
     if (sfd >= 0)
         close(sfd);
     restore_signals(&old);
@@ -1038,6 +1034,8 @@ static int spawn_serve(const char *exe, uint64_t seed, int in_fd, int out_fd,
         if (rc == 0) {
             if (!(rc = posix_spawn_file_actions_adddup2(&fa, in_fd, STDIN_FILENO)) &&
                 !(rc = posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO)) &&
+                /* A long-lived server must not hold the runner's files. */
+                !(rc = posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1)) &&
                 !(rc = posix_spawnattr_setsigmask(&attr, &none)) &&
                 !(rc = posix_spawnattr_setsigdefault(&attr, &dfl)) &&
                 !(rc = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |

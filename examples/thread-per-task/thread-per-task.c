@@ -104,9 +104,9 @@ static void *task_main(void *arg)
 
 /* Join every thread on the done list, until it is empty.  With `wait`,
  * first wait until it is not (the caller knows a thread is running).
- * Returns how many threads were joined; *join_failures counts the joins
- * that failed. */
-static uint64_t reap(struct spawner *sp, int wait, unsigned *join_failures)
+ * Returns how many threads were joined.  A thread on the list touches
+ * nothing of the spawner's any more: it only has to return. */
+static uint64_t reap(struct spawner *sp, int wait)
 {
     uint64_t batch[64];
     uint64_t n, joined = 0;
@@ -124,12 +124,10 @@ static uint64_t reap(struct spawner *sp, int wait, unsigned *join_failures)
             struct task_thread *t = &sp->t[batch[k]];
             int err = pthread_join(t->thread, NULL);
 
-            if (err != 0) { /* only a bug gets here (EDEADLK, ESRCH) */
+            if (err != 0) /* only a bug gets here (EDEADLK, ESRCH) */
                 LOG(sp->job, CONLAB_LOG_ERROR,
                     "pthread_join of task %llu: %s",
                     (unsigned long long)t->index, strerror(err));
-                ++*join_failures;
-            }
             t->joined = 1;
         }
         joined += n;
@@ -154,7 +152,7 @@ static uint64_t inflight(struct spawner *sp)
  * the pthread_create error that no wait can cure.  *throttled counts the
  * EAGAIN waits. */
 static int start_task(struct spawner *sp, uint64_t i, uint64_t cap,
-                      uint64_t *throttled, unsigned *join_failures)
+                      uint64_t *throttled)
 {
     struct task_thread *t = &sp->t[i];
 
@@ -163,8 +161,8 @@ static int start_task(struct spawner *sp, uint64_t i, uint64_t cap,
         int err;
 
         while (cap != 0 && inflight(sp) >= cap)
-            reap(sp, 1, join_failures);
-        reap(sp, 0, join_failures); /* keep finished, unjoined threads few */
+            reap(sp, 1);
+        reap(sp, 0); /* keep finished, unjoined threads few */
 
         pthread_mutex_lock(&sp->lock);
         sp->inflight++; /* before the thread can finish and decrement */
@@ -178,10 +176,10 @@ static int start_task(struct spawner *sp, uint64_t i, uint64_t cap,
         if (err != EAGAIN)
             return err;
         /* Out of threads (or memory for a stack): wait for one to end. */
-        if (reap(sp, 0, join_failures) == 0) {
+        if (reap(sp, 0) == 0) {
             if (inflight(sp) == 0)
                 return err; /* nothing of ours to wait for */
-            reap(sp, 1, join_failures);
+            reap(sp, 1);
         }
         ++*throttled;
     }
@@ -239,7 +237,6 @@ static int tpt_run(const struct conlab_job *job, const void *config)
     const uint64_t cap = (uint64_t)cfg->max_inflight;
     struct spawner sp = { .job = job };
     uint64_t i, throttled = 0;
-    unsigned join_failures = 0;
     int err = 0;
 
     if (n == 0)
@@ -257,7 +254,7 @@ static int tpt_run(const struct conlab_job *job, const void *config)
     pthread_cond_init(&sp.finished, NULL);
 
     for (i = 0; i < n && err == 0; i++)
-        err = start_task(&sp, i, cap, &throttled, &join_failures);
+        err = start_task(&sp, i, cap, &throttled);
     if (err != 0)
         LOG(job, CONLAB_LOG_ERROR,
             "cannot start the thread of task %llu: %s; %llu tasks not run",
@@ -266,8 +263,8 @@ static int tpt_run(const struct conlab_job *job, const void *config)
 
     /* Reap every thread still running or unjoined. */
     while (inflight(&sp) > 0)
-        reap(&sp, 1, &join_failures);
-    reap(&sp, 0, &join_failures);
+        reap(&sp, 1);
+    reap(&sp, 0);
 
     if (throttled > 0)
         LOG(job, CONLAB_LOG_WARN,
@@ -277,8 +274,7 @@ static int tpt_run(const struct conlab_job *job, const void *config)
     pthread_cond_destroy(&sp.finished);
     pthread_mutex_destroy(&sp.lock);
     free(sp.done);
-    if (join_failures == 0)
-        free(sp.t); /* else leak it: a thread may still use its slot */
+    free(sp.t);
     return err != 0 ? CONLAB_E_SYS : CONLAB_OK;
 }
 
