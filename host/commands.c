@@ -197,7 +197,7 @@ int cl_cmd_validate(int argc, char **argv)
 
 static const char run_help[] =
     "usage: conlab run [SPEC] [-o DIR | --resume DIR [--force]] [--tasks]\n"
-    "                  [--dry-run] [--quiet]\n"
+    "                  [--shard I/N] [--dry-run] [--quiet]\n"
     "\n"
     "Runs every cell (strategy variant x workload variant) of the experiment in\n"
     "SPEC (default: the built-in seeds experiment, experiments/seeds.yaml):\n"
@@ -216,6 +216,9 @@ static const char run_help[] =
     "                    and skipped, the rest run (after Ctrl-C, kill -9, a\n"
     "                    power cut); refused if DIR came from another spec\n"
     "  -f, --force       with --resume: accept a changed spec\n"
+    "  -s, --shard I/N   run only the I-th of N shards of the cells (cell k is\n"
+    "                    in shard k mod N + 1), for batch systems; one output\n"
+    "                    directory per shard\n"
     "\n"
     "Writes results.csv (a row per cell x repetition, appended and flushed as\n"
     "measured), summary.csv (a row per cell: mean, sd, median, min, max, 95%\n"
@@ -240,13 +243,14 @@ int cl_cmd_run(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"resume", required_argument, NULL, 'r'},
         {"force", no_argument, NULL, 'f'},
+        {"shard", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct cl_run_opts o;
     memset(&o, 0, sizeof o);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:tnqr:fh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:tnqr:fs:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': o.out_dir = optarg; break;
         case 't': o.record_tasks = 1; break;
@@ -254,6 +258,20 @@ int cl_cmd_run(int argc, char **argv)
         case 'q': o.quiet = 1; break;
         case 'r': o.resume = optarg; break;
         case 'f': o.force = 1; break;
+        case 's': {
+            char *end = NULL;
+            unsigned long i = strtoul(optarg, &end, 10), n = 0;
+            if (end && *end == '/')
+                n = strtoul(end + 1, &end, 10);
+            if (!end || *end || i < 1 || n < 1 || i > n || n > 1000000) {
+                fprintf(stderr, "conlab run: --shard wants I/N with 1 <= I <= N "
+                        "(got '%s')\n", optarg);
+                return CL_EXIT_USAGE;
+            }
+            o.shard = (unsigned)i;
+            o.shards = (unsigned)n;
+            break;
+        }
         case 'h': fputs(run_help, stdout); return 0;
         default:
             fprintf(stderr, "see 'conlab run --help'\n");

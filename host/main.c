@@ -72,8 +72,12 @@ static const struct command commands[] = {
 
 int main(int argc, char **argv)
 {
-    cl_main_argc = argc;
-    cl_main_argv = argv;
+    /* a copy: getopt_long permutes argv, run.yaml wants it as typed */
+    static char *argv_copy[256];
+    cl_main_argc = argc < 255 ? argc : 255;
+    for (int i = 0; i < cl_main_argc; i++)
+        argv_copy[i] = argv[i];
+    cl_main_argv = argv_copy;
     /* CONLAB_LOG=error|warn|info|debug: how much the host and plugins say */
     const char *lvl = getenv("CONLAB_LOG");
     if (lvl) {

@@ -553,9 +553,12 @@ static void iso_time(double t, char *buf, size_t len)
 }
 
 int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
-                    const char *state, int argc, char **argv, double started,
-                    double finished, size_t n_cells, const char *topo_summary)
+                    const char *state, const struct cl_meta *meta)
 {
+    int argc = meta->argc;
+    char **argv = meta->argv;
+    double started = meta->started, finished = meta->finished;
+    const char *topo_summary = meta->topology;
     char *path = cl_xasprintf("%s/run.yaml", r->dir), *tmp;
     FILE *f = atomic_open(path, &tmp);
     if (!f) {
@@ -585,7 +588,9 @@ int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
         kv(&m, "finished", buf);
         kvf(&m, "elapsed_s", "%.3f", finished - started);
     }
-    kvf(&m, "cells", "%zu", n_cells);
+    kvf(&m, "cells", "%zu", meta->n_cells);
+    if (meta->shards)
+        kvf(&m, "shard", "%u/%u", meta->shard, meta->shards);
 
     scalar(&m, "conlab");
     map_start(&m);

@@ -71,12 +71,20 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *cell,
  *  every cell done so far (speedups filled in). */
 int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells,
                          size_t n_cells);
+/* What run.yaml says besides the spec. */
+struct cl_meta {
+    int argc;
+    char **argv;           /* the command line */
+    double started, finished; /* wall clock; finished 0 while running */
+    size_t n_cells;        /* cells in this run (this shard) */
+    const char *topology;  /* cl_topo_summary() */
+    unsigned shard, shards; /* --shard I/N, or 0/0 */
+};
+
 /** Write run.yaml atomically; `state` is "running", "complete",
  *  "interrupted". */
 int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
-                    const char *state, int argc, char **argv,
-                    double started, double finished, size_t n_cells,
-                    const char *topo_summary);
+                    const char *state, const struct cl_meta *meta);
 void cl_results_close(struct cl_results *r);
 
 /** Fill in speedups against the `sequential` cell of the same workload. */

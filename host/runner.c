@@ -459,12 +459,12 @@ static void point_latest(const char *parent, const char *dir)
 }
 
 static void progress_cell(const struct cl_run_opts *o, const struct cl_cell *c,
-                          size_t n_cells)
+                          size_t pos, size_t n_cells)
 {
     if (o->quiet)
         return;
-    fprintf(stderr, "[%*zu/%zu] %s ", n_cells >= 10 ? 2 : 1, c->index + 1,
-            n_cells, c->name);
+    fprintf(stderr, "[%*zu/%zu] %s ", n_cells >= 10 ? 2 : 1, pos + 1, n_cells,
+            c->name);
     fflush(stderr);
 }
 
@@ -499,16 +499,22 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         cl_plan_free(p);
     }
 
-    size_t n_cells = spec->n_workloads * spec->n_strategies;
-    struct cl_cell *cells = cl_xcalloc(n_cells, sizeof *cells);
-    size_t k = 0;
+    /* The cells, in a fixed order (workload-major); a shard keeps every
+     * N-th one, so shards are balanced and disjoint, and their union is the
+     * whole run. */
+    size_t n_all = spec->n_workloads * spec->n_strategies;
+    struct cl_cell *cells = cl_xcalloc(n_all ? n_all : 1, sizeof *cells);
+    size_t k = 0, n_cells = 0;
     for (size_t w = 0; w < spec->n_workloads; w++)
         for (size_t s = 0; s < spec->n_strategies; s++, k++) {
-            cells[k].index = k;
-            cells[k].strategy = &spec->strategies[s];
-            cells[k].workload = &spec->workloads[w];
-            cells[k].name = cell_name(&spec->strategies[s], &spec->workloads[w]);
-            cells[k].speedup = NAN;
+            if (o->shards && k % o->shards != o->shard - 1)
+                continue;
+            size_t at = n_cells++; /* .index stays the place in the whole run */
+            cells[at].index = k;
+            cells[at].strategy = &spec->strategies[s];
+            cells[at].workload = &spec->workloads[w];
+            cells[at].name = cell_name(&spec->strategies[s], &spec->workloads[w]);
+            cells[at].speedup = NAN;
         }
 
     if (o->dry_run) {
@@ -566,8 +572,9 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         point_latest(parent, dir);
     char *topo_summary = cl_topo_summary(topo);
     double started = cl_wall_time();
-    cl_results_meta(res, spec, "running", o->argc, o->argv, started, 0, n_cells,
-                    topo_summary);
+    struct cl_meta meta = {o->argc, o->argv, started, 0, n_cells, topo_summary,
+                           o->shard, o->shards};
+    cl_results_meta(res, spec, "running", &meta);
     if (!o->quiet)
         fprintf(stderr, "conlab: %s: %zu cells, %d warmup + %d measured "
                 "repetitions each, pinning %s; results in %s/\n",
@@ -604,7 +611,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         struct cl_cell *cell = &cells[ci];
         if (cell->done)
             continue;
-        progress_cell(o, cell, n_cells);
+        progress_cell(o, cell, ci, n_cells);
         struct cl_cellmem mem;
         if (cl_cellmem_map(&mem, cell->workload->tasks) != 0) {
             cell->status = CL_ST_ERROR;
@@ -666,9 +673,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
 
     cl_cells_speedups(cells, n_cells);
     cl_results_cell_done(res, cells, n_cells);
-    cl_results_meta(res, spec, interrupted ? "interrupted" : "complete",
-                    o->argc, o->argv, started, cl_wall_time(), n_cells,
-                    topo_summary);
+    meta.finished = cl_wall_time();
+    cl_results_meta(res, spec, interrupted ? "interrupted" : "complete", &meta);
     if (!o->quiet) {
         cl_print_summary(stdout, cells, n_cells);
         printf("results: %s/\n", cl_results_dir(res));

@@ -22,6 +22,8 @@ struct cl_run_opts {
     int dry_run;          /* list the cells and stop */
     const char *resume;   /* --resume DIR: skip the cells DIR has finished */
     int force;            /* --force: resume even if the spec changed */
+    unsigned shard, shards; /* --shard I/N: run cells with index % N == I-1 (1-based I);
+                               0/0 = all cells */
     int argc;
     char **argv;          /* the command line, for run.yaml */
 };
