@@ -683,3 +683,35 @@ void cl_params_free(void *config, void *arena)
     free(config);
     cl_arena_free(arena);
 }
+
+int cl_parse_size(const char *text, uint64_t *out)
+{
+    static const struct {
+        const char *unit;
+        double mult;
+    } units[] = {{"", 1},           {"B", 1},
+                 {"KiB", 1024.0},   {"MiB", 1048576.0},
+                 {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+                 {"kB", 1e3},       {"KB", 1e3},
+                 {"MB", 1e6},       {"GB", 1e9},
+                 {"TB", 1e12},      {"K", 1024.0},
+                 {"M", 1048576.0},  {"G", 1073741824.0}};
+    if (!text || !*text || *text == '-' || *text == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || errno == ERANGE || !(v >= 0))
+        return -1;
+    while (*end == ' ')
+        end++;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strcmp(end, units[i].unit) == 0) {
+            double b = v * units[i].mult;
+            if (b > 1.8e19)
+                return -1;
+            *out = (uint64_t)b;
+            return 0;
+        }
+    return -1;
+}

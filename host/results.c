@@ -42,6 +42,7 @@ const char *cl_status_name(enum cl_status s)
     case CL_ST_FAILED: return "failed";
     case CL_ST_WRONG: return "wrong";
     case CL_ST_ERROR: return "error";
+    case CL_ST_MEMORY: return "memory";
     case CL_ST_TIMEOUT: return "timeout";
     case CL_ST_CRASHED: return "crashed";
     case CL_ST_INTERRUPTED: return "interrupted";

@@ -16,6 +16,7 @@ enum cl_status {
     CL_ST_FAILED,      /* some tasks failed (reasons counted) */
     CL_ST_WRONG,       /* exactly-once or value check failed */
     CL_ST_ERROR,       /* could not run: plugin create/plan failed */
+    CL_ST_MEMORY,      /* passed the spec's memory limit (peak RSS) */
     CL_ST_TIMEOUT,
     CL_ST_CRASHED,     /* the cell's process died of a signal */
     CL_ST_INTERRUPTED, /* SIGINT/SIGTERM */

@@ -9,6 +9,7 @@
  * crashes or hangs costs its cell, never the run. */
 #include "runner.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -88,19 +89,70 @@ static int pidfd_open_(pid_t pid)
 #endif
 }
 
-enum wait_outcome { W_EXITED, W_TIMEOUT, W_INTERRUPTED };
+enum wait_outcome { W_EXITED, W_TIMEOUT, W_INTERRUPTED, W_MEMORY };
 
-/* Wait until `pid` exits, the deadline passes, or we are interrupted.  On
- * timeout/interrupt the group is killed and reaped.  Always reaps. */
+/* Resident memory of every process in process group `pgrp`, in bytes: the
+ * cell's child and whatever it forked.  Scans /proc; used only when the spec
+ * sets a memory limit. */
+static uint64_t group_rss(pid_t pgrp)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    uint64_t pages = 0;
+    struct dirent *e;
+    char path[300], buf[512];
+    while ((e = readdir(d))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *rp = strrchr(buf, ')');
+        char state;
+        int ppid, grp;
+        if (!rp || sscanf(rp + 1, " %c %d %d", &state, &ppid, &grp) != 3 ||
+            grp != pgrp)
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/statm", e->d_name);
+        f = fopen(path, "r");
+        unsigned long size, resident;
+        if (f && fscanf(f, "%lu %lu", &size, &resident) == 2)
+            pages += resident;
+        if (f)
+            fclose(f);
+    }
+    closedir(d);
+    return pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Wait until `pid` exits, the deadline passes, its group's memory passes
+ * `mem_limit` (0: none), or we are interrupted.  On anything but an exit the
+ * group is killed.  Always reaps.  *peak gets the highest RSS seen. */
 static enum wait_outcome wait_child(pid_t pid, uint64_t deadline_ns,
+                                    uint64_t mem_limit, uint64_t *peak,
                                     int *status, struct rusage *ru)
 {
     enum wait_outcome out = W_EXITED;
     int pfd = pidfd_open_(pid);
+    *peak = 0;
     for (;;) {
         if (g_interrupts) {
             out = W_INTERRUPTED;
             break;
+        }
+        if (mem_limit) {
+            uint64_t rss = group_rss(pid);
+            if (rss > *peak)
+                *peak = rss;
+            if (rss > mem_limit) {
+                out = W_MEMORY;
+                break;
+            }
         }
         uint64_t now = cl_now_ns();
         if (now >= deadline_ns) {
@@ -108,6 +160,8 @@ static enum wait_outcome wait_child(pid_t pid, uint64_t deadline_ns,
             break;
         }
         uint64_t left_ms = (deadline_ns - now + 999999) / 1000000;
+        if (mem_limit && left_ms > 10)
+            left_ms = 10; /* sample memory every 10 ms */
         if (pfd >= 0) {
             struct pollfd p = {pfd, POLLIN, 0};
             int n = poll(&p, 1, left_ms > 1000 ? 1000 : (int)left_ms);
@@ -205,8 +259,8 @@ static void append(char *buf, size_t len, const char *fmt, ...)
 
 /* Turn what the child left into a row. */
 static void judge(const struct cl_cellmem *m, enum wait_outcome wo, int wstatus,
-                  const struct rusage *ru, double timeout_s,
-                  struct cl_rep_row *row)
+                  const struct rusage *ru, double timeout_s, uint64_t mem_limit,
+                  uint64_t mem_peak, struct cl_rep_row *row)
 {
     const struct cl_shared *sh = m->sh;
     row->workers = sh->n_workers;
@@ -246,6 +300,14 @@ static void judge(const struct cl_cellmem *m, enum wait_outcome wo, int wstatus,
         row->status = CL_ST_INTERRUPTED;
         snprintf(row->detail, sizeof row->detail, "interrupted %s",
                  phase_name(sh->phase));
+        return;
+    }
+    if (wo == W_MEMORY) {
+        row->status = CL_ST_MEMORY;
+        snprintf(row->detail, sizeof row->detail,
+                 "resident memory reached %.1f MiB, over the limit of %.1f MiB, "
+                 "%s (stopped)", (double)mem_peak / 1048576.0,
+                 (double)mem_limit / 1048576.0, phase_name(sh->phase));
         return;
     }
     if (wo == W_TIMEOUT) {
@@ -400,8 +462,11 @@ static void run_rep(const struct rep_ctx *c, struct cl_rep_row *row)
     int wstatus = 0;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
-    enum wait_outcome wo = wait_child(pid, c->deadline_ns, &wstatus, &ru);
-    judge(c->mem, wo, wstatus, &ru, c->spec->timeout_s, row);
+    uint64_t peak = 0;
+    enum wait_outcome wo = wait_child(pid, c->deadline_ns, c->spec->memory_bytes,
+                                      &peak, &wstatus, &ru);
+    judge(c->mem, wo, wstatus, &ru, c->spec->timeout_s, c->spec->memory_bytes,
+          peak, row);
 }
 
 /* ---- the run ---------------------------------------------------------------- */

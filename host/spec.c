@@ -430,7 +430,8 @@ struct top_values {
     int64_t repeat, warmup;
     double timeout;
     int record_tasks;
-    uint64_t seed; /* its own parser: all of uint64_t */
+    uint64_t seed;   /* its own parser: all of uint64_t */
+    uint64_t memory; /* its own parser: a size; 0 = no limit */
 };
 
 static const struct conlab_param top_params[] = {
@@ -593,6 +594,21 @@ static void top_seed(struct loader *L, const struct cl_node *key,
     }
     err_at(L, val, "'seed' expects a whole number from 0 to %" PRIu64
            ", got %s", UINT64_MAX, cl_node_describe(val, buf, sizeof buf));
+}
+
+static void top_memory(struct loader *L, const struct cl_node *key,
+                       const struct cl_node *val)
+{
+    char buf[96];
+    (void)key;
+    uint64_t bytes;
+    if (val->kind == CL_NODE_SCALAR && cl_parse_size(val->text, &bytes) == 0 &&
+        (bytes == 0 || bytes >= (1u << 20))) {
+        L->top.memory = bytes;
+        return;
+    }
+    err_at(L, val, "'memory' expects a size of at least 1MiB (e.g. 512MiB, "
+           "2GiB, 0 for no limit), got %s", cl_node_describe(val, buf, sizeof buf));
 }
 
 static void top_experiment(struct loader *L, const struct cl_node *key,
@@ -1160,6 +1176,7 @@ static const struct {
     {"repeat", top_scalar},         {"warmup", top_scalar},
     {"timeout", top_scalar},        {"pinning", top_pinning},
     {"seed", top_seed},             {"record_tasks", top_scalar},
+    {"memory", top_memory},
     {"strategies", top_list},       {"workloads", top_list},
 };
 #define N_TOP_KEYS (sizeof top_keys / sizeof top_keys[0])
@@ -1254,6 +1271,7 @@ static void copy_top(struct cl_spec *s, const struct top_values *t)
     s->timeout_s = t->timeout;
     s->seed = (uint64_t)t->seed;
     s->record_tasks = t->record_tasks;
+    s->memory_bytes = t->memory;
 }
 
 int cl_spec_load_string(const char *name, const char *text, size_t len,

@@ -87,6 +87,7 @@ struct cl_spec {
     double timeout_s;   /* > 0, default 300 */
     uint64_t seed;      /* default 42 */
     int record_tasks;   /* default 0 */
+    uint64_t memory_bytes; /* per-cell peak RSS limit; 0 = none (default) */
     struct cl_pinning pinning; /* default none */
     int pinning_line, pinning_col;
     size_t n_strategies;
@@ -114,6 +115,9 @@ void cl_params_free(void *config, void *arena);
 /** Durations: "250ms", "1.5s", "2m", "100us", "10ns", "1h", or a bare number
  *  of seconds.  Returns 0 and seconds in *out, or -1. */
 int cl_parse_duration(const char *text, double *out);
+
+/** Sizes: "512MiB", "2GiB", "100MB", "4096" (bytes), "1.5G".  0 or -1. */
+int cl_parse_size(const char *text, uint64_t *out);
 
 /** Edit distance (Damerau-Levenshtein, optimal string alignment). */
 size_t cl_edit_distance(const char *a, const char *b);

@@ -261,6 +261,25 @@ workloads:
         self.assertEqual(r["status"], "crashed")
         self.assertIn("SIGSEGV", r["detail"])
 
+    def test_memory_limit_stops_a_hog(self):
+        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
+        out, _ = self.run_spec("""
+experiment: mem
+repeat: 2
+warmup: 0
+memory: 100MiB
+strategies: [sequential]
+workloads:
+  - hog: { tasks: 20 }
+  - noop: { tasks: 100 }
+""", env=env, expect_rc=1)
+        rows = read_csv(os.path.join(out, "results.csv"))
+        hog = [r for r in rows if r["workload"].startswith("hog")]
+        self.assertEqual(len(hog), 1)  # the cell stops at its first repetition
+        self.assertEqual(hog[0]["status"], "memory", hog[0])
+        self.assertIn("over the limit of 100.0 MiB", hog[0]["detail"])
+        self.assertTrue(all(r["status"] == "ok" for r in rows if r["workload"].startswith("noop")))
+
     def test_bad_abi_plugin_is_refused_before_running(self):
         path = os.path.join(TEST_PLUGINS, "strategy_bad-major.so")
         spec = self.spec("""

@@ -3,9 +3,13 @@
  *   FAIL_SOME     every 4th task fails ("flaky")      -> failed, counted by reason
  *   CREATE_FAILS  create returns an error             -> error
  *   INIT_FAILS    worker_init fails for worker 0      -> its tasks go to others
+ *   HOG           every task keeps 32 MiB it touched: passes any memory limit
  *   DIES          task 5 kills its own process (SIGSEGV): under `processes`
  *                 only that worker dies                -> failed, "worker ... SIGSEGV" */
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <conlab/conlab_plugin.h>
 
 static int create(const struct conlab_workload_env *env, const void *c, void **s)
@@ -43,6 +47,18 @@ static int task(void *s, void *wctx, const struct conlab_worker *w, uint64_t i,
 #ifdef WRONG_VALUE
     if (i == 3)
         r->value = 12345;
+#endif
+#ifdef HOG
+    {
+        static void *volatile kept; /* a leak on purpose, reachable */
+        char *p = malloc(32u << 20);
+        if (p) {
+            memset(p, 1, 32u << 20);
+            *(void **)p = kept;
+            kept = p;
+        }
+        usleep(20000);
+    }
 #endif
 #ifdef DIES
     if (i == 5)
