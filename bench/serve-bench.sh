@@ -55,6 +55,14 @@ if ! read -r -t 5 url <"$tmp/url"; then
     echo "serve-bench: the server printed no URL" >&2
     exit 1
 fi
+# Other load on the machine skews the tail; say how idle it was just before.
+cpu_idle() { # percent idle over one second, from /proc/stat
+    local a b
+    read -r -a a </proc/stat; sleep 1; read -r -a b </proc/stat
+    awk -v t0="$(IFS=+; echo $((${a[*]:1})))" -v t1="$(IFS=+; echo $((${b[*]:1})))" \
+        -v i0="${a[4]}" -v i1="${b[4]}" 'BEGIN { printf "%d", 100 * (i1 - i0) / (t1 - t0) }'
+}
+idle=$(cpu_idle)
 target="$url$path?delay=$delay"
 echo "server: $conlab serve $* at $url (pid $server)"
 echo "load:   wrk -t$wrk_threads -c$connections -d$duration --latency '$target'"
@@ -82,6 +90,7 @@ echo
 echo "summary: p50 $p50  p99 $p99  requests/s $rps  (ideal about $ideal_rps)"
 [[ -n $errors ]] && echo "errors:  $errors"
 echo "server:  $stats"
+echo "machine: ${idle}% idle in the second before the run$( ((idle < 90)) && echo " (busy: expect a worse tail)")"
 if awk -v p="$p99_ms" -v d="$delay_ms" 'BEGIN { exit !(p <= d + 10) }'; then
     echo "verdict: ok, p99 is within 10 ms of the $delay delay"
 else

@@ -487,26 +487,19 @@ static void strategy_builtin_workloads(struct checker *ck)
     }
 }
 
-static void strategy_zero_tasks(struct checker *ck, const char *name)
+/* noop with `arg` tasks: the edge cases of 0, 1 and 100,000 tasks. */
+static void strategy_noop_tasks(struct checker *ck, const char *name, long arg)
 {
     struct plugref w;
     ref_init(&w, "noop", NULL);
-    (void)ref_set(&w, "tasks", "0");
+    (void)ref_set(&w, "tasks", "%ld", arg);
     check_ok(ck, name, &ck->sut, &w);
     ref_free(&w);
 }
 
-static void strategy_one_task(struct checker *ck, const char *name)
+static void strategy_more_workers(struct checker *ck, const char *name, long arg)
 {
-    struct plugref w;
-    ref_init(&w, "noop", NULL);
-    (void)ref_set(&w, "tasks", "1");
-    check_ok(ck, name, &ck->sut, &w);
-    ref_free(&w);
-}
-
-static void strategy_more_workers(struct checker *ck, const char *name)
-{
+    (void)arg;
     enum { TASKS = 3 };
     struct plugref s, w;
     ref_copy(&s, &ck->sut);
@@ -530,17 +523,9 @@ static void strategy_more_workers(struct checker *ck, const char *name)
     ref_free(&w);
 }
 
-static void strategy_many_tasks(struct checker *ck, const char *name)
+static void strategy_failing_tasks(struct checker *ck, const char *name, long arg)
 {
-    struct plugref w;
-    ref_init(&w, "noop", NULL);
-    (void)ref_set(&w, "tasks", "100000");
-    check_ok(ck, name, &ck->sut, &w);
-    ref_free(&w);
-}
-
-static void strategy_failing_tasks(struct checker *ck, const char *name)
-{
+    (void)arg;
     enum { TASKS = 30, EVERY = 3 };
     struct plugref w;
     ref_init(&w, "conformance", NULL);
@@ -572,8 +557,9 @@ static void strategy_failing_tasks(struct checker *ck, const char *name)
     ref_free(&w);
 }
 
-static void strategy_init_fails(struct checker *ck, const char *name)
+static void strategy_init_fails(struct checker *ck, const char *name, long arg)
 {
+    (void)arg;
     enum { TASKS = 20 };
     struct plugref s, w;
     ref_copy(&s, &ck->sut);
@@ -592,7 +578,7 @@ static void strategy_init_fails(struct checker *ck, const char *name)
     cl_log_level = level;
     if (rc != 0) {
         fail(ck, name, "could not run: %s", o.why);
-    } else if (r->status >= CL_ST_TIMEOUT) {
+    } else if (r->status > CL_ST_ERROR) { /* memory, timeout, crashed, ... */
         fail(ck, name, "%s", describe(&o, buf, sizeof buf));
     } else if (o.init_failed == 0) {
         fail(ck, name, "worker 0's worker_init was never called (every "
@@ -626,8 +612,9 @@ static void strategy_init_fails(struct checker *ck, const char *name)
     ref_free(&w);
 }
 
-static void strategy_exactly_once(struct checker *ck, const char *name)
+static void strategy_exactly_once(struct checker *ck, const char *name, long arg)
 {
+    (void)arg;
     struct plugref s, w;
     ref_copy(&s, &ck->sut);
     (void)set_workers(ck, &s, 4);
@@ -661,8 +648,9 @@ static int start_elsewhere(const struct checker *ck, cpu_set_t *old)
     return sched_setaffinity(0, sizeof one, &one);
 }
 
-static void strategy_pinning(struct checker *ck, const char *name)
+static void strategy_pinning(struct checker *ck, const char *name, long arg)
 {
+    (void)arg;
     enum { TASKS = 64 };
     if (usable_pus(ck) < 2) {
         skip(ck, name, "n/a: this process may use only one CPU");
@@ -727,20 +715,21 @@ static void strategy_pinning(struct checker *ck, const char *name)
 struct check_fn {
     const char *name;
     const char *needs; /* a workload the check runs */
-    void (*fn)(struct checker *, const char *);
+    void (*fn)(struct checker *, const char *, long);
+    long arg;
 };
 
 static void check_strategy(struct checker *ck)
 {
     static const struct check_fn fns[] = {
-        {"zero-tasks", "noop", strategy_zero_tasks},
-        {"one-task", "noop", strategy_one_task},
-        {"more-workers-than-tasks", "noop", strategy_more_workers},
-        {"many-tasks", "noop", strategy_many_tasks},
-        {"failing-tasks", "conformance", strategy_failing_tasks},
-        {"worker-init-fails", "conformance", strategy_init_fails},
-        {"exactly-once", "conformance", strategy_exactly_once},
-        {"pinning", "conformance", strategy_pinning},
+        {"zero-tasks", "noop", strategy_noop_tasks, 0},
+        {"one-task", "noop", strategy_noop_tasks, 1},
+        {"more-workers-than-tasks", "noop", strategy_more_workers, 0},
+        {"many-tasks", "noop", strategy_noop_tasks, 100000},
+        {"failing-tasks", "conformance", strategy_failing_tasks, 0},
+        {"worker-init-fails", "conformance", strategy_init_fails, 0},
+        {"exactly-once", "conformance", strategy_exactly_once, 0},
+        {"pinning", "conformance", strategy_pinning, 0},
     };
     strategy_builtin_workloads(ck);
     for (size_t i = 0; i < sizeof fns / sizeof fns[0] && !ck->interrupted; i++) {
@@ -751,7 +740,7 @@ static void check_strategy(struct checker *ck)
             skip(ck, fns[i].name, "n/a: %s", why);
             continue;
         }
-        fns[i].fn(ck, fns[i].name);
+        fns[i].fn(ck, fns[i].name, fns[i].arg);
     }
 }
 
@@ -1120,46 +1109,62 @@ static void workload_waits(struct checker *ck, const char *name,
         snprintf(pinning, sizeof pinning, "[%d]", plan->pu[0]);
     cl_plan_free(plan);
 
-    struct outcome thr, co;
-    int rt = run_pinned(ck, "threads", "workers", c, pinning, &thr);
-    int rcn = rt == 0 && !ck->interrupted
-                  ? run_pinned(ck, "coroutines", "concurrency", c, pinning, &co)
-                  : -1;
-    if (rt != 0 || thr.row.status != CL_ST_OK) {
-        skip(ck, name, "n/a: the run under threads did not succeed: %s",
-             rt != 0 ? thr.why : describe(&thr, buf, sizeof buf));
-    } else if (rcn != 0 || co.row.status != CL_ST_OK) {
-        if (rcn == 0)
+    /* Timings on a shared machine are noisy: keep the best of a few rounds
+     * and decide as soon as the answer is clear. */
+    enum { ROUNDS = 3 };
+    double t = INFINITY, k = INFINITY;
+    for (int round = 1; round <= ROUNDS && !ck->interrupted; round++) {
+        struct outcome thr, co;
+        if (run_pinned(ck, "threads", "workers", c, pinning, &thr) != 0) {
+            skip(ck, name, "n/a: could not run under threads: %s", thr.why);
+            return;
+        }
+        if (thr.row.status != CL_ST_OK) {
+            skip(ck, name, "n/a: the run under threads did not succeed: %s",
+                 describe(&thr, buf, sizeof buf));
+            outcome_free(&thr);
+            return;
+        }
+        t = fmin(t, thr.row.wall_s);
+        outcome_free(&thr);
+        if (ck->interrupted)
+            return;
+        if (run_pinned(ck, "coroutines", "concurrency", c, pinning, &co) != 0) {
+            skip(ck, name, "n/a: could not run under coroutines: %s", co.why);
+            return;
+        }
+        if (co.row.status != CL_ST_OK) {
             fail(ck, name, "under coroutines (concurrency %d): %s", c,
                  describe(&co, buf, sizeof buf));
+            outcome_free(&co);
+            return;
+        }
+        k = fmin(k, co.row.wall_s);
+        outcome_free(&co);
+        int overlaps = 2 * t <= seq->wall_s;
+        int stalls = k > sqrt(t * seq->wall_s);
+        if (overlaps && !stalls) {
+            pass(ck, name, "coroutines %.3g s, threads %.3g s, sequential "
+                 "%.3g s", k, t, seq->wall_s);
+            return;
+        }
+        if (round < ROUNDS)
+            continue;
+        if (!overlaps)
+            skip(ck, name, "n/a: %d threads do not overlap its waits either "
+                 "(best of %d: %.3g s against %.3g s under sequential)", c,
+                 ROUNDS, t, seq->wall_s);
         else
-            skip(ck, name, "n/a: could not run under coroutines%s%s",
-                 ck->interrupted ? "" : ": ", ck->interrupted ? "" : co.why);
-    } else if (2 * thr.row.wall_s > seq->wall_s) {
-        skip(ck, name, "n/a: %d threads do not overlap its waits either "
-             "(%.3g s against %.3g s under sequential)", c, thr.row.wall_s,
-             seq->wall_s);
-    } else {
-        double t = thr.row.wall_s, k = co.row.wall_s;
-        double mid = sqrt(t * seq->wall_s);
-        if (k > mid)
             fail(ck, name, "under coroutines (concurrency %d) the tasks took "
                  "%.3g s, %.1fx as long as under threads with %d workers "
-                 "(%.3g s; sequential %.3g s): a task blocks its thread "
-                 "instead of waiting through w->waiter, which stalls an "
-                 "event loop%s", c, k, k / t, c, t, seq->wall_s,
+                 "(%.3g s; sequential %.3g s; best of %d): a task blocks its "
+                 "thread instead of waiting through w->waiter, which stalls "
+                 "an event loop%s", c, k, k / t, c, t, seq->wall_s, ROUNDS,
                  (ck->plugin->wops.flags & CONLAB_WORKLOAD_F_BLOCKING)
                      ? " (the plugin declares CONLAB_WORKLOAD_F_BLOCKING: "
                        "this variant blocks on purpose)"
                      : "");
-        else
-            pass(ck, name, "coroutines %.3g s, threads %.3g s, sequential "
-                 "%.3g s", k, t, seq->wall_s);
     }
-    if (rt == 0)
-        outcome_free(&thr);
-    if (rcn == 0)
-        outcome_free(&co);
 }
 
 static uint64_t workload_tasks(struct checker *ck)

@@ -5,9 +5,14 @@
 
 #include "check.h"
 #include "commands.h"
+#include "compare.h"
+#include "merge.h"
 #include "new.h"
+#include "plot.h"
+#include "report.h"
 #include "runner.h"
 #include "serve.h"
+#include "slurm.h"
 #include "topo.h"
 #include "util.h"
 
@@ -30,6 +35,12 @@ static const char usage[] =
     "  serve             the built-in loopback HTTP server for experiments\n"
     "  check PLUGIN      conformance checks for a strategy or workload plugin\n"
     "  new KIND NAME     write a ready plugin folder: KIND is strategy or workload\n"
+    "  report DIR        a run's tables and warnings (text, md, csv, json)\n"
+    "  plot DIR          SVG figures and report.html for a run\n"
+    "  compare A B       did B get faster or slower than A, cell by cell?\n"
+    "  slurm [SPEC]      run on Slurm: a job array of shards, then a merge job\n"
+    "  status DIR        which shards of a Slurm run are done, queued, failed\n"
+    "  merge DIR         one run out of the shard-*/ directories in DIR\n"
     "  version           print the version and plugin ABI\n"
     "  help [COMMAND]    this text, or a command's\n"
     "\n"
@@ -68,6 +79,9 @@ static const struct command commands[] = {
     {"list", cl_cmd_list},       {"topology", cl_cmd_topology},
     {"serve", cl_cmd_serve},     {"version", cl_cmd_version},
     {"check", cl_cmd_check},     {"new", cl_cmd_new},
+    {"report", cl_cmd_report},   {"plot", cl_cmd_plot},
+    {"compare", cl_cmd_compare}, {"slurm", cl_cmd_slurm},
+    {"status", cl_cmd_status},   {"merge", cl_cmd_merge},
     {NULL, NULL}};
 
 int main(int argc, char **argv)

@@ -22,6 +22,7 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "report.h"
 #include "resume.h"
 #include "util.h"
 
@@ -616,6 +617,17 @@ int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
     free(model);
     kvf(&m, "online_cpus", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
     kv(&m, "topology", topo_summary);
+    if (meta->facts) {
+        const struct cl_host_facts *hf = meta->facts;
+        if (isfinite(hf->loadavg_1m))
+            kvf(&m, "loadavg_1m", "%.2f", hf->loadavg_1m);
+        if (hf->governor[0])
+            kv(&m, "governor", hf->governor);
+        if (hf->virtualized >= 0)
+            kv(&m, "virtualized", hf->virtualized ? "true" : "false");
+        if (hf->hypervisor[0])
+            kv(&m, "hypervisor", hf->hypervisor);
+    }
     map_end(&m);
 
     scalar(&m, "command_line");
@@ -638,6 +650,10 @@ int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
     kvf(&m, "timeout_s", "%g", spec->timeout_s);
     char pin[256];
     kv(&m, "pinning", pinning_text(&spec->pinning, pin, sizeof pin));
+    if (meta->pinning_possible >= 0)
+        kv(&m, "pinning_possible", meta->pinning_possible ? "true" : "false");
+    if (meta->pinning_note)
+        kv(&m, "pinning_note", meta->pinning_note);
     scalar(&m, "spec");
     scalar_style(&m, spec->text, YAML_LITERAL_SCALAR_STYLE);
 

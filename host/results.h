@@ -72,6 +72,8 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *cell,
  *  every cell done so far (speedups filled in). */
 int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells,
                          size_t n_cells);
+struct cl_host_facts;
+
 /* What run.yaml says besides the spec. */
 struct cl_meta {
     int argc;
@@ -80,6 +82,9 @@ struct cl_meta {
     size_t n_cells;        /* cells in this run (this shard) */
     const char *topology;  /* cl_topo_summary() */
     unsigned shard, shards; /* --shard I/N, or 0/0 */
+    const struct cl_host_facts *facts; /* load, governor, VM; may be NULL */
+    int pinning_possible;  /* 1, 0, or -1 (pinning none: not asked) */
+    const char *pinning_note;
 };
 
 /** Write run.yaml atomically; `state` is "running", "complete",

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "report.h"
 #include "results.h"
 #include "resume.h"
 #include "serve.h"
@@ -523,24 +525,146 @@ static void point_latest(const char *parent, const char *dir)
     free(link);
 }
 
-static void progress_cell(const struct cl_run_opts *o, const struct cl_cell *c,
-                          size_t pos, size_t n_cells)
+/* ---- progress on stderr ------------------------------------------------------ *
+ * On a terminal: one line redrawn in place (cells done, a bar, the cell and
+ * repetition running, elapsed, an ETA from the mean cell time so far); cells
+ * that are not ok leave a line of their own.  Otherwise: a line per cell
+ * with a dot per repetition, for logs.  --quiet: nothing. */
+
+struct progress {
+    int on, tty;
+    size_t total, done;     /* cells to run in this invocation, run so far */
+    int reps, rep;          /* repetitions per cell (warmup included), done */
+    uint64_t t0_ns, cell_t0_ns;
+    double cells_s;         /* time spent in the cells done */
+    size_t pos, n_cells;    /* the running cell's place in the run */
+    const struct cl_cell *cell;
+};
+
+static void progress_start(struct progress *p, const struct cl_run_opts *o,
+                           const struct cl_cell *cells, size_t n_cells, int reps)
 {
-    if (o->quiet)
+    memset(p, 0, sizeof *p);
+    p->on = !o->quiet;
+    p->tty = p->on && isatty(STDERR_FILENO);
+    for (size_t i = 0; i < n_cells; i++)
+        p->total += !cells[i].done;
+    p->reps = reps > 0 ? reps : 1;
+    p->n_cells = n_cells;
+    p->t0_ns = cl_now_ns();
+}
+
+static void clock_text(double s, char *buf, size_t len)
+{
+    long t = isfinite(s) && s > 0 ? lround(s) : 0;
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+static void progress_draw(const struct progress *p)
+{
+    struct winsize ws;
+    size_t cols = ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col ? ws.ws_col : 80;
+    double now = (double)(cl_now_ns() - p->t0_ns) / 1e9;
+    double in_cell = (double)(cl_now_ns() - p->cell_t0_ns) / 1e9;
+    /* the mean cell so far; before the first ends, this cell's pace */
+    double per_cell = p->done ? p->cells_s / (double)p->done
+                      : p->rep ? in_cell / p->rep * p->reps : NAN;
+    double left = per_cell * (double)(p->total - p->done) - in_cell;
+    double frac = p->total ? ((double)p->done + (double)p->rep / p->reps) / (double)p->total : 1;
+    char el[32], eta[32], bar[3 * 20 + 1] = "";
+    clock_text(now, el, sizeof el);
+    if (isfinite(left))
+        clock_text(left > 0 ? left : 0, eta, sizeof eta);
+    else
+        snprintf(eta, sizeof eta, "?");
+    size_t filled = (size_t)(frac * 20 + 0.5);
+    for (size_t i = 0; i < 20; i++)
+        strcat(bar, i < filled ? "█" : "░");
+    char head[160], tail[96];
+    snprintf(head, sizeof head, "[%zu/%zu] %s ", p->done + 1 <= p->total ? p->done + 1 : p->total,
+             p->total, bar);
+    snprintf(tail, sizeof tail, "  rep %d/%d  %s, ETA %s", p->rep + 1 <= p->reps ? p->rep + 1 : p->reps,
+             p->reps, el, eta);
+    /* the cell name gets what is left of the line (the bar is 20 columns) */
+    size_t used = strlen(head) - 2 * 20 + strlen(tail);
+    size_t room = cols > used + 4 ? cols - used - 1 : 0;
+    const char *name = p->cell ? p->cell->name : "";
+    size_t nlen = strlen(name);
+    fprintf(stderr, "\r%s", head);
+    if (nlen <= room)
+        fputs(name, stderr);
+    else if (room > 3)
+        fprintf(stderr, "%.*s…", (int)(room - 1), name);
+    fprintf(stderr, "%s\033[K", tail);
+    fflush(stderr);
+}
+
+static void progress_cell(struct progress *p, const struct cl_cell *c, size_t pos)
+{
+    if (!p->on)
         return;
-    fprintf(stderr, "[%*zu/%zu] %s ", n_cells >= 10 ? 2 : 1, pos + 1, n_cells,
+    p->cell = c;
+    p->pos = pos;
+    p->rep = 0;
+    p->cell_t0_ns = cl_now_ns();
+    if (p->tty) {
+        progress_draw(p);
+        return;
+    }
+    fprintf(stderr, "[%*zu/%zu] %s ", p->n_cells >= 10 ? 2 : 1, pos + 1, p->n_cells,
             c->name);
     fflush(stderr);
 }
 
-static void progress_done(const struct cl_run_opts *o, const struct cl_cell *c)
+/* A repetition of the running cell is over. */
+static void progress_rep(struct progress *p, const struct cl_rep_row *row)
 {
-    if (o->quiet)
+    if (!p->on)
         return;
-    if (c->status == CL_ST_OK)
-        fprintf(stderr, " ok  %.4g s ± %.2g\n", c->wall.mean, c->wall.sd);
-    else
-        fprintf(stderr, " %s: %s\n", cl_status_name(c->status), c->detail);
+    p->rep++;
+    if (p->tty) {
+        progress_draw(p);
+        return;
+    }
+    fputc(row->status == CL_ST_OK ? '.' : '!', stderr);
+    fflush(stderr);
+}
+
+static void progress_done(struct progress *p, const struct cl_cell *c)
+{
+    if (!p->on)
+        return;
+    p->done++;
+    p->cells_s += (double)(cl_now_ns() - p->cell_t0_ns) / 1e9;
+    if (!p->tty) {
+        if (c->status == CL_ST_OK)
+            fprintf(stderr, " ok  %.4g s ± %.2g\n", c->wall.mean, c->wall.sd);
+        else
+            fprintf(stderr, " %s: %s\n", cl_status_name(c->status), c->detail);
+        return;
+    }
+    /* a cell that is not ok keeps a line; the bar moves on below it */
+    if (c->status != CL_ST_OK)
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s: %s\n", p->pos + 1, p->n_cells,
+                c->name, cl_status_name(c->status), c->detail);
+    p->rep = 0;
+    p->cell_t0_ns = cl_now_ns();
+    if (p->done < p->total)
+        progress_draw(p);
+}
+
+/* The run is over (or interrupted): the bar gives way to a last line. */
+static void progress_end(struct progress *p)
+{
+    if (!p->on || !p->tty)
+        return;
+    char el[32];
+    clock_text((double)(cl_now_ns() - p->t0_ns) / 1e9, el, sizeof el);
+    fprintf(stderr, "\r\033[Kconlab: %zu of %zu cell%s run in %s\n", p->done,
+            p->total, p->total == 1 ? "" : "s", el);
 }
 
 int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
@@ -637,8 +761,14 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         point_latest(parent, dir);
     char *topo_summary = cl_topo_summary(topo);
     double started = cl_wall_time();
+    struct cl_host_facts facts;
+    cl_host_facts_read("", &facts);
+    const char *pin_note = NULL;
+    int can_bind = cl_topo_can_bind(topo, &pin_note);
     struct cl_meta meta = {o->argc, o->argv, started, 0, n_cells, topo_summary,
-                           o->shard, o->shards};
+                           o->shard, o->shards, &facts,
+                           spec->pinning.kind == CL_PIN_NONE ? -1 : can_bind,
+                           spec->pinning.kind == CL_PIN_NONE ? NULL : pin_note};
     cl_results_meta(res, spec, "running", &meta);
     if (!o->quiet)
         fprintf(stderr, "conlab: %s: %zu cells, %d warmup + %d measured "
@@ -668,6 +798,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     }
 
     install_signals();
+    struct progress prog;
+    progress_start(&prog, o, cells, n_cells, spec->warmup + spec->repeat);
     int write_failed = 0;
     if (n_done && !o->quiet)
         fprintf(stderr, "conlab: resuming: %zu of %zu cells already done\n",
@@ -676,7 +808,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         struct cl_cell *cell = &cells[ci];
         if (cell->done)
             continue;
-        progress_cell(o, cell, ci, n_cells);
+        progress_cell(&prog, cell, ci);
         struct cl_cellmem mem;
         if (cl_cellmem_map(&mem, cell->workload->tasks) != 0) {
             cell->status = CL_ST_ERROR;
@@ -695,10 +827,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                 memset(&row, 0, sizeof row);
                 row.repetition = measured ? r - spec->warmup + 1 : 0;
                 run_rep(&rc, &row);
-                if (!o->quiet) {
-                    fputc(row.status == CL_ST_OK ? '.' : '!', stderr);
-                    fflush(stderr);
-                }
+                progress_rep(&prog, &row);
                 cell->workers = row.workers;
                 if (measured || row.status != CL_ST_OK) {
                     if (measured && record_tasks &&
@@ -723,13 +852,14 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         cell->done = 1;
         if (cl_results_cell_done(res, cells, n_cells) != 0)
             write_failed = 1;
-        progress_done(o, cell);
+        progress_done(&prog, cell);
         if (write_failed) {
             cl_log(CONLAB_LOG_ERROR, NULL, "cannot write results in %s: %s",
                    cl_results_dir(res), strerror(errno));
             break;
         }
     }
+    progress_end(&prog);
     int interrupted = g_interrupts > 0;
     cl_server_stop(server);
     signal(SIGINT, SIG_DFL);
@@ -741,7 +871,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     meta.finished = cl_wall_time();
     cl_results_meta(res, spec, interrupted ? "interrupted" : "complete", &meta);
     if (!o->quiet) {
-        cl_print_summary(stdout, cells, n_cells);
+        cl_report_print_dir(stdout, cl_results_dir(res));
         printf("results: %s/\n", cl_results_dir(res));
     }
 
@@ -794,8 +924,14 @@ int cl_run_rep_once(const struct cl_spec *spec, size_t strategy,
         return -1;
     }
     cell.name = cell_name(cell.strategy, cell.workload);
-    struct rep_ctx rc = {spec, builtin_url, topo, &cell, mem,
-                         cl_now_ns() + (uint64_t)(spec->timeout_s * 1e9)};
+    struct rep_ctx rc = {
+        .spec = spec,
+        .builtin_url = builtin_url,
+        .topo = topo,
+        .cell = &cell,
+        .mem = mem,
+        .deadline_ns = cl_now_ns() + (uint64_t)(spec->timeout_s * 1e9),
+    };
     install_signals();
     run_rep(&rc, row);
     signal(SIGINT, SIG_DFL);

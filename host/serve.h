@@ -20,7 +20,8 @@
  *  its base URL ("http://127.0.0.1:PORT") as the first line on stdout once it
  *  listens, then serves until SIGINT/SIGTERM, or until stdin reaches EOF with
  *  --until-stdin-eof.  Returns 0 after a clean stop, 2 on a usage error, 1 if
- *  it cannot listen or start. */
+ *  it cannot listen or start.  Meant to be the process's last act: it raises
+ *  RLIMIT_NOFILE, ignores SIGPIPE and returns with SIGINT/SIGTERM blocked. */
 int cl_cmd_serve(int argc, char **argv);
 
 /** Byte k of the body of /bytes/N and /reset/N: a lowercase alphabet that

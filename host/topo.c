@@ -216,6 +216,25 @@ int cl_topo_is_this_system(const struct cl_topo *t)
     return t->this_system;
 }
 
+int cl_topo_can_bind(const struct cl_topo *t, const char **why)
+{
+    if (!t->this_system) {
+        *why = "the topology is not this machine's";
+        return 0;
+    }
+    const struct hwloc_topology_support *s = hwloc_topology_get_support(t->h);
+    if (!s || !s->cpubind || !s->cpubind->set_thisthread_cpubind) {
+        *why = "this system does not support binding threads to CPUs";
+        return 0;
+    }
+    if (hwloc_bitmap_weight(t->allowed) < 2) {
+        *why = "this process may use only one PU: every worker shares it";
+        return 1;
+    }
+    *why = NULL;
+    return 1;
+}
+
 /* ---- counts and names --------------------------------------------------- */
 
 static unsigned count_or_one(const struct cl_topo *t, hwloc_obj_type_t type)

@@ -19,6 +19,10 @@ void cl_topo_close(struct cl_topo *t); /* accepts NULL */
 /** 1 when the topology is this machine's (binding is possible). */
 int cl_topo_is_this_system(const struct cl_topo *t);
 
+/** 1 when threads can be bound here; *why says why not (or a caveat,
+ *  e.g. a single allowed PU), else NULL.  Static strings. */
+int cl_topo_can_bind(const struct cl_topo *t, const char **why);
+
 /** Counts of packages, NUMA nodes, cores and PUs.  Only PUs this process
  *  may use (cgroup/cpuset/Slurm) and the cores holding them are counted; a
  *  topology without a Package level counts as 1 package, one without a Core

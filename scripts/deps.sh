@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages conlab needs to build and test, if missing.
-# Usage: scripts/deps.sh      (as root, or with sudo available)
+# Installs the Debian 12 packages conlab needs, if missing.
+# Usage: scripts/deps.sh          what building and running conlab needs
+#        scripts/deps.sh --test   and what the whole test suite needs too
+# (as root, or with sudo available)
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libyaml-dev libhwloc-dev hwloc
-      libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev python3 valgrind clang wrk nginx-light)
+      libcurl4-openssl-dev libmicrohttpd-dev ca-certificates)
+if [ "${1:-}" = "--test" ]; then
+  # cmocka: unit tests; python3: end-to-end tests; valgrind, clang: memcheck
+  # and the fuzzer; wrk, nginx: the http tests and benchmarks; slurm-wlm,
+  # munge: the one-node Slurm test; chromium: renders report.html in a test
+  PKGS+=(libcmocka-dev python3 valgrind clang wrk nginx-light slurm-wlm munge chromium)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

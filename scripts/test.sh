@@ -5,11 +5,13 @@
 #   3. builds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
 #      every test again,
 #   4. builds with ThreadSanitizer and runs the threaded strategies' tests,
-#   5. runs the end-to-end matrix once under valgrind (memcheck).
+#   5. runs the end-to-end matrix once under valgrind (memcheck),
+#   6. starts a one-node Slurm cluster on localhost (tests/slurm/cluster.sh),
+#      runs the Slurm job-array test against it, stops it.
 # Any failure or sanitizer report fails the script.  Build trees: build-test*.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --test
 jobs=$(nproc)
 
 section() { printf '\n=== %s ===\n' "$*"; }
@@ -17,14 +19,14 @@ section() { printf '\n=== %s ===\n' "$*"; }
 section "build (-Werror) and test"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCONLAB_WERROR=ON >/dev/null
 cmake --build build-test -j"$jobs"
-ctest --test-dir build-test --output-on-failure -j1 -LE valgrind
+ctest --test-dir build-test --output-on-failure -j1 -LE "valgrind|slurm"
 
 section "AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-test-asan -DCMAKE_BUILD_TYPE=Debug -DCONLAB_WERROR=ON \
       -DCONLAB_SANITIZE=address,undefined >/dev/null
 cmake --build build-test-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:handle_segv=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-test-asan --output-on-failure -j1 -LE valgrind
+  ctest --test-dir build-test-asan --output-on-failure -j1 -LE "valgrind|slurm"
 
 section "ThreadSanitizer (threaded strategies)"
 cmake -S . -B build-test-tsan -DCMAKE_BUILD_TYPE=Debug -DCONLAB_WERROR=ON \
@@ -35,5 +37,19 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 
 section "valgrind (end-to-end, memcheck)"
 ctest --test-dir build-test --output-on-failure -j1 -L valgrind
+
+section "Slurm: a one-node cluster on localhost, a job array end to end"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "skipped: a test cluster needs root (CI runs as root)"
+else
+  slurm_dir=$(mktemp -d /tmp/conlab-slurm.XXXXXX)
+  trap 'bash tests/slurm/cluster.sh stop "$slurm_dir" >/dev/null 2>&1 || true' EXIT
+  bash tests/slurm/cluster.sh start "$slurm_dir"
+  CONLAB_SLURM_CONF=$slurm_dir/slurm.conf \
+    ctest --test-dir build-test --output-on-failure -j1 -L slurm
+  bash tests/slurm/cluster.sh stop "$slurm_dir"
+  trap - EXIT
+  rm -rf "$slurm_dir"
+fi
 
 section "all test stages passed"

@@ -553,6 +553,31 @@ static void sigterm_is_a_clean_stop(void **state)
     assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* Stop requests that race (stdin EOF, then SIGTERMs while it stops) must
+ * still end in a clean exit, not a death by the second signal. */
+static void racing_stop_requests_still_exit_0(void **state)
+{
+    (void)state;
+    char *const argv[] = {CONLAB, "serve", "--port", "0", "--quiet",
+                          "--until-stdin-eof", NULL};
+    for (int round = 0; round < 5; round++) {
+        struct child ch;
+        char url[128];
+        child_start(&ch, argv, 0);
+        child_line(&ch, url, sizeof url);
+        close(ch.in_w);
+        ch.in_w = -1;
+        for (int i = 0; i < 100; i++) { /* over the few ms a stop takes */
+            usleep(50);
+            kill(ch.pid, SIGTERM);
+        }
+        int st = child_wait(&ch, 5);
+        if (!WIFEXITED(st))
+            fail_msg("round %d: killed by signal %d", round, WTERMSIG(st));
+        assert_int_equal(WEXITSTATUS(st), 0);
+    }
+}
+
 static void usage_errors_exit_2(void **state)
 {
     (void)state;
@@ -642,6 +667,7 @@ int main(void)
         cmocka_unit_test(spawn_reports_a_missing_binary),
         cmocka_unit_test(server_exits_when_stdin_closes),
         cmocka_unit_test(sigterm_is_a_clean_stop),
+        cmocka_unit_test(racing_stop_requests_still_exit_0),
         cmocka_unit_test(usage_errors_exit_2),
         cmocka_unit_test(a_taken_port_exits_1),
         cmocka_unit_test(pool_mode_serves_delays_and_stops),

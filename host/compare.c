@@ -1,0 +1,565 @@
+/* compare.c — see compare.h.
+ *
+ * Cells are matched by name.  For each pair the figure is the ratio of the
+ * median wall times (B / A: below 1, B is faster), and the question "is it
+ * beyond the noise?" is answered by the Mann-Whitney U test over the ok
+ * repetitions of the two runs.  Why Mann-Whitney and not Welch's t: wall
+ * times are skewed (a repetition can only be slowed down, not sped up, by a
+ * disturbance) and come in small samples, where one outlier moves a mean and
+ * an sd a lot but a rank only by one; the test assumes no shape.  A change
+ * is reported when p < 0.05 AND the medians differ by more than a threshold
+ * (5% by default): a tiny but consistent shift is real, yet rarely matters. */
+#include "compare.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "results.h"
+#include "runner.h"
+#include "util.h"
+
+/* ---- the test ------------------------------------------------------------------- */
+
+#define EXACT_MAX 30
+
+/* P(U <= u) under the null, no ties: counts[k] = arrangements of na "a" and
+ * nb "b" values with U = k, by the recurrence on the largest value (it is an
+ * a, adding nb to U, or a b, adding nothing), built one na at a time. */
+static double exact_cdf(size_t na, size_t nb, size_t u)
+{
+    size_t top = na * nb + 1;
+    /* row[j] = the count polynomial for (i, j), i the current na */
+    double **prev = cl_xcalloc(nb + 1, sizeof *prev);
+    double **cur = cl_xcalloc(nb + 1, sizeof *cur);
+    for (size_t j = 0; j <= nb; j++) {
+        prev[j] = cl_xcalloc(top, sizeof **prev);
+        cur[j] = cl_xcalloc(top, sizeof **cur);
+        prev[j][0] = 1; /* i = 0: one arrangement, U = 0 */
+    }
+    for (size_t i = 1; i <= na; i++) {
+        memset(cur[0], 0, top * sizeof **cur);
+        cur[0][0] = 1; /* j = 0 */
+        for (size_t j = 1; j <= nb; j++) {
+            memset(cur[j], 0, top * sizeof **cur);
+            for (size_t k = 0; k <= i * j; k++)
+                cur[j][k] = (k >= j ? prev[j][k - j] : 0) + cur[j - 1][k];
+        }
+        double **t = prev;
+        prev = cur;
+        cur = t;
+    }
+    double below = 0, total = 0;
+    for (size_t k = 0; k < top; k++) {
+        total += prev[nb][k];
+        if (k <= u)
+            below += prev[nb][k];
+    }
+    for (size_t j = 0; j <= nb; j++) {
+        free(prev[j]);
+        free(cur[j]);
+    }
+    free(prev);
+    free(cur);
+    return below / total;
+}
+
+struct ranked {
+    double v;
+    int from_a;
+};
+
+static int by_value(const void *x, const void *y)
+{
+    double a = ((const struct ranked *)x)->v, b = ((const struct ranked *)y)->v;
+    return (a > b) - (a < b);
+}
+
+double cl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb,
+                         double *u_out)
+{
+    if (na == 0 || nb == 0) {
+        if (u_out)
+            *u_out = NAN;
+        return NAN;
+    }
+    size_t n = na + nb;
+    struct ranked *all = cl_xmalloc(n * sizeof *all);
+    for (size_t i = 0; i < na; i++)
+        all[i] = (struct ranked){a[i], 1};
+    for (size_t i = 0; i < nb; i++)
+        all[na + i] = (struct ranked){b[i], 0};
+    qsort(all, n, sizeof *all, by_value);
+    /* midranks; the rank sum of a gives U; tie groups correct the variance */
+    double rank_sum_a = 0, ties = 0;
+    int tied = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && all[j + 1].v == all[i].v)
+            j++;
+        double rank = (double)(i + j) / 2 + 1, t = (double)(j - i + 1);
+        for (size_t k = i; k <= j; k++)
+            if (all[k].from_a)
+                rank_sum_a += rank;
+        if (t > 1) {
+            tied = 1;
+            ties += t * t * t - t;
+        }
+        i = j + 1;
+    }
+    free(all);
+    double fa = (double)na, fb = (double)nb, fn = (double)n;
+    double u = rank_sum_a - fa * (fa + 1) / 2;
+    if (u_out)
+        *u_out = u;
+    if (!tied && na <= EXACT_MAX && nb <= EXACT_MAX) {
+        double lo = fmin(u, fa * fb - u);
+        double p = 2 * exact_cdf(na, nb, (size_t)llround(lo));
+        return p > 1 ? 1 : p;
+    }
+    double mu = fa * fb / 2;
+    double var = fa * fb / 12 * ((fn + 1) - ties / (fn * (fn - 1)));
+    if (!(var > 0))
+        return 1; /* every value the same: no evidence of a difference */
+    double z = (fabs(u - mu) - 0.5) / sqrt(var);
+    if (z < 0)
+        z = 0;
+    return erfc(z / M_SQRT2);
+}
+
+/* The smallest two-sided p the exact test can give with these sizes. */
+static double min_p(size_t na, size_t nb)
+{
+    double c = 1; /* C(na + nb, na) */
+    for (size_t i = 1; i <= na; i++)
+        c = c * (double)(nb + i) / (double)i;
+    return 2 / c;
+}
+
+/* ---- pairing the cells ---------------------------------------------------------- */
+
+enum verdict { V_SAME, V_FASTER, V_SLOWER, V_UNCLEAR, V_FEW, V_NODATA, V_ONLY_A,
+               V_ONLY_B };
+
+static const char *const verdict_name[] = {"same", "faster", "slower", "unclear",
+                                           "too few", "no data", "only in A",
+                                           "only in B"};
+
+struct pair {
+    const struct cl_rcell *a, *b;
+    double med_a, med_b, ratio, p;
+    size_t na, nb;
+    enum verdict v;
+    char note[256];
+};
+
+static size_t ok_walls(const struct cl_rcell *c, double *w)
+{
+    size_t n = 0;
+    for (size_t i = 0; c && i < c->n_reps; i++)
+        if (c->reps[i].status == CL_ST_OK && isfinite(c->reps[i].wall_s))
+            w[n++] = c->reps[i].wall_s;
+    return n;
+}
+
+static void judge(struct pair *p, double threshold)
+{
+    p->med_a = p->a && p->a->n_ok ? p->a->wall.median : NAN;
+    p->med_b = p->b && p->b->n_ok ? p->b->wall.median : NAN;
+    p->ratio = p->med_b / p->med_a;
+    p->p = NAN;
+    if (!p->b) {
+        p->v = V_ONLY_A;
+        return;
+    }
+    if (!p->a) {
+        p->v = V_ONLY_B;
+        return;
+    }
+    if (p->a->status != p->b->status)
+        snprintf(p->note, sizeof p->note, "status %s -> %s",
+                 cl_status_name(p->a->status), cl_status_name(p->b->status));
+    double *wa = cl_xmalloc((p->a->n_reps + 1) * sizeof *wa);
+    double *wb = cl_xmalloc((p->b->n_reps + 1) * sizeof *wb);
+    p->na = ok_walls(p->a, wa);
+    p->nb = ok_walls(p->b, wb);
+    p->p = cl_mann_whitney_p(wa, p->na, wb, p->nb, NULL);
+    free(wa);
+    free(wb);
+    if (p->na == 0 || p->nb == 0 || !(p->med_a > 0))
+        p->v = V_NODATA;
+    else if (p->p < CL_COMPARE_ALPHA && fabs(p->ratio - 1) > threshold)
+        p->v = p->ratio < 1 ? V_FASTER : V_SLOWER;
+    else if (fabs(p->ratio - 1) <= threshold)
+        p->v = V_SAME;
+    else if (min_p(p->na, p->nb) >= CL_COMPARE_ALPHA)
+        p->v = V_FEW;
+    else
+        p->v = V_UNCLEAR;
+}
+
+static const struct cl_rcell *find(const struct cl_run_report *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_cells; i++)
+        if (strcmp(r->cells[i].name, name) == 0)
+            return &r->cells[i];
+    return NULL;
+}
+
+static struct pair *pair_up(const struct cl_run_report *a,
+                            const struct cl_run_report *b, double threshold,
+                            size_t *n_out)
+{
+    struct pair *v = cl_xcalloc(a->n_cells + b->n_cells + 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < a->n_cells; i++) {
+        v[n].a = &a->cells[i];
+        v[n].b = find(b, a->cells[i].name);
+        judge(&v[n++], threshold);
+    }
+    for (size_t i = 0; i < b->n_cells; i++)
+        if (!find(a, b->cells[i].name)) {
+            v[n].b = &b->cells[i];
+            judge(&v[n++], threshold);
+        }
+    *n_out = n;
+    return v;
+}
+
+/* ---- output --------------------------------------------------------------------- */
+
+static const char *fmt_s(double s, char *buf, size_t len)
+{
+    if (!isfinite(s))
+        snprintf(buf, len, "-");
+    else if (s < 1e-3)
+        snprintf(buf, len, "%.3g µs", s * 1e6);
+    else if (s < 1)
+        snprintf(buf, len, "%.3g ms", s * 1e3);
+    else
+        snprintf(buf, len, "%.3g s", s);
+    return buf;
+}
+
+static const char *fmt_p(double p, char *buf, size_t len)
+{
+    if (!isfinite(p))
+        snprintf(buf, len, "-");
+    else if (p < 0.001)
+        snprintf(buf, len, "<0.001");
+    else
+        snprintf(buf, len, "%.3f", p);
+    return buf;
+}
+
+static const char *cell_name(const struct pair *p)
+{
+    return p->a ? p->a->name : p->b->name;
+}
+
+enum { K_CELL, K_A, K_B, K_RATIO, K_P, K_VERDICT, N_K };
+
+static void pair_fields(const struct pair *p, char f[N_K][300])
+{
+    snprintf(f[K_CELL], 300, "%s", cell_name(p));
+    fmt_s(p->med_a, f[K_A], 300);
+    fmt_s(p->med_b, f[K_B], 300);
+    if (isfinite(p->ratio))
+        snprintf(f[K_RATIO], 300, "%.3f", p->ratio);
+    else
+        snprintf(f[K_RATIO], 300, "-");
+    fmt_p(p->p, f[K_P], 300);
+    snprintf(f[K_VERDICT], 300, "%s%s%s%s", p->v == V_FASTER || p->v == V_SLOWER ? "** " : "",
+             verdict_name[p->v], *p->note ? "; " : "", p->note);
+}
+
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+static void counts_line(FILE *out, const struct pair *v, size_t n)
+{
+    size_t c[V_ONLY_B + 1] = {0};
+    for (size_t i = 0; i < n; i++)
+        c[v[i].v]++;
+    int first = 1;
+    for (int k = 0; k <= V_ONLY_B; k++)
+        if (c[k]) {
+            fprintf(out, "%s%zu %s", first ? "" : ", ", c[k], verdict_name[k]);
+            first = 0;
+        }
+    fputc('\n', out);
+}
+
+static void write_text(FILE *out, const struct cl_run_report *a,
+                       const struct cl_run_report *b, const struct pair *v,
+                       size_t n, double threshold)
+{
+    static const char *const head[N_K] = {"cell", "A median", "B median", "B/A",
+                                          "p", "verdict"};
+    size_t w[N_K];
+    for (int k = 0; k < N_K; k++)
+        w[k] = width(head[k]);
+    char (*f)[N_K][300] = cl_xcalloc(n + 1, sizeof *f);
+    for (size_t i = 0; i < n; i++) {
+        pair_fields(&v[i], f[i]);
+        for (int k = 0; k < N_K; k++)
+            if (width(f[i][k]) > w[k])
+                w[k] = width(f[i][k]);
+    }
+    fprintf(out, "A: %s (%s)\nB: %s (%s)\n\n", a->dir,
+            a->experiment ? a->experiment : "?", b->dir,
+            b->experiment ? b->experiment : "?");
+    for (int k = 0; k < N_K; k++) {
+        int pad = (int)(w[k] + strlen(head[k]) - width(head[k]));
+        if (k == K_CELL)
+            fprintf(out, "%-*s", pad, head[k]);
+        else if (k == K_VERDICT)
+            fprintf(out, "  %s", head[k]);
+        else
+            fprintf(out, "  %*s", pad, head[k]);
+    }
+    fputc('\n', out);
+    for (size_t i = 0; i < n; i++) {
+        for (int k = 0; k < N_K; k++) {
+            size_t extra = strlen(f[i][k]) - width(f[i][k]);
+            if (k == K_VERDICT)
+                fprintf(out, "  %s", f[i][k]);
+            else
+                fprintf(out, k == K_CELL ? "%-*s" : "  %*s", (int)(w[k] + extra), f[i][k]);
+        }
+        fputc('\n', out);
+    }
+    free(f);
+    fputc('\n', out);
+    counts_line(out, v, n);
+    fprintf(out, "B/A < 1: B is faster.  p: Mann-Whitney U over the ok repetitions "
+            "(two-sided).  ** a change: p < %g and medians more than %g%% apart.\n",
+            CL_COMPARE_ALPHA, threshold * 100);
+}
+
+static void md_cell(FILE *out, const char *s)
+{
+    fputc(' ', out);
+    for (; *s; s++) {
+        if (*s == '|' || *s == '*' || *s == '_' || *s == '\\' || *s == '`')
+            fputc('\\', out);
+        fputc(*s, out);
+    }
+    fputs(" |", out);
+}
+
+static void write_md(FILE *out, const struct cl_run_report *a,
+                     const struct cl_run_report *b, const struct pair *v,
+                     size_t n, double threshold)
+{
+    fputs("# conlab compare\n\n- A:", out);
+    md_cell(out, a->dir);
+    fputs("\n- B:", out);
+    md_cell(out, b->dir);
+    fputs("\n\n| cell | A median | B median | B/A | p | verdict |\n"
+          "| --- | ---: | ---: | ---: | ---: | --- |\n", out);
+    for (size_t i = 0; i < n; i++) {
+        char f[N_K][300];
+        pair_fields(&v[i], f);
+        fputc('|', out);
+        for (int k = 0; k < N_K; k++) {
+            if (k == K_VERDICT && (v[i].v == V_FASTER || v[i].v == V_SLOWER)) {
+                fprintf(out, " **%s**", verdict_name[v[i].v]);
+                if (*v[i].note)
+                    fprintf(out, "; %s", v[i].note);
+                fputs(" |", out);
+            } else {
+                md_cell(out, f[k]);
+            }
+        }
+        fputc('\n', out);
+    }
+    fputc('\n', out);
+    counts_line(out, v, n);
+    fprintf(out, "\nB/A < 1: B is faster. p: Mann-Whitney U over the ok repetitions "
+            "(two-sided). A change: p < %g and medians more than %g%% apart.\n",
+            CL_COMPARE_ALPHA, threshold * 100);
+}
+
+static void num_field(FILE *out, double x)
+{
+    fputc(',', out);
+    if (isfinite(x))
+        fprintf(out, "%.9g", x);
+}
+
+static void write_csv(FILE *out, const struct pair *v, size_t n)
+{
+    fputs("cell,a_median_s,b_median_s,ratio,p,a_reps,b_reps,verdict,changed,note\n", out);
+    for (size_t i = 0; i < n; i++) {
+        const struct pair *p = &v[i];
+        cl_csv_field(out, cell_name(p), 1);
+        num_field(out, p->med_a);
+        num_field(out, p->med_b);
+        num_field(out, p->ratio);
+        num_field(out, p->p);
+        fprintf(out, ",%zu,%zu", p->na, p->nb);
+        cl_csv_field(out, verdict_name[p->v], 0);
+        fprintf(out, ",%d", p->v == V_FASTER || p->v == V_SLOWER);
+        cl_csv_field(out, p->note, 0);
+        fputc('\n', out);
+    }
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    fputc('"', out);
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            fprintf(out, "\\%c", *c);
+        else if (*c < 0x20)
+            fprintf(out, "\\u%04x", *c);
+        else
+            fputc(*c, out);
+    }
+    fputc('"', out);
+}
+
+static void json_num(FILE *out, double x)
+{
+    if (isfinite(x))
+        fprintf(out, "%.9g", x);
+    else
+        fputs("null", out);
+}
+
+static void write_json(FILE *out, const struct cl_run_report *a,
+                       const struct cl_run_report *b, const struct pair *v,
+                       size_t n, double threshold)
+{
+    fputs("{\"a\": ", out);
+    json_str(out, a->dir);
+    fputs(", \"b\": ", out);
+    json_str(out, b->dir);
+    fprintf(out, ", \"test\": \"mann-whitney-u\", \"alpha\": %g, \"threshold\": %g,"
+            " \"cells\": [", CL_COMPARE_ALPHA, threshold);
+    for (size_t i = 0; i < n; i++) {
+        const struct pair *p = &v[i];
+        fputs(i ? ",\n  {\"cell\": " : "\n  {\"cell\": ", out);
+        json_str(out, cell_name(p));
+        fputs(", \"a_median_s\": ", out);
+        json_num(out, p->med_a);
+        fputs(", \"b_median_s\": ", out);
+        json_num(out, p->med_b);
+        fputs(", \"ratio\": ", out);
+        json_num(out, p->ratio);
+        fputs(", \"p\": ", out);
+        json_num(out, p->p);
+        fprintf(out, ", \"a_reps\": %zu, \"b_reps\": %zu, \"verdict\": ", p->na, p->nb);
+        json_str(out, verdict_name[p->v]);
+        fprintf(out, ", \"changed\": %s, \"note\": ",
+                p->v == V_FASTER || p->v == V_SLOWER ? "true" : "false");
+        json_str(out, p->note);
+        fputc('}', out);
+    }
+    fputs("]}\n", out);
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+static const char compare_help[] =
+    "usage: conlab compare DIR_A DIR_B [--format text|md|csv|json]\n"
+    "                      [--threshold PCT]\n"
+    "\n"
+    "Cell by cell (matched by name), how run B's wall time compares with run\n"
+    "A's: the ratio of the medians (B/A; below 1, B is faster) and whether\n"
+    "the difference is beyond the noise of the repetitions.\n"
+    "\n"
+    "The test is Mann-Whitney U (Wilcoxon rank-sum, two-sided) over the ok\n"
+    "repetitions: exact without ties up to 30 repetitions a side, the normal\n"
+    "approximation otherwise.  It assumes no distribution (wall times are\n"
+    "skewed, and one outlier moves a t-test a lot).  A cell is flagged as\n"
+    "faster or slower when p < 0.05 and the medians differ by more than the\n"
+    "threshold; 'unclear' when they differ more but p is not small enough;\n"
+    "'too few' when the repetitions cannot reach p < 0.05 at all (the exact\n"
+    "test needs 4 a side: with 3 and 3 the smallest p is 0.1).\n"
+    "\n"
+    "  -f, --format F       text (default), md, csv or json\n"
+    "  -t, --threshold PCT  smallest change worth a flag, in percent (default 5)\n"
+    "\n"
+    "Exit status: 0 (whatever changed); 2 bad command line or unreadable DIR;\n"
+    "3 cannot write.\n";
+
+int cl_cmd_compare(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"threshold", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    enum cl_report_format fmt = CL_FMT_TEXT;
+    double threshold = CL_COMPARE_THRESHOLD;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f:t:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (cl_report_format_parse(optarg, &fmt) != 0) {
+                fprintf(stderr, "conlab compare: unknown format '%s' (text, md, "
+                        "csv or json)\n", optarg);
+                return CL_EXIT_USAGE;
+            }
+            break;
+        case 't': {
+            char *end = NULL;
+            double pct = strtod(optarg, &end);
+            if (!end || end == optarg || (*end && strcmp(end, "%") != 0) ||
+                !(pct >= 0 && pct < 1000)) {
+                fprintf(stderr, "conlab compare: --threshold wants a percentage "
+                        "such as 5 (got '%s')\n", optarg);
+                return CL_EXIT_USAGE;
+            }
+            threshold = pct / 100;
+            break;
+        }
+        case 'h': fputs(compare_help, stdout); return 0;
+        default:
+            fprintf(stderr, "see 'conlab compare --help'\n");
+            return CL_EXIT_USAGE;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "conlab compare: two run directories, please; see "
+                "'conlab compare --help'\n");
+        return CL_EXIT_USAGE;
+    }
+    struct cl_run_report *ra = NULL, *rb = NULL;
+    char err[1024];
+    if (cl_report_load(argv[optind], &ra, err, sizeof err) != 0 ||
+        cl_report_load(argv[optind + 1], &rb, err, sizeof err) != 0) {
+        fprintf(stderr, "conlab compare: %s\n", err);
+        cl_report_free(ra);
+        return CL_EXIT_USAGE;
+    }
+    size_t n = 0;
+    struct pair *v = pair_up(ra, rb, threshold, &n);
+    switch (fmt) {
+    case CL_FMT_TEXT: write_text(stdout, ra, rb, v, n, threshold); break;
+    case CL_FMT_MD: write_md(stdout, ra, rb, v, n, threshold); break;
+    case CL_FMT_CSV: write_csv(stdout, v, n); break;
+    case CL_FMT_JSON: write_json(stdout, ra, rb, v, n, threshold); break;
+    }
+    int bad = fflush(stdout) != 0 || ferror(stdout);
+    free(v);
+    cl_report_free(ra);
+    cl_report_free(rb);
+    if (bad) {
+        fprintf(stderr, "conlab compare: cannot write: %s\n", strerror(errno));
+        return CL_EXIT_INTERNAL;
+    }
+    return 0;
+}

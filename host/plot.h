@@ -1,0 +1,24 @@
+/* plot.h — `conlab plot DIR`: SVG figures and one report.html, drawn from
+ * a run directory's files, with nothing but libc.  Host-private. */
+#ifndef CONLAB_HOST_PLOT_H
+#define CONLAB_HOST_PLOT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Limits of a timeline: beyond them it says what it left out. */
+#define CL_PLOT_MAX_LANES 64    /* workers drawn */
+#define CL_PLOT_MAX_BARS 5000   /* tasks drawn (failed ones are always kept) */
+
+/** Draw the figures of run directory `dir` into `out_dir` (created if
+ *  needed): wall-W.svg and speedup-W.svg per workload variant,
+ *  timeline-C.svg per cell when tasks.csv is there, and report.html with
+ *  the summary tables and every figure inline.  Prints one line per file
+ *  to `log` when not NULL.  0, or -1 with a message in err. */
+int cl_plot_dir(const char *dir, const char *out_dir, FILE *log, char *err,
+                size_t errlen);
+
+/** `conlab plot DIR [-o OUT]`. */
+int cl_cmd_plot(int argc, char **argv);
+
+#endif

@@ -1,0 +1,124 @@
+/* report.h — reading a run directory back and saying what it shows, in
+ * plain words: `conlab report DIR`, the table printed after `conlab run`,
+ * and the data behind `conlab plot` and `conlab compare`.  Host-private.
+ *
+ * Everything is computed from the files (results.csv, summary.csv,
+ * run.yaml), so a report works on any run, finished or not, on any machine. */
+#ifndef CONLAB_HOST_REPORT_H
+#define CONLAB_HOST_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "results.h"
+#include "stats.h"
+
+/* When a figure should not be trusted (the thresholds of the warnings). */
+#define CL_WARN_CV 0.10          /* sd / mean of the wall time above this */
+#define CL_WARN_MODZ 3.5         /* |modified z-score| of a repetition above this, */
+#define CL_WARN_OUTLIER_REL 0.05 /* ... and more than this far from the median */
+#define CL_WARN_SHORT_S 0.005    /* a cell's mean wall time below this */
+#define CL_WARN_FIRST 1.25       /* repetition 1 / median of the others above this */
+
+enum cl_report_format { CL_FMT_TEXT, CL_FMT_MD, CL_FMT_CSV, CL_FMT_JSON };
+
+/** "text", "md" (or "markdown"), "csv", "json".  0, or -1 if unknown. */
+int cl_report_format_parse(const char *s, enum cl_report_format *out);
+
+struct cl_rrep {               /* one measured repetition: a results.csv row */
+    int repetition;            /* 1-based */
+    enum cl_status status;
+    double wall_s, user_s, sys_s;
+    uint64_t tasks, tasks_failed, tasks_bad; /* bad: missing + duplicated + wrong */
+};
+
+struct cl_rcell {
+    char *name, *strategy, *workload; /* cell name and the variants' labels */
+    char *plugin;              /* the strategy plugin ("threads") */
+    char *series;              /* plugin + the strategy parameters that vary,
+                                  but workers/concurrency: "threads" */
+    char *detail;              /* why it is not ok ("" when ok) */
+    size_t workload_ix;        /* index into cl_run_report.workloads */
+    enum cl_status status;     /* worst repetition, or summary.csv's */
+    int finished;              /* summary.csv has it (else still running) */
+    unsigned workers;
+    double sweep;              /* strategy.workers or .concurrency; NAN if none */
+    char **svals;              /* strategy parameter values, as r->scols */
+    size_t n_reps;
+    struct cl_rrep *reps;      /* measured repetitions, as in results.csv */
+    /* derived, over the ok repetitions */
+    size_t n_ok;
+    struct cl_summary wall;
+    double cv, speedup, efficiency, cpu_util; /* NAN when undefined */
+    uint64_t tasks_failed;     /* failed + bad tasks, all measured repetitions */
+    int fastest;               /* the lowest mean wall time of its workload */
+    size_t n_warn;
+    char **warn;               /* plain-words warnings */
+};
+
+struct cl_run_report {
+    char *dir;
+    /* from run.yaml, NULL / NAN / -1 when not recorded */
+    char *experiment, *state, *started, *hostname, *cpu, *version, *pinning;
+    char *governor, *hypervisor, *pinning_note, *topology;
+    long online_cpus;
+    int warmup, repeat;
+    double loadavg_1m;
+    int virtualized, pinning_possible;
+    size_t n_workloads;
+    char **workloads;          /* labels, in run order */
+    size_t n_scols;
+    char **scols;              /* the strategy parameter names ("workers") */
+    size_t n_cells;
+    struct cl_rcell *cells;    /* in run order (workload-major) */
+    size_t n_warn;
+    char **warn;               /* about the run as a whole */
+};
+
+/** Read DIR (results.csv required; summary.csv and run.yaml if there) and
+ *  compute every figure and warning.  0, or -1 with a message in err. */
+int cl_report_load(const char *dir, struct cl_run_report **out, char *err,
+                   size_t errlen);
+void cl_report_free(struct cl_run_report *r);
+
+/** The whole report in a format.  0, or -1 if `out` could not be written. */
+int cl_report_write(FILE *out, const struct cl_run_report *r,
+                    enum cl_report_format fmt);
+
+/** The table and warnings of workload `w` as an HTML fragment (for plot). */
+void cl_report_html_workload(FILE *out, const struct cl_run_report *r, size_t w);
+/** The run's header and warnings as an HTML fragment (for plot). */
+void cl_report_html_header(FILE *out, const struct cl_run_report *r);
+
+/** After `conlab run`: the text report of DIR on `out`.  0 or -1. */
+int cl_report_print_dir(FILE *out, const char *dir);
+
+/** Write s with XML/HTML special characters escaped. */
+void cl_xml_escape(FILE *out, const char *s);
+
+/* ---- the machine at run time (for run.yaml) --------------------------------- */
+
+struct cl_host_facts {
+    double loadavg_1m;         /* /proc/loadavg; NAN if unreadable */
+    char governor[128];        /* scaling governors of all CPUs, distinct ones
+                                  joined by ","; "" without cpufreq */
+    int virtualized;           /* 1, 0, or -1 unknown */
+    char hypervisor[64];       /* "KVM", "QEMU", ... or "" */
+};
+
+/** Read the facts above from /proc and /sys (root = "" normally; tests
+ *  point it at a fake tree). */
+void cl_host_facts_read(const char *root, struct cl_host_facts *f);
+
+/* ---- the statistics behind the warnings (exposed for the tests) ------------- */
+
+/** Modified z-scores (Iglewicz & Hoaglin): 0.6745 (x - median) / MAD; when
+ *  the MAD is 0, (x - median) / (1.253314 mean absolute deviation); all 0
+ *  when that is 0 too.  z must hold n values. */
+void cl_modified_z(const double *x, size_t n, double *z);
+
+/** `conlab report DIR [--format F]`. */
+int cl_cmd_report(int argc, char **argv);
+
+#endif

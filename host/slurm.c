@@ -1,0 +1,1410 @@
+/* slurm.c — see slurm.h.
+ *
+ * A Slurm run is a directory DIR holding
+ *   spec.yaml       the spec, copied byte for byte (its hash is the run's)
+ *   conlab.sbatch   the array job: task i runs `conlab run --shard i+1/N`
+ *                   into DIR/shard-<i>/, or resumes it there
+ *   merge.sbatch    `conlab merge DIR`, submitted with afterany on the array
+ *   slurm.yaml      the settings and every submission's job ids
+ *   logs/           the jobs' output
+ * and, as the jobs run, the shard directories DIR/shard-<i> (ordinary run
+ * directories) and the merged results.csv, summary.csv, run.yaml, tasks.csv.
+ *
+ * conlab never talks to Slurm but through its commands (sbatch, squeue,
+ * sinfo), found in PATH.
+ *
+ * Pinning: a shard plans its workers on the PUs this process may use (see
+ * topo.h), so inside an allocation it binds only where Slurm let it run. */
+#include "slurm.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <pwd.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "merge.h"
+#include "registry.h"
+#include "results.h"
+#include "runner.h"
+#include "spec.h"
+#include "util.h"
+
+extern char **environ;
+
+enum { MAX_ARRAY_TASKS = 1000, DEFAULT_CPU_CAP = 64 };
+
+/* ---- small pieces ------------------------------------------------------------- */
+
+char *cl_slurm_ranges(const unsigned *idx, size_t n)
+{
+    size_t cap = 16, len = 0;
+    char *s = cl_xmalloc(cap);
+    s[0] = '\0';
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && idx[j + 1] == idx[j] + 1)
+            j++;
+        char part[48];
+        int k = j > i ? snprintf(part, sizeof part, "%s%u-%u", len ? "," : "", idx[i], idx[j])
+                      : snprintf(part, sizeof part, "%s%u", len ? "," : "", idx[i]);
+        while (len + (size_t)k + 1 > cap)
+            s = cl_xrealloc(s, cap *= 2);
+        memcpy(s + len, part, (size_t)k + 1);
+        len += (size_t)k;
+        i = j + 1;
+    }
+    return s;
+}
+
+int cl_slurm_ranges_has(const char *list, unsigned i)
+{
+    const char *p = list;
+    while (p && *p && *p != '%') {
+        char *end;
+        unsigned long a = strtoul(p, &end, 10), b = a, step = 1;
+        if (end == p)
+            return 0;
+        if (*end == '-') {
+            p = end + 1;
+            b = strtoul(p, &end, 10);
+            if (end == p)
+                return 0;
+            if (*end == ':') {
+                p = end + 1;
+                step = strtoul(p, &end, 10);
+                if (end == p || step == 0)
+                    return 0;
+            }
+        }
+        if (i >= a && i <= b && (i - a) % step == 0)
+            return 1;
+        p = *end == ',' ? end + 1 : end;
+        if (*end && *end != ',' && *end != '%')
+            return 0;
+    }
+    return 0;
+}
+
+int cl_slurm_parse_jobid(const char *out, char *id, size_t len)
+{
+    while (out && isspace((unsigned char)*out))
+        out++;
+    size_t n = 0;
+    while (out && isdigit((unsigned char)out[n]))
+        n++;
+    if (n == 0 || n >= len || (out[n] && out[n] != ';' && !isspace((unsigned char)out[n])))
+        return -1;
+    memcpy(id, out, n);
+    id[n] = '\0';
+    return 0;
+}
+
+int cl_slurm_parse_squeue(const char *line, char *job, size_t joblen,
+                          long *task, char *state, size_t statelen)
+{
+    const char *a = strchr(line, '|');
+    const char *b = a ? strchr(a + 1, '|') : NULL;
+    if (!a || !b || a == line || (size_t)(a - line) >= joblen)
+        return -1;
+    for (const char *p = line; p < a; p++)
+        if (!isdigit((unsigned char)*p))
+            return -1;
+    memcpy(job, line, (size_t)(a - line));
+    job[a - line] = '\0';
+    char *end;
+    *task = strtol(a + 1, &end, 10);
+    if (end == a + 1)
+        *task = -1; /* "N/A": not an array task */
+    else if (end != b)
+        return -1;
+    size_t n = strcspn(b + 1, "\r\n");
+    if (n == 0 || n >= statelen)
+        return -1;
+    memcpy(state, b + 1, n);
+    state[n] = '\0';
+    return 0;
+}
+
+char *cl_sh_quote(const char *s)
+{
+    size_t n = 3;
+    for (const char *p = s; *p; p++)
+        n += *p == '\'' ? 4 : 1;
+    char *q = cl_xmalloc(n), *o = q;
+    *o++ = '\'';
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'') {
+            memcpy(o, "'\\''", 4);
+            o += 4;
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o++ = '\'';
+    *o = '\0';
+    return q;
+}
+
+/* A value that goes on an #SBATCH line as it is. */
+static int sbatch_safe(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (isspace((unsigned char)*p) || *p == '\'' || *p == '"' || *p == '\\' ||
+            *p == '%' || *p == '#' || !isprint((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+/* ---- running Slurm's commands ------------------------------------------------- */
+
+/* Run argv[0] (searched in PATH) with stdout captured into *out (owned,
+ * NUL-terminated).  stderr goes to ours, or nowhere when `quiet`.  Returns
+ * the exit status, 127 when the command cannot be started (errno says
+ * why), or -1. */
+static int run_capture(char *const argv[], char **out, int quiet)
+{
+    *out = NULL;
+    int fd[2];
+    if (pipe(fd) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    posix_spawn_file_actions_addclose(&fa, fd[1]);
+    if (quiet)
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    fflush(NULL);
+    int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    if (e != 0) {
+        close(fd[0]);
+        errno = e;
+        return 127;
+    }
+    size_t cap = 256, len = 0;
+    char *buf = cl_xmalloc(cap);
+    for (;;) {
+        if (len + 1 >= cap)
+            buf = cl_xrealloc(buf, cap *= 2);
+        ssize_t r = read(fd[0], buf + len, cap - len - 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    buf[len] = '\0';
+    close(fd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) {
+            free(buf);
+            return -1;
+        }
+    *out = buf;
+    if (WIFEXITED(st))
+        return WEXITSTATUS(st) == 127 ? 126 : WEXITSTATUS(st);
+    return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}
+
+/* One argv grown as needed. */
+struct args {
+    char **v;
+    size_t n;
+};
+
+static void args_add(struct args *a, const char *s)
+{
+    a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
+    a->v[a->n++] = cl_xstrdup(s);
+    a->v[a->n] = NULL;
+}
+
+static void args_free(struct args *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i]);
+    free(a->v);
+    a->v = NULL;
+    a->n = 0;
+}
+
+static char *args_text(const struct args *a)
+{
+    char *s = cl_xstrdup("");
+    for (size_t i = 0; i < a->n; i++) {
+        int plain = a->v[i][0] != '\0';
+        for (const char *p = a->v[i]; *p && plain; p++)
+            plain = isalnum((unsigned char)*p) || strchr("-_=./:,+@%", *p);
+        char *q = plain ? cl_xstrdup(a->v[i]) : cl_sh_quote(a->v[i]);
+        char *t = cl_xasprintf("%s%s%s", s, i ? " " : "", q);
+        free(q);
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+/* sbatch ARGS: the job id, or -1 with the reason told on stderr. */
+static int sbatch(const struct args *a, char *id, size_t len)
+{
+    char *out = NULL;
+    int rc = run_capture(a->v, &out, 0);
+    if (rc == 127)
+        fprintf(stderr, "conlab slurm: cannot run sbatch: %s (is this a Slurm "
+                "submit host? --dry-run writes the scripts without submitting)\n",
+                strerror(errno));
+    else if (rc != 0)
+        fprintf(stderr, "conlab slurm: sbatch failed (exit status %d)\n", rc);
+    else if (cl_slurm_parse_jobid(out, id, len) != 0) {
+        fprintf(stderr, "conlab slurm: sbatch printed no job id: '%s'\n", out);
+        rc = -1;
+    }
+    free(out);
+    return rc == 0 ? 0 : -1;
+}
+
+/* Most CPUs of a node Slurm lists (in `partition`, if given), or 0. */
+static unsigned node_cpus(const char *partition)
+{
+    struct args a = {NULL, 0};
+    args_add(&a, "sinfo");
+    args_add(&a, "-h");
+    args_add(&a, "-o");
+    args_add(&a, "%c");
+    if (partition) {
+        args_add(&a, "-p");
+        args_add(&a, partition);
+    }
+    char *out = NULL;
+    unsigned best = 0;
+    if (run_capture(a.v, &out, 1) == 0)
+        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+            unsigned long c = strtoul(line, NULL, 10);
+            if (c > best && c < 1u << 20)
+                best = (unsigned)c;
+        }
+    free(out);
+    args_free(&a);
+    return best;
+}
+
+/* ---- the queue ---------------------------------------------------------------- */
+
+struct qentry {
+    char job[32];
+    long task;
+    char state[32];
+};
+
+struct queue {
+    int known;       /* squeue answered */
+    struct qentry *v;
+    size_t n;
+};
+
+/* Our jobs Slurm still knows as pending, running, completing, ... */
+static void queue_read(struct queue *q)
+{
+    memset(q, 0, sizeof q[0]);
+    struct args a = {NULL, 0};
+    args_add(&a, "squeue");
+    args_add(&a, "-h");
+    args_add(&a, "-r");
+    args_add(&a, "-o");
+    args_add(&a, "%F|%K|%T");
+    struct passwd *pw = getpwuid(geteuid());
+    const char *user = pw ? pw->pw_name : getenv("USER");
+    if (user) {
+        args_add(&a, "-u");
+        args_add(&a, user);
+    }
+    char *out = NULL;
+    if (run_capture(a.v, &out, 1) == 0) {
+        q->known = 1;
+        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+            struct qentry e;
+            if (cl_slurm_parse_squeue(line, e.job, sizeof e.job, &e.task, e.state,
+                                      sizeof e.state) != 0)
+                continue;
+            for (char *p = e.state; *p; p++)
+                *p = (char)tolower((unsigned char)*p);
+            q->v = cl_xrealloc(q->v, (q->n + 1) * sizeof *q->v);
+            q->v[q->n++] = e;
+        }
+    }
+    free(out);
+    args_free(&a);
+}
+
+static const char *queue_state(const struct queue *q, const char *job, long task)
+{
+    for (size_t i = 0; job && i < q->n; i++)
+        if (strcmp(q->v[i].job, job) == 0 && q->v[i].task == task)
+            return q->v[i].state;
+    return NULL;
+}
+
+/* ---- DIR/slurm.yaml ----------------------------------------------------------- */
+
+struct run_dir {
+    char *dir;              /* absolute */
+    struct cl_ydoc y;       /* slurm.yaml */
+    unsigned shards;
+    size_t cells;
+    const char *experiment; /* borrowed from y */
+    yaml_node_t *subs;      /* the submissions sequence, or NULL */
+};
+
+static int run_dir_load(struct run_dir *r, const char *dir, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    char *abs = realpath(dir, NULL);
+    if (!abs) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    r->dir = abs;
+    char *path = cl_xasprintf("%s/slurm.yaml", abs);
+    int rc = cl_ydoc_load(&r->y, path, err, errlen);
+    if (rc != 0 && errno == ENOENT)
+        snprintf(err, errlen, "%s has no slurm.yaml: not a run `conlab slurm` made", dir);
+    free(path);
+    if (rc != 0)
+        return -1;
+    const char *n = cl_ydoc_str(&r->y, NULL, "shards");
+    const char *c = cl_ydoc_str(&r->y, NULL, "cells");
+    r->experiment = cl_ydoc_str(&r->y, NULL, "experiment");
+    r->shards = n ? (unsigned)strtoul(n, NULL, 10) : 0;
+    r->cells = c ? strtoul(c, NULL, 10) : 0;
+    r->subs = cl_ydoc_get(&r->y, NULL, "submissions");
+    if (r->subs && r->subs->type != YAML_SEQUENCE_NODE)
+        r->subs = NULL;
+    if (r->shards == 0 || r->cells == 0) {
+        snprintf(err, errlen, "%s/slurm.yaml: no `shards` or `cells`", dir);
+        return -1;
+    }
+    return 0;
+}
+
+static void run_dir_free(struct run_dir *r)
+{
+    cl_ydoc_free(&r->y);
+    free(r->dir);
+}
+
+/* The array job that last ran task i, or NULL. */
+static const char *job_of_task(struct run_dir *r, unsigned i)
+{
+    const char *job = NULL;
+    for (yaml_node_item_t *it = r->subs ? r->subs->data.sequence.items.start : NULL;
+         it && it < r->subs->data.sequence.items.top; it++) {
+        yaml_node_t *s = yaml_document_get_node(&r->y.doc, *it);
+        const char *id = cl_ydoc_str(&r->y, s, "array_job");
+        const char *list = cl_ydoc_str(&r->y, s, "array");
+        if (id && list && cl_slurm_ranges_has(list, i))
+            job = id;
+    }
+    return job;
+}
+
+/* The newest submission's merge job, or NULL. */
+static const char *last_merge_job(struct run_dir *r)
+{
+    const char *job = NULL;
+    for (yaml_node_item_t *it = r->subs ? r->subs->data.sequence.items.start : NULL;
+         it && it < r->subs->data.sequence.items.top; it++) {
+        const char *m = cl_ydoc_str(&r->y, yaml_document_get_node(&r->y.doc, *it),
+                                    "merge_job");
+        if (m && *m)
+            job = m;
+    }
+    return job;
+}
+
+struct submission {
+    const char *array_job, *array, *merge_job, *sbatch;
+};
+
+/* Rewrite DIR/slurm.yaml with one more submission. */
+static int record_submission(struct run_dir *r, const struct submission *s)
+{
+    char *path = cl_xasprintf("%s/slurm.yaml", r->dir);
+    struct cl_yout y;
+    if (cl_yout_open(&y, path) != 0) {
+        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&r->y.doc);
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
+         p < root->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = yaml_document_get_node(&r->y.doc, p->key);
+        if (k->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)k->data.scalar.value, "submissions") == 0)
+            continue;
+        cl_yout_node(&y, &r->y, k);
+        cl_yout_node(&y, &r->y, yaml_document_get_node(&r->y.doc, p->value));
+    }
+    cl_yout_scalar(&y, "submissions");
+    cl_yout_seq_start(&y, 0);
+    for (yaml_node_item_t *it = r->subs ? r->subs->data.sequence.items.start : NULL;
+         it && it < r->subs->data.sequence.items.top; it++)
+        cl_yout_node(&y, &r->y, yaml_document_get_node(&r->y.doc, *it));
+    cl_yout_map_start(&y);
+    char now[64];
+    cl_iso_time(cl_wall_time(), now, sizeof now);
+    cl_yout_kv(&y, "submitted", now);
+    cl_yout_kv(&y, "array_job", s->array_job);
+    cl_yout_kv(&y, "array", s->array);
+    cl_yout_kv(&y, "merge_job", s->merge_job ? s->merge_job : "");
+    cl_yout_kv(&y, "sbatch", s->sbatch);
+    cl_yout_map_end(&y);
+    cl_yout_seq_end(&y);
+    int rc = cl_yout_close(&y);
+    if (rc != 0)
+        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+/* ---- shard states (status, resume) -------------------------------------------- */
+
+enum shard_verdict { V_DONE, V_QUEUED, V_FAILED, V_INCOMPLETE, V_NOT_SUBMITTED };
+
+struct shard_state {
+    struct cl_shard sh;
+    size_t expect;        /* cells in this shard */
+    const char *job;      /* array job that ran it last, or NULL */
+    const char *queued;   /* squeue's state ("pending", "running"), or NULL */
+    enum shard_verdict v;
+    char label[32];
+    char note[1200];
+};
+
+static size_t cells_in_shard(size_t cells, unsigned shards, unsigned i)
+{
+    return i < cells ? (cells - i + shards - 1) / shards : 0;
+}
+
+static void judge_shard(struct shard_state *s, const struct queue *q,
+                        const char *logdir, unsigned i)
+{
+    size_t done = s->sh.has_run ? s->sh.cells_done : 0;
+    s->queued = s->job ? queue_state(q, s->job, (long)i) : NULL;
+    if (s->queued) {
+        s->v = V_QUEUED;
+        snprintf(s->label, sizeof s->label, "%s", s->queued);
+        if (s->sh.has_run && strcmp(s->queued, "pending") == 0)
+            snprintf(s->note, sizeof s->note, "will resume");
+        return;
+    }
+    if (s->sh.has_run && cl_shard_done(&s->sh) && done >= s->expect) {
+        s->v = V_DONE;
+        snprintf(s->label, sizeof s->label, "done");
+        return;
+    }
+    char why[600];
+    if (!s->sh.has_run)
+        snprintf(why, sizeof why, "%s", s->sh.why);
+    else if (s->sh.state && strcmp(s->sh.state, "complete") == 0)
+        snprintf(why, sizeof why, "complete, but %zu of %zu cells finished",
+                 done, s->expect);
+    else
+        snprintf(why, sizeof why, "run.yaml says %s", s->sh.state ? s->sh.state : "nothing");
+    if (!s->job) {
+        s->v = s->sh.has_run ? V_INCOMPLETE : V_NOT_SUBMITTED;
+        snprintf(s->label, sizeof s->label, "%s",
+                 s->sh.has_run ? "incomplete" : "not submitted");
+        snprintf(s->note, sizeof s->note, "%s", why);
+    } else if (!q->known) {
+        s->v = V_INCOMPLETE;
+        snprintf(s->label, sizeof s->label, "incomplete");
+        snprintf(s->note, sizeof s->note, "%s; squeue unavailable: job state unknown", why);
+    } else {
+        s->v = V_FAILED;
+        snprintf(s->label, sizeof s->label, "failed");
+        snprintf(s->note, sizeof s->note, "%s and job %s_%u is gone; log: %s/shard-%u-%s.out",
+                 why, s->job, i, logdir, i, s->job);
+    }
+}
+
+static struct shard_state *shard_states(struct run_dir *r, const struct queue *q)
+{
+    struct shard_state *v = cl_xcalloc(r->shards, sizeof *v);
+    char *logdir = cl_xasprintf("%s/logs", r->dir);
+    for (unsigned i = 0; i < r->shards; i++) {
+        char *d = cl_xasprintf("%s/shard-%u", r->dir, i);
+        cl_shard_read(&v[i].sh, d, (long)i);
+        free(d);
+        v[i].expect = cells_in_shard(r->cells, r->shards, i);
+        v[i].job = job_of_task(r, i);
+        judge_shard(&v[i], q, logdir, i);
+    }
+    free(logdir);
+    return v;
+}
+
+static void shard_states_free(struct shard_state *v, unsigned n)
+{
+    for (unsigned i = 0; v && i < n; i++)
+        cl_shard_free(&v[i].sh);
+    free(v);
+}
+
+/* ---- conlab status ------------------------------------------------------------ */
+
+static const char status_help[] =
+    "usage: conlab status DIR\n"
+    "\n"
+    "Where a run made by `conlab slurm` stands: one line per shard (array\n"
+    "task) with its state, its cells finished, and why it is not done:\n"
+    "  done        run.yaml says complete and every cell of the shard finished\n"
+    "  pending, running, ...   as squeue says (the job is still in the queue)\n"
+    "  failed      the job is gone and the shard did not finish (no run.yaml,\n"
+    "              or run.yaml says running or interrupted, or cells missing)\n"
+    "  incomplete  not finished, and squeue cannot say whether a job runs it\n"
+    "  not submitted\n"
+    "then the merge job and the merged files.  `conlab slurm --resume DIR`\n"
+    "submits again every shard that is failed or incomplete.\n"
+    "\n"
+    "Exit status: 0 every shard done; 1 not yet (or failed); 2 DIR is not a\n"
+    "`conlab slurm` run.\n";
+
+int cl_cmd_status(int argc, char **argv)
+{
+    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(status_help, stdout);
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        fputs(status_help, stderr);
+        return CL_EXIT_USAGE;
+    }
+    struct run_dir r;
+    char err[1024];
+    if (run_dir_load(&r, argv[1], err, sizeof err) != 0) {
+        fprintf(stderr, "conlab status: %s\n", err);
+        run_dir_free(&r);
+        return CL_EXIT_USAGE;
+    }
+    struct queue q;
+    queue_read(&q);
+    struct shard_state *v = shard_states(&r, &q);
+    printf("%s: experiment %s, %zu cells in %u shards%s\n", r.dir,
+           r.experiment ? r.experiment : "?", r.cells, r.shards,
+           q.known ? "" : " (squeue unavailable: job states unknown)");
+    printf("  %-7s %-14s %-13s %-7s %s\n", "shard", "job", "state", "cells", "note");
+    unsigned n_done = 0;
+    for (unsigned i = 0; i < r.shards; i++) {
+        char job[48] = "-", cells[32];
+        if (v[i].job)
+            snprintf(job, sizeof job, "%s_%u", v[i].job, i);
+        snprintf(cells, sizeof cells, "%zu/%zu",
+                 v[i].sh.has_run ? v[i].sh.cells_done : 0, v[i].expect);
+        char shard[24];
+        snprintf(shard, sizeof shard, "%u/%u", i + 1, r.shards);
+        printf("  %-7s %-14s %-13s %-7s %s\n", shard, job, v[i].label, cells, v[i].note);
+        n_done += v[i].v == V_DONE;
+    }
+    const char *mj = last_merge_job(&r);
+    const char *ms = mj ? queue_state(&q, mj, -1) : NULL;
+    if (mj)
+        printf("merge job %s: %s\n", mj, ms ? ms : q.known ? "finished" : "unknown");
+    struct cl_shard merged;
+    cl_shard_read(&merged, r.dir, -1);
+    if (merged.has_run)
+    {
+        const char *n = cl_ydoc_str(&merged.run, NULL, "cells_merged");
+        const char *at = cl_ydoc_str(&merged.run, NULL, "merged");
+        printf("merged: %s/results.csv (%s, %s of %zu cells, at %s)\n", r.dir,
+               merged.state ? merged.state : "?", n ? n : "?", r.cells, at ? at : "?");
+    }
+    else
+        printf("merged: not yet (conlab merge %s)\n", r.dir);
+    printf("%u of %u shards done\n", n_done, r.shards);
+    cl_shard_free(&merged);
+    shard_states_free(v, r.shards);
+    free(q.v);
+    run_dir_free(&r);
+    return n_done == r.shards ? CL_EXIT_OK : CL_EXIT_CELLS;
+}
+
+/* ---- conlab slurm ------------------------------------------------------------- */
+
+struct slurm_opts {
+    const char *out_dir, *resume;
+    unsigned shards;
+    const char *partition, *time, *account, *merge_time;
+    unsigned cpus;
+    int exclusive, tasks, dry_run;
+    const char **extra; /* --sbatch-option, each an #SBATCH line */
+    size_t n_extra;
+};
+
+static const char slurm_help[] =
+    "usage: conlab slurm [SPEC] [-o DIR] [--shards N] [-p PARTITION] [-t TIME]\n"
+    "                    [-c CPUS | --exclusive] [-A ACCOUNT] [--tasks]\n"
+    "                    [--sbatch-option OPT]... [--merge-time TIME] [-n]\n"
+    "       conlab slurm --resume DIR [-p P] [-t T] [-c C | --exclusive] [-n]\n"
+    "\n"
+    "Runs an experiment on a Slurm cluster as a job array: the cells (strategy\n"
+    "variant x workload variant) are split into N shards, array task i runs\n"
+    "`conlab run SPEC --shard i+1/N -o DIR/shard-i` on whatever node Slurm\n"
+    "gives it, and a merge job (dependency afterany on the array) runs\n"
+    "`conlab merge DIR`: DIR/results.csv, summary.csv, run.yaml as one run.\n"
+    "\n"
+    "Writes DIR (default results/<experiment>/<timestamp>/): spec.yaml (a copy\n"
+    "of SPEC), conlab.sbatch (the array job, readable, resubmittable by hand),\n"
+    "merge.sbatch, slurm.yaml (settings and job ids), logs/.  Then runs\n"
+    "  sbatch --parsable --array=0-<N-1> DIR/conlab.sbatch\n"
+    "  sbatch --parsable --dependency=afterany:<array job> DIR/merge.sbatch\n"
+    "The conlab binary and DIR are named by absolute paths, so both must be\n"
+    "on storage the compute nodes share; jobs start in the current directory.\n"
+    "\n"
+    "  -o, --output DIR       the run directory (must not exist, or be empty)\n"
+    "      --shards N         shards = array tasks (default: one per cell, at\n"
+    "                         most 1000); cell k goes to shard k mod N + 1\n"
+    "  -p, --partition P      sbatch --partition (default: the cluster's)\n"
+    "  -t, --time T           sbatch --time for each shard (default: the\n"
+    "                         partition's)\n"
+    "  -c, --cpus-per-task C  CPUs per shard (default: the most workers any\n"
+    "                         strategy variant starts, at most the CPUs of the\n"
+    "                         biggest node sinfo lists, or 64)\n"
+    "      --exclusive        a whole node per shard instead\n"
+    "  -A, --account A        sbatch --account\n"
+    "      --sbatch-option O  one more #SBATCH line, e.g. --sbatch-option=--mem=4G\n"
+    "      --merge-time T     --time of the merge job (default 00:10:00)\n"
+    "      --tasks            the shards write tasks.csv (conlab run --tasks)\n"
+    "  -n, --dry-run          write DIR and the scripts, print the sbatch\n"
+    "                         lines, submit nothing (`--resume DIR` submits)\n"
+    "  -r, --resume DIR       submit again the shards of DIR that are not done\n"
+    "                         and not queued (each resumes its own directory,\n"
+    "                         keeping the cells it finished), and a new merge\n"
+    "                         job; -p -t -c -A --exclusive override the script\n"
+    "\n"
+    "Pinning: a shard plans its workers only on the PUs it may use, so each\n"
+    "binds inside the CPUs Slurm allotted it (task/cgroup or task/affinity).\n"
+    "\n"
+    "Then: conlab status DIR (shards done, pending, running, failed), and\n"
+    "conlab merge DIR (again, at any time).  Without Slurm the same holds:\n"
+    "run `conlab run SPEC --shard I/N -o DIR/shard-<I-1>` anywhere, then\n"
+    "`conlab merge DIR`.\n"
+    "\n"
+    "Exit status: 0 submitted (or written, with --dry-run); 1 nothing to\n"
+    "resubmit but shards are not done; 2 bad command line or spec; 3 DIR\n"
+    "could not be written or sbatch failed.\n";
+
+/* Write `text` to `path` through a temporary file. */
+static int write_file(const char *path, const char *text, size_t len, mode_t mode)
+{
+    char *tmp = cl_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "w");
+    int ok = f && fwrite(text, 1, len, f) == len;
+    if (f) {
+        ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
+        ok = fclose(f) == 0 && ok;
+    }
+    ok = ok && chmod(tmp, mode) == 0 && rename(tmp, path) == 0;
+    if (!ok) {
+        int e = errno;
+        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(e));
+        unlink(tmp);
+    }
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
+static int dir_empty_or_absent(const char *dir)
+{
+    int empty = 1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT;
+    struct dirent *e;
+    while (empty && (e = readdir(d)))
+        empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+    closedir(d);
+    return empty;
+}
+
+static int mkdir_p(const char *path)
+{
+    char *p = cl_xstrdup(path);
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            free(p);
+            return -1;
+        }
+        *s = '/';
+    }
+    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+static char *default_dir(const struct cl_spec *spec, char **parent)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    *parent = cl_xasprintf("results/%s", spec->experiment);
+    char *dir = cl_xasprintf("%s/%s", *parent, stamp);
+    for (int k = 2; access(dir, F_OK) == 0; k++) {
+        free(dir);
+        dir = cl_xasprintf("%s/%s-%d", *parent, stamp, k);
+    }
+    return dir;
+}
+
+static void point_latest(const char *parent, const char *dir)
+{
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    char *tmp = cl_xasprintf("%s/.latest.%ld", parent, (long)getpid());
+    char *link = cl_xasprintf("%s/latest", parent);
+    unlink(tmp);
+    if (symlink(base, tmp) == 0 && rename(tmp, link) != 0)
+        unlink(tmp);
+    free(tmp);
+    free(link);
+}
+
+/* The most workers any cell's strategy variant starts. */
+static unsigned max_workers(const struct cl_spec *spec)
+{
+    unsigned most = 1;
+    for (size_t s = 0; s < spec->n_strategies; s++) {
+        const struct cl_plugin *p = cl_plugin_of(spec->strategies[s].plugin);
+        for (size_t w = 0; p && p->sops.workers && w < spec->n_workloads; w++) {
+            unsigned n = 0;
+            if (p->sops.workers(spec->strategies[s].config, spec->workloads[w].tasks,
+                                &n) == CONLAB_OK && n > most)
+                most = n;
+        }
+    }
+    return most;
+}
+
+/* A spec's `plugin:` paths must still resolve once the spec is DIR/spec.yaml
+ * and the jobs start in the current directory. */
+static int check_plugin_paths(const struct cl_spec *spec)
+{
+    int bad = 0;
+    for (int kind = 0; kind < 2; kind++) {
+        size_t n = kind ? spec->n_workloads : spec->n_strategies;
+        const struct cl_variant *v = kind ? spec->workloads : spec->strategies;
+        for (size_t i = 0; i < n; i++) {
+            const char *p = v[i].plugin_path;
+            if (!p || p[0] == '/' || access(p, F_OK) == 0)
+                continue;
+            fprintf(stderr, "%s:%d:%d: error: plugin '%s' is found only next to "
+                    "the spec; the jobs run a copy of it in the run directory: "
+                    "give an absolute path, or one relative to the current "
+                    "directory\n", spec->path, v[i].line, v[i].col, p);
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+static char *array_script(const struct cl_spec *spec, const struct slurm_opts *o,
+                          const char *dir, const char *exe, const char *cwd,
+                          unsigned shards, unsigned cpus, unsigned most)
+{
+    char now[64];
+    cl_iso_time(cl_wall_time(), now, sizeof now);
+    char *qexe = cl_sh_quote(exe), *qdir = cl_sh_quote(dir), *qcwd = cl_sh_quote(cwd);
+    char *alloc = o->exclusive ? cl_xstrdup("#SBATCH --exclusive\n")
+                  : o->cpus    ? cl_xasprintf("#SBATCH --cpus-per-task=%u\n", cpus)
+                               : cl_xasprintf("#SBATCH --cpus-per-task=%u\n"
+                                              "# (the most workers of any strategy "
+                                              "variant: %u)\n", cpus, most);
+    char *s = cl_xasprintf(
+        "#!/bin/bash\n"
+        "# conlab.sbatch: experiment '%s' as a Slurm job array, written by\n"
+        "# `conlab slurm` on %s.\n"
+        "#\n"
+        "# Array task i (0..%u) runs shard i+1 of %u of the cells of spec.yaml (cell k\n"
+        "# is in shard k mod %u + 1) into shard-<i>/, or resumes shard-<i>/ when it\n"
+        "# has begun (a time limit, a failed node, scancel): resubmit the shards that\n"
+        "# are not done with `conlab slurm --resume %s`, or by hand with e.g.\n"
+        "# `sbatch --array=2,5 %s/conlab.sbatch`.  `conlab status %s` tells\n"
+        "# which; merge.sbatch (`conlab merge`) runs after the array.\n"
+        "#\n"
+        "# conlab places workers only on the CPUs this job may use, so each shard\n"
+        "# binds inside its allocation.\n"
+        "#SBATCH --job-name=conlab-%s\n"
+        "#SBATCH --array=0-%u\n"
+        "#SBATCH --output=%s/logs/shard-%%a-%%A.out\n"
+        "#SBATCH --ntasks=1\n"
+        "%s",
+        spec->experiment, now, shards - 1, shards, shards, dir, dir, dir,
+        spec->experiment, shards - 1, dir, alloc);
+    free(alloc);
+    char *t;
+    if (o->partition) {
+        t = cl_xasprintf("%s#SBATCH --partition=%s\n", s, o->partition);
+        free(s);
+        s = t;
+    }
+    if (o->time) {
+        t = cl_xasprintf("%s#SBATCH --time=%s\n", s, o->time);
+        free(s);
+        s = t;
+    }
+    if (o->account) {
+        t = cl_xasprintf("%s#SBATCH --account=%s\n", s, o->account);
+        free(s);
+        s = t;
+    }
+    for (size_t i = 0; i < o->n_extra; i++) {
+        t = cl_xasprintf("%s#SBATCH %s\n", s, o->extra[i]);
+        free(s);
+        s = t;
+    }
+    const char *tasks = o->tasks ? " --tasks" : "";
+    t = cl_xasprintf(
+        "%s\n"
+        "set -eu\n"
+        "conlab=%s\n"
+        "dir=%s\n"
+        "shards=%u\n"
+        "i=${SLURM_ARRAY_TASK_ID:?not an array task: submit with sbatch --array=0-%u}\n"
+        "shard=\"$((i + 1))/$shards\"\n"
+        "out=\"$dir/shard-$i\"\n"
+        "cd %s\n"
+        "echo \"conlab: shard $shard of job ${SLURM_ARRAY_JOB_ID:-?}_$i (job ${SLURM_JOB_ID:-?})\" \\\n"
+        "     \"on $(hostname), CPUs $(sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/self/status)\"\n"
+        "if [ -f \"$out/run.yaml\" ]; then\n"
+        "    exec \"$conlab\" run --resume \"$out\" --shard \"$shard\"%s \"$dir/spec.yaml\"\n"
+        "fi\n"
+        "exec \"$conlab\" run --shard \"$shard\" -o \"$out\"%s \"$dir/spec.yaml\"\n",
+        s, qexe, qdir, shards, shards - 1, qcwd, tasks, tasks);
+    free(s);
+    free(qexe);
+    free(qdir);
+    free(qcwd);
+    return t;
+}
+
+static char *merge_script(const struct cl_spec *spec, const struct slurm_opts *o,
+                          const char *dir, const char *exe, const char *cwd)
+{
+    char *qexe = cl_sh_quote(exe), *qdir = cl_sh_quote(dir), *qcwd = cl_sh_quote(cwd);
+    char *part = o->partition ? cl_xasprintf("#SBATCH --partition=%s\n", o->partition)
+                              : cl_xstrdup("");
+    char *acct = o->account ? cl_xasprintf("#SBATCH --account=%s\n", o->account)
+                            : cl_xstrdup("");
+    char *s = cl_xasprintf(
+        "#!/bin/bash\n"
+        "# merge.sbatch: merges the shards of experiment '%s' into\n"
+        "# %s/results.csv, summary.csv, run.yaml (and tasks.csv).\n"
+        "# `conlab slurm` submits it with --dependency=afterany:<array job>; by hand:\n"
+        "# `conlab merge %s`, at any time.\n"
+        "#SBATCH --job-name=conlab-%s-merge\n"
+        "#SBATCH --output=%s/logs/merge-%%j.out\n"
+        "#SBATCH --ntasks=1\n"
+        "#SBATCH --cpus-per-task=1\n"
+        "#SBATCH --time=%s\n"
+        "%s%s"
+        "\n"
+        "cd %s\n"
+        "exec %s merge %s\n",
+        spec->experiment, dir, dir, spec->experiment, dir,
+        o->merge_time ? o->merge_time : "00:10:00", part, acct, qcwd, qexe, qdir);
+    free(part);
+    free(acct);
+    free(qexe);
+    free(qdir);
+    free(qcwd);
+    return s;
+}
+
+/* slurm.yaml before any submission. */
+static int write_slurm_yaml(const char *dir, const struct cl_spec *spec,
+                            const char *exe, unsigned shards, size_t cells,
+                            unsigned cpus, const struct slurm_opts *o)
+{
+    char *path = cl_xasprintf("%s/slurm.yaml", dir);
+    struct cl_yout y;
+    if (cl_yout_open(&y, path) != 0) {
+        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    char now[64];
+    cl_iso_time(cl_wall_time(), now, sizeof now);
+    cl_yout_kv(&y, "experiment", spec->experiment);
+    cl_yout_kv(&y, "created", now);
+    cl_yout_kv(&y, "spec_source", spec->path);
+    cl_yout_kvf(&y, "spec", "%s/spec.yaml", dir);
+    cl_yout_kv(&y, "conlab", exe);
+    cl_yout_kvf(&y, "shards", "%u", shards);
+    cl_yout_kvf(&y, "cells", "%zu", cells);
+    if (o->exclusive)
+        cl_yout_kv(&y, "exclusive", "true");
+    else
+        cl_yout_kvf(&y, "cpus_per_task", "%u", cpus);
+    if (o->partition)
+        cl_yout_kv(&y, "partition", o->partition);
+    if (o->time)
+        cl_yout_kv(&y, "time", o->time);
+    if (o->account)
+        cl_yout_kv(&y, "account", o->account);
+    cl_yout_kvf(&y, "script", "%s/conlab.sbatch", dir);
+    cl_yout_kvf(&y, "merge_script", "%s/merge.sbatch", dir);
+    cl_yout_scalar(&y, "submissions");
+    cl_yout_seq_start(&y, 1);
+    cl_yout_seq_end(&y);
+    int rc = cl_yout_close(&y);
+    if (rc != 0)
+        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
+/* The sbatch command lines: the array (tasks in `list`), then the merge job
+ * after `deps` (colon-separated job ids). */
+static void array_args(struct args *a, const struct slurm_opts *o, const char *dir,
+                       const char *list, int overrides)
+{
+    args_add(a, "sbatch");
+    args_add(a, "--parsable");
+    char *s = cl_xasprintf("--array=%s", list);
+    args_add(a, s);
+    free(s);
+    if (overrides) { /* --resume: the command line beats the script's #SBATCH */
+        if (o->partition) {
+            s = cl_xasprintf("--partition=%s", o->partition);
+            args_add(a, s);
+            free(s);
+        }
+        if (o->time) {
+            s = cl_xasprintf("--time=%s", o->time);
+            args_add(a, s);
+            free(s);
+        }
+        if (o->account) {
+            s = cl_xasprintf("--account=%s", o->account);
+            args_add(a, s);
+            free(s);
+        }
+        if (o->cpus) {
+            s = cl_xasprintf("--cpus-per-task=%u", o->cpus);
+            args_add(a, s);
+            free(s);
+        }
+        if (o->exclusive)
+            args_add(a, "--exclusive");
+    }
+    s = cl_xasprintf("%s/conlab.sbatch", dir);
+    args_add(a, s);
+    free(s);
+}
+
+static void merge_args(struct args *a, const struct slurm_opts *o, const char *dir,
+                       const char *deps, int overrides)
+{
+    args_add(a, "sbatch");
+    args_add(a, "--parsable");
+    char *s = cl_xasprintf("--dependency=afterany:%s", deps);
+    args_add(a, s);
+    free(s);
+    if (overrides && o->partition) {
+        s = cl_xasprintf("--partition=%s", o->partition);
+        args_add(a, s);
+        free(s);
+    }
+    if (overrides && o->account) {
+        s = cl_xasprintf("--account=%s", o->account);
+        args_add(a, s);
+        free(s);
+    }
+    s = cl_xasprintf("%s/merge.sbatch", dir);
+    args_add(a, s);
+    free(s);
+}
+
+/* Submit the array tasks in `list` and a merge job after them (and after
+ * `also`, array jobs of earlier submissions still queued); record both. */
+static int submit(struct run_dir *r, const struct slurm_opts *o, const char *list,
+                  const char *also, int overrides)
+{
+    struct args a = {NULL, 0}, m = {NULL, 0};
+    array_args(&a, o, r->dir, list, overrides);
+    char *line = args_text(&a);
+    if (o->dry_run) {
+        merge_args(&m, o, r->dir, also && *also ? "<array job>:" : "<array job>", overrides);
+        char *mline = args_text(&m);
+        printf("dry run: nothing submitted; to submit:\n  %s\n  %s%s\n", line, mline,
+               also && *also ? also : "");
+        if (!overrides) /* a new run: --resume submits every shard */
+            printf("or: conlab slurm --resume %s\n", r->dir);
+        free(mline);
+        free(line);
+        args_free(&a);
+        args_free(&m);
+        return CL_EXIT_OK;
+    }
+    char job[32], mjob[32] = "";
+    if (sbatch(&a, job, sizeof job) != 0) {
+        free(line);
+        args_free(&a);
+        return CL_EXIT_INTERNAL;
+    }
+    char *deps = also && *also ? cl_xasprintf("%s:%s", job, also) : cl_xstrdup(job);
+    merge_args(&m, o, r->dir, deps, overrides);
+    int merge_ok = sbatch(&m, mjob, sizeof mjob) == 0;
+    struct submission sub = {job, list, merge_ok ? mjob : NULL, line};
+    int rec = record_submission(r, &sub);
+    printf("submitted array job %s (tasks %s)", job, list);
+    if (merge_ok)
+        printf(" and merge job %s (afterany:%s)\n", mjob, deps);
+    else
+        printf("; the merge job was not submitted: run `conlab merge %s` "
+               "when the array is done\n", r->dir);
+    printf("follow it with: conlab status %s\n", r->dir);
+    free(deps);
+    free(line);
+    args_free(&a);
+    args_free(&m);
+    return merge_ok && rec == 0 ? CL_EXIT_OK : CL_EXIT_INTERNAL;
+}
+
+/* Is `tok` one of the colon-separated words of `list`? */
+static int has_token(const char *list, const char *tok)
+{
+    size_t n = strlen(tok);
+    for (const char *p = list; *p; p += strcspn(p, ":"), p += *p == ':')
+        if (strncmp(p, tok, n) == 0 && (p[n] == ':' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
+static int slurm_resume(const struct slurm_opts *o)
+{
+    struct run_dir r;
+    char err[1024];
+    if (run_dir_load(&r, o->resume, err, sizeof err) != 0) {
+        fprintf(stderr, "conlab slurm: %s\n", err);
+        run_dir_free(&r);
+        return CL_EXIT_USAGE;
+    }
+    struct queue q;
+    queue_read(&q);
+    int has_jobs = 0;
+    for (unsigned i = 0; i < r.shards && !has_jobs; i++)
+        has_jobs = job_of_task(&r, i) != NULL;
+    if (!q.known && has_jobs && !o->dry_run) {
+        fprintf(stderr, "conlab slurm: squeue failed: cannot tell which shards are "
+                "still queued, and a shard must never run twice at once\n");
+        run_dir_free(&r);
+        return CL_EXIT_INTERNAL;
+    }
+    struct shard_state *v = shard_states(&r, &q);
+    unsigned *todo = cl_xcalloc(r.shards, sizeof *todo);
+    size_t n = 0, queued = 0;
+    char *also = cl_xstrdup("");
+    for (unsigned i = 0; i < r.shards; i++) {
+        if (v[i].v == V_QUEUED) {
+            queued++;
+            if (!has_token(also, v[i].job)) { /* keep the merge after it too */
+                char *t = cl_xasprintf("%s%s%s", also, *also ? ":" : "", v[i].job);
+                free(also);
+                also = t;
+            }
+        } else if (v[i].v != V_DONE) {
+            todo[n++] = i;
+            printf("shard %u/%u (%s): %s%s%s\n", i + 1, r.shards, v[i].label,
+                   v[i].sh.has_run ? "resumes" : "starts",
+                   v[i].note[0] ? ": " : "", v[i].note);
+        }
+    }
+    int rc;
+    if (n == 0) {
+        printf("nothing to resubmit: %u shard%s done, %zu queued%s\n",
+               (unsigned)(r.shards - queued), r.shards - queued == 1 ? "" : "s",
+               queued, queued ? " (conlab status shows them)" : "");
+        rc = queued ? CL_EXIT_CELLS : CL_EXIT_OK;
+    } else {
+        char *list = cl_slurm_ranges(todo, n);
+        rc = submit(&r, o, list, also, 1);
+        free(list);
+    }
+    free(also);
+    free(todo);
+    shard_states_free(v, r.shards);
+    free(q.v);
+    run_dir_free(&r);
+    return rc;
+}
+
+static int load_default_or(struct cl_registry *reg, const char *path,
+                           struct cl_spec **spec)
+{
+    if (path)
+        return cl_spec_open(reg, path, spec);
+    struct cl_diags diags = {0, 0, NULL};
+    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
+    int rc = cl_spec_load_string("<builtin>/seeds.yaml", conlab_default_spec,
+                                 conlab_default_spec_len, &lk, spec, &diags);
+    if (rc != 0)
+        cl_diags_print(stderr, &diags);
+    cl_diags_free(&diags);
+    return rc;
+}
+
+/* DIR/spec.yaml, conlab.sbatch, merge.sbatch and slurm.yaml.  0 or -1. */
+static int write_run_files(const struct cl_spec *spec, const struct slurm_opts *o,
+                           const char *dir, const char *exe, const char *cwd,
+                           unsigned shards, unsigned cpus, unsigned most)
+{
+    char *spec_copy = cl_xasprintf("%s/spec.yaml", dir);
+    char *script = array_script(spec, o, dir, exe, cwd, shards, cpus, most);
+    char *mscript = merge_script(spec, o, dir, exe, cwd);
+    char *sp = cl_xasprintf("%s/conlab.sbatch", dir);
+    char *mp = cl_xasprintf("%s/merge.sbatch", dir);
+    size_t cells = spec->n_strategies * spec->n_workloads;
+    int bad = write_file(spec_copy, spec->text, spec->text_len, 0644) ||
+              write_file(sp, script, strlen(script), 0755) ||
+              write_file(mp, mscript, strlen(mscript), 0755) ||
+              write_slurm_yaml(dir, spec, exe, shards, cells, cpus, o);
+    free(spec_copy);
+    free(script);
+    free(mscript);
+    free(sp);
+    free(mp);
+    return bad ? -1 : 0;
+}
+
+static void refuse_dir(const char *dir)
+{
+    fprintf(stderr, "conlab slurm: the run directory %s has a space, quote, '%%', "
+            "'#' or backslash in its path, which #SBATCH lines cannot hold; choose "
+            "another -o DIR\n", dir);
+}
+
+static int slurm_new(const struct slurm_opts *o, const char *spec_path)
+{
+    struct cl_registry reg;
+    cl_registry_init(&reg);
+    struct cl_spec *spec = NULL;
+    char *dir = NULL, *parent = NULL, *abs = NULL, *exe = NULL, *cwd = NULL;
+    int rc = CL_EXIT_USAGE;
+    if (load_default_or(&reg, spec_path, &spec) != 0) {
+        fprintf(stderr, "conlab slurm: nothing was written or submitted\n");
+        goto out;
+    }
+    if (check_plugin_paths(spec) != 0)
+        goto out;
+    size_t cells = spec->n_strategies * spec->n_workloads;
+    if (cells == 0) {
+        fprintf(stderr, "conlab slurm: %s has no cells to run\n", spec->path);
+        goto out;
+    }
+    unsigned shards = o->shards ? o->shards
+                      : cells < MAX_ARRAY_TASKS ? (unsigned)cells : MAX_ARRAY_TASKS;
+    if (shards > cells) {
+        fprintf(stderr, "conlab slurm: %u shards for %zu cells: using %zu\n", shards,
+                cells, cells);
+        shards = (unsigned)cells;
+    }
+    unsigned most = max_workers(spec), cpus = o->cpus;
+    if (!cpus && !o->exclusive) {
+        unsigned cap = node_cpus(o->partition);
+        cpus = most < (cap ? cap : DEFAULT_CPU_CAP) ? most : (cap ? cap : DEFAULT_CPU_CAP);
+    }
+    dir = o->out_dir ? cl_xstrdup(o->out_dir) : default_dir(spec, &parent);
+    if (!dir_empty_or_absent(dir)) {
+        char *y = cl_xasprintf("%s/slurm.yaml", dir);
+        if (access(y, F_OK) == 0)
+            fprintf(stderr, "conlab slurm: %s is a run already; `conlab slurm "
+                    "--resume %s` submits what is not done\n", dir, dir);
+        else
+            fprintf(stderr, "conlab slurm: %s exists and is not empty; choose "
+                    "another -o DIR\n", dir);
+        free(y);
+        goto out;
+    }
+    exe = cl_exe_path();
+    cwd = getcwd(NULL, 0);
+    if (!exe || !cwd) {
+        fprintf(stderr, "conlab slurm: cannot tell %s: %s\n",
+                exe ? "the current directory" : "this executable's path",
+                strerror(errno));
+        rc = CL_EXIT_INTERNAL;
+        goto out;
+    }
+    char *joined = dir[0] == '/' ? cl_xstrdup(dir) : cl_xasprintf("%s/%s", cwd, dir);
+    int safe = sbatch_safe(joined);
+    free(joined);
+    if (!safe) {
+        refuse_dir(dir);
+        goto out;
+    }
+    rc = CL_EXIT_INTERNAL;
+    char *logs = cl_xasprintf("%s/logs", dir);
+    int made = mkdir_p(logs);
+    free(logs);
+    if (made != 0 || !(abs = realpath(dir, NULL))) {
+        fprintf(stderr, "conlab slurm: cannot create %s: %s\n", dir, strerror(errno));
+        goto out;
+    }
+    if (!sbatch_safe(abs)) {
+        refuse_dir(abs);
+        rc = CL_EXIT_USAGE;
+        goto out;
+    }
+    if (write_run_files(spec, o, abs, exe, cwd, shards, cpus, most) != 0)
+        goto out;
+    if (parent)
+        point_latest(parent, dir);
+    printf("conlab slurm: experiment '%s': %zu cells in %u shard%s (array tasks 0-%u), ",
+           spec->experiment, cells, shards, shards == 1 ? "" : "s", shards - 1);
+    if (o->exclusive)
+        printf("a whole node each\n");
+    else
+        printf("%u CPU%s each%s\n", cpus, cpus == 1 ? "" : "s",
+               o->cpus ? "" : most > cpus ? " (capped: some variant starts more workers)"
+                                          : " (the most workers of any variant)");
+    printf("run directory: %s/ (batch script: conlab.sbatch)\n", abs);
+    struct run_dir r;
+    char err[1024];
+    if (run_dir_load(&r, abs, err, sizeof err) != 0) {
+        fprintf(stderr, "conlab slurm: %s\n", err);
+        run_dir_free(&r);
+        goto out;
+    }
+    char *list = cl_xasprintf("0-%u", shards - 1);
+    rc = submit(&r, o, list, NULL, 0);
+    free(list);
+    run_dir_free(&r);
+out:
+    free(dir);
+    free(parent);
+    free(abs);
+    free(exe);
+    free(cwd);
+    cl_spec_free(spec);
+    cl_registry_free(&reg);
+    return rc;
+}
+
+static int parse_unsigned(const char *s, unsigned max, unsigned *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || end == s || *end || v < 1 || v > max || s[0] == '-')
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+int cl_cmd_slurm(int argc, char **argv)
+{
+    enum { O_SHARDS = 256, O_EXCLUSIVE, O_TASKS, O_EXTRA, O_MERGE_TIME };
+    static const struct option opts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"shards", required_argument, NULL, O_SHARDS},
+        {"partition", required_argument, NULL, 'p'},
+        {"time", required_argument, NULL, 't'},
+        {"cpus-per-task", required_argument, NULL, 'c'},
+        {"exclusive", no_argument, NULL, O_EXCLUSIVE},
+        {"account", required_argument, NULL, 'A'},
+        {"sbatch-option", required_argument, NULL, O_EXTRA},
+        {"merge-time", required_argument, NULL, O_MERGE_TIME},
+        {"tasks", no_argument, NULL, O_TASKS},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"resume", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct slurm_opts o;
+    memset(&o, 0, sizeof o);
+    const char *extra[64];
+    o.extra = extra;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:p:t:c:A:nr:h", opts, NULL)) != -1) {
+        const char *bad = NULL;
+        switch (c) {
+        case 'o': o.out_dir = optarg; break;
+        case 'r': o.resume = optarg; break;
+        case 'n': o.dry_run = 1; break;
+        case O_TASKS: o.tasks = 1; break;
+        case O_EXCLUSIVE: o.exclusive = 1; break;
+        case O_SHARDS:
+            if (parse_unsigned(optarg, 1000000, &o.shards) != 0)
+                bad = "--shards wants a number of shards >= 1";
+            break;
+        case 'c':
+            if (parse_unsigned(optarg, 1u << 20, &o.cpus) != 0)
+                bad = "--cpus-per-task wants a number of CPUs >= 1";
+            break;
+        case 'p': o.partition = optarg; bad = sbatch_safe(optarg) ? NULL : "bad --partition"; break;
+        case 't': o.time = optarg; bad = sbatch_safe(optarg) ? NULL : "bad --time"; break;
+        case 'A': o.account = optarg; bad = sbatch_safe(optarg) ? NULL : "bad --account"; break;
+        case O_MERGE_TIME:
+            o.merge_time = optarg;
+            bad = sbatch_safe(optarg) ? NULL : "bad --merge-time";
+            break;
+        case O_EXTRA:
+            if (strchr(optarg, '\n') || optarg[0] != '-')
+                bad = "--sbatch-option wants one sbatch option, e.g. --mem=4G";
+            else if (o.n_extra == sizeof extra / sizeof *extra)
+                bad = "too many --sbatch-option";
+            else
+                extra[o.n_extra++] = optarg;
+            break;
+        case 'h': fputs(slurm_help, stdout); return 0;
+        default: fputs("see 'conlab slurm --help'\n", stderr); return CL_EXIT_USAGE;
+        }
+        if (bad) {
+            fprintf(stderr, "conlab slurm: %s (got '%s'); see 'conlab slurm --help'\n",
+                    bad, optarg);
+            return CL_EXIT_USAGE;
+        }
+    }
+    if (o.exclusive && o.cpus) {
+        fputs("conlab slurm: --cpus-per-task or --exclusive, not both\n", stderr);
+        return CL_EXIT_USAGE;
+    }
+    if (o.resume) {
+        if (optind < argc || o.out_dir || o.shards || o.n_extra || o.tasks || o.merge_time) {
+            fputs("conlab slurm: --resume DIR takes the spec, the run directory and "
+                  "the shards from DIR (only -p -t -c -A --exclusive -n go with it)\n",
+                  stderr);
+            return CL_EXIT_USAGE;
+        }
+        return slurm_resume(&o);
+    }
+    if (argc - optind > 1) {
+        fputs("conlab slurm: one spec at a time; see 'conlab slurm --help'\n", stderr);
+        return CL_EXIT_USAGE;
+    }
+    return slurm_new(&o, optind < argc ? argv[optind] : NULL);
+}
