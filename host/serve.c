@@ -12,8 +12,11 @@
  *       and a timer thread resumes it.  MHD does not watch a suspended
  *       connection, so a client that hangs up during a delay goes unnoticed
  *       until the delay is over.
- * On 2 cores, 2,000 connections each asking for a 100 ms delay (wrk -c2000),
- * per-connection kept p99 within a few ms of the delay; see bench/serve-bench.sh.
+ * Measured on 2 cores (bench/serve-bench.sh: wrk -t2 -c2000, 100 ms delays,
+ * quiet machine): per-connection p50 100.3 ms, p99 105-109 ms, 19.6k req/s at
+ * ~0.55 core; pool p50 101.2 ms, p99 109-120 ms at ~0.28 core.  So the
+ * default is per-connection; the pool leaves more CPU to the system under
+ * test when the server shares its cores.
  */
 #include "serve.h"
 
