@@ -104,9 +104,9 @@ static int set_source(hwloc_topology_t h, const char *input, int xml,
  * HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED hwloc already drops PUs outside our
  * cgroup/cpuset; intersecting with the allowed cpuset again costs nothing and
  * keeps that promise for XML inputs too. */
-static int index_pus(struct cl_topo *t, char *err, size_t errlen)
+static int index_pus_in(struct cl_topo *t, hwloc_const_cpuset_t allowed,
+                        char *err, size_t errlen)
 {
-    hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(t->h);
     int total = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_PU);
     if (total <= 0) {
         seterr(err, errlen, "topology %s has no PUs",
@@ -153,6 +153,28 @@ static int index_pus(struct cl_topo *t, char *err, size_t errlen)
     if (t->core_depth < 0)
         t->core_depth = hwloc_get_type_depth(t->h, HWLOC_OBJ_PU);
     return 0;
+}
+
+/* hwloc's allowed cpuset follows cgroups/cpusets (task/cgroup); taskset,
+ * numactl and Slurm's task/affinity confine the process's CPU affinity
+ * instead, so the PUs this process may use are in both. */
+static int index_pus(struct cl_topo *t, char *err, size_t errlen)
+{
+    hwloc_bitmap_t use = hwloc_bitmap_dup(hwloc_topology_get_allowed_cpuset(t->h));
+    hwloc_bitmap_t bound = hwloc_bitmap_alloc();
+    int rc = -1;
+    if (!use || !bound)
+        seterr(err, errlen, "out of memory");
+    else {
+        if (t->this_system &&
+            hwloc_get_cpubind(t->h, bound, HWLOC_CPUBIND_PROCESS) == 0 &&
+            hwloc_bitmap_intersects(use, bound))
+            hwloc_bitmap_and(use, use, bound);
+        rc = index_pus_in(t, use, err, errlen);
+    }
+    hwloc_bitmap_free(bound);
+    hwloc_bitmap_free(use);
+    return rc;
 }
 
 int cl_topo_open(struct cl_topo **out, const char *input, char *err,
