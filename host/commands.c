@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "merge.h"
 #include "registry.h"
 #include "runner.h"
 #include "spec.h"
@@ -136,28 +137,17 @@ int cl_cmd_list(int argc, char **argv)
     return rc;
 }
 
-/* Load a spec: a path, or NULL for the embedded default. */
+/* Load a spec: a path, or NULL for the embedded default; problems are
+ * printed as FILE:LINE:COL lines. */
 static int load_spec(struct cl_registry *reg, const char *path,
                      struct cl_spec **spec)
 {
-    struct cl_diags diags = {0, 0, NULL};
-    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
-    int rc;
-    if (path) {
-        const char *slash = strrchr(path, '/');
-        free(reg->spec_dir);
-        reg->spec_dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
-        rc = cl_spec_load_file(path, &lk, spec, &diags);
-    } else {
-        rc = cl_spec_load_string("<builtin>/seeds.yaml", conlab_default_spec,
-                                 conlab_default_spec_len, &lk, spec, &diags);
-    }
-    if (rc != 0) {
-        cl_diags_print(stderr, &diags);
-        fprintf(stderr, "conlab: %zu error%s in %s; nothing was run\n", diags.n,
-                diags.n == 1 ? "" : "s", path ? path : "the default spec");
-    }
-    cl_diags_free(&diags);
+    int rc = path ? cl_spec_open(reg, path, spec)
+                  : cl_spec_open_text(reg, "<builtin>/seeds.yaml",
+                                      conlab_default_spec,
+                                      conlab_default_spec_len, spec);
+    if (rc != 0)
+        fprintf(stderr, "conlab: nothing was run\n");
     return rc;
 }
 

@@ -50,6 +50,12 @@ static int spec_load(struct cl_registry *reg, const char *name, const char *text
     return rc;
 }
 
+int cl_spec_open_text(struct cl_registry *reg, const char *name,
+                      const char *text, size_t len, struct cl_spec **spec)
+{
+    return spec_load(reg, name, text, len, NULL, spec);
+}
+
 int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spec)
 {
     const char *slash = strrchr(path, '/');

@@ -774,24 +774,6 @@ static void plot_timeline(FILE *f, const struct cl_rcell *c, const struct timeli
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static int mkdir_p(const char *path)
-{
-    char *p = cl_xstrdup(path);
-    int rc = 0;
-    for (char *s = p + 1; *s && rc == 0; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
-    }
-    if (rc == 0 && mkdir(p, 0777) != 0 && errno != EEXIST)
-        rc = -1;
-    free(p);
-    return rc;
-}
-
 typedef void (*draw_fn)(FILE *f, const struct cl_run_report *r, size_t i,
                         const void *extra);
 
@@ -993,7 +975,7 @@ int cl_plot_dir(const char *dir, const char *out_dir, FILE *log, char *err,
     char *own = out_dir ? NULL : cl_xasprintf("%s/plots", dir);
     const char *od = out_dir ? out_dir : own;
     int rc = -1;
-    if (mkdir_p(od) != 0) {
+    if (cl_mkdirs(od) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", od, strerror(errno));
     } else {
         char *path = cl_xasprintf("%s/report.html", od);

@@ -88,24 +88,6 @@ static void csv_u(FILE *f, unsigned long long v)
     fprintf(f, ",%llu", v);
 }
 
-static int mkdirs(const char *path)
-{
-    char *p = cl_xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 static void add_col(const char ***cols, size_t *n, const char *name)
 {
     for (size_t i = 0; i < *n; i++)
@@ -229,7 +211,7 @@ struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
                                    int record_tasks, const struct cl_cell *cells,
                                    size_t n_cells, char *err, size_t errlen)
 {
-    if (mkdirs(dir) != 0) {
+    if (cl_mkdirs(dir) != 0) {
         snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
         return NULL;
     }

@@ -496,7 +496,7 @@ static void summarize_cell(struct cl_cell *cell)
     free(w);
 }
 
-static char *default_out_dir(const struct cl_spec *spec, char **parent)
+char *cl_default_out_dir(const struct cl_spec *spec, char **parent)
 {
     time_t t = time(NULL);
     struct tm tm;
@@ -512,7 +512,7 @@ static char *default_out_dir(const struct cl_spec *spec, char **parent)
     return dir;
 }
 
-static void point_latest(const char *parent, const char *dir)
+void cl_point_latest(const char *parent, const char *dir)
 {
     const char *base = strrchr(dir, '/');
     base = base ? base + 1 : dir;
@@ -722,7 +722,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     char *parent = NULL;
     char *dir = o->resume    ? cl_xstrdup(o->resume)
                 : o->out_dir ? cl_xstrdup(o->out_dir)
-                             : default_out_dir(spec, &parent);
+                             : cl_default_out_dir(spec, &parent);
     int record_tasks = o->record_tasks || spec->record_tasks;
     size_t n_done = 0;
     if (o->resume) {
@@ -758,7 +758,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         return CL_EXIT_INTERNAL;
     }
     if (parent)
-        point_latest(parent, dir);
+        cl_point_latest(parent, dir);
     char *topo_summary = cl_topo_summary(topo);
     double started = cl_wall_time();
     struct cl_host_facts facts;

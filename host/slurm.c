@@ -746,53 +746,6 @@ static int dir_empty_or_absent(const char *dir)
     return empty;
 }
 
-static int mkdir_p(const char *path)
-{
-    char *p = cl_xstrdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
-static char *default_dir(const struct cl_spec *spec, char **parent)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    *parent = cl_xasprintf("results/%s", spec->experiment);
-    char *dir = cl_xasprintf("%s/%s", *parent, stamp);
-    for (int k = 2; access(dir, F_OK) == 0; k++) {
-        free(dir);
-        dir = cl_xasprintf("%s/%s-%d", *parent, stamp, k);
-    }
-    return dir;
-}
-
-static void point_latest(const char *parent, const char *dir)
-{
-    const char *base = strrchr(dir, '/');
-    base = base ? base + 1 : dir;
-    char *tmp = cl_xasprintf("%s/.latest.%ld", parent, (long)getpid());
-    char *link = cl_xasprintf("%s/latest", parent);
-    unlink(tmp);
-    if (symlink(base, tmp) == 0 && rename(tmp, link) != 0)
-        unlink(tmp);
-    free(tmp);
-    free(link);
-}
-
 /* The most workers any cell's strategy variant starts. */
 static unsigned max_workers(const struct cl_spec *spec)
 {
@@ -1238,7 +1191,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
         unsigned cap = node_cpus(o->partition);
         cpus = most < (cap ? cap : DEFAULT_CPU_CAP) ? most : (cap ? cap : DEFAULT_CPU_CAP);
     }
-    dir = o->out_dir ? cl_xstrdup(o->out_dir) : default_dir(spec, &parent);
+    dir = o->out_dir ? cl_xstrdup(o->out_dir) : cl_default_out_dir(spec, &parent);
     if (!dir_empty_or_absent(dir)) {
         char *y = cl_xasprintf("%s/slurm.yaml", dir);
         if (access(y, F_OK) == 0)
@@ -1268,7 +1221,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
     }
     rc = CL_EXIT_INTERNAL;
     char *logs = cl_xasprintf("%s/logs", dir);
-    int made = mkdir_p(logs);
+    int made = cl_mkdirs(logs);
     free(logs);
     if (made != 0 || !(abs = realpath(dir, NULL))) {
         fprintf(stderr, "conlab slurm: cannot create %s: %s\n", dir, strerror(errno));
@@ -1282,7 +1235,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
     if (write_run_files(spec, o, abs, exe, cwd, shards, cpus, most) != 0)
         goto out;
     if (parent)
-        point_latest(parent, dir);
+        cl_point_latest(parent, dir);
     printf("conlab slurm: experiment '%s': %zu cells in %u shard%s (array tasks 0-%u), ",
            spec->experiment, cells, shards, shards == 1 ? "" : "s", shards - 1);
     if (o->exclusive)

@@ -36,6 +36,9 @@ uint64_t cl_fnv1a64(const void *data, size_t len);
 /* Write all of buf to fd (retrying on EINTR / short writes). 0 or -1. */
 int cl_write_all(int fd, const void *buf, size_t len);
 
+/* mkdir -p: 0, or -1 with errno. */
+int cl_mkdirs(const char *path);
+
 /* Path of the running executable (owned by caller), or NULL. */
 char *cl_exe_path(void);
 
