@@ -295,6 +295,53 @@ workloads: [noop]
         self.assertFalse(os.path.exists(os.path.join(self.dir, "o")))
 
 
+class Builtin(Case):
+    """The http workload against conlab's own server: every strategy, every
+    task checked, keep-alive observed through the server's /stats."""
+
+    def setUp(self):
+        super().setUp()
+        self.server = subprocess.Popen([CONLAB, "serve", "--port", "0", "--quiet"],
+                                       stdout=subprocess.PIPE, text=True)
+        self.url = self.server.stdout.readline().strip()
+        self.assertTrue(self.url.startswith("http://127.0.0.1:"), self.url)
+
+    def tearDown(self):
+        self.server.terminate()
+        self.server.wait(timeout=10)
+        super().tearDown()
+
+    def connections(self):
+        import json
+        import urllib.request
+        with urllib.request.urlopen(self.url + "/stats", timeout=10) as r:
+            return json.load(r)["connections"]
+
+    def test_every_strategy_keeps_one_connection_per_worker(self):
+        for strategy, workers in (("sequential", 1), ("{ threads: { workers: 4 } }", 4),
+                                  ("{ processes: { workers: 2 } }", 2),
+                                  ("{ coroutines: { concurrency: 8 } }", 8),
+                                  ("{ gil: { workers: 4 } }", 4)):
+            before = self.connections()
+            out, _ = self.run_spec("""
+experiment: builtin
+repeat: 2
+warmup: 0
+strategies: [%s]
+workloads:
+  - http: { tasks: 40, urls: ["%s/bytes/10282?delay=2ms", "%s/bytes/275"] }
+""" % (strategy, self.url, self.url), extra=["--tasks"])
+            opened = self.connections() - before - 1  # minus our own /stats call
+            rows = read_csv(os.path.join(out, "results.csv"))
+            self.assertEqual([r["status"] for r in rows], ["ok", "ok"], strategy)
+            for t in read_csv(os.path.join(out, "tasks.csv")):
+                self.assertEqual(t["code"], "200")
+                self.assertEqual(int(t["bytes"]), 10282 if int(t["task"]) % 2 == 0 else 275)
+            # reuse is on: at most one connection per worker per repetition
+            self.assertLessEqual(opened, 2 * workers, strategy)
+            self.assertGreaterEqual(opened, 2, strategy)
+
+
 class Specs(Case):
     def test_validate_reports_file_line_col(self):
         spec = self.spec("experiment: x\nrepet: 3\nstrategies: [sequential]\nworkloads: [noop]\n")
