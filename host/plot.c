@@ -197,19 +197,6 @@ static struct tunit time_unit(double max_s)
     return (struct tunit){"s", 1};
 }
 
-static const char *fmt_dur(double s, char *buf, size_t len)
-{
-    if (!isfinite(s))
-        snprintf(buf, len, "-");
-    else if (fabs(s) < 1e-3)
-        snprintf(buf, len, "%.3g µs", s * 1e6);
-    else if (fabs(s) < 1)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
-    else
-        snprintf(buf, len, "%.3g s", s);
-    return buf;
-}
-
 /* ---- wall time per strategy ----------------------------------------------------- */
 
 static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
@@ -265,8 +252,8 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
         fprintf(f, "<g><title>");
         cl_xml_escape(f, c->name);
         fprintf(f, "\nmean %s, median %s, 95%% CI %s to %s, %zu ok repetitions%s%s</title>\n",
-                fmt_dur(c->wall.mean, a1, sizeof a1), fmt_dur(c->wall.median, a2, sizeof a2),
-                fmt_dur(c->wall.ci95_lo, a3, sizeof a3), fmt_dur(c->wall.ci95_hi, a4, sizeof a4),
+                cl_fmt_dur(c->wall.mean, a1, sizeof a1), cl_fmt_dur(c->wall.median, a2, sizeof a2),
+                cl_fmt_dur(c->wall.ci95_lo, a3, sizeof a3), cl_fmt_dur(c->wall.ci95_hi, a4, sizeof a4),
                 c->n_ok, c->status != CL_ST_OK ? ", status " : "",
                 c->status != CL_ST_OK ? cl_status_name(c->status) : "");
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s/>\n",
@@ -285,7 +272,7 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
             ex = fmax(ex, hi2);
         }
         char label[64];
-        snprintf(label, sizeof label, "%s%s", fmt_dur(c->wall.mean, a1, sizeof a1),
+        snprintf(label, sizeof label, "%s%s", cl_fmt_dur(c->wall.mean, a1, sizeof a1),
                  c->status == CL_ST_OK ? "" : " (not ok)");
         text(f, ex + 6, mid + 4, "start", 11, "fill=\"#333\"", label);
         fputs("</g>\n", f);
@@ -438,19 +425,6 @@ struct timeline {
     int present;      /* tasks.csv has this cell */
 };
 
-static long col_of(const struct cl_csv_row *h, const char *name)
-{
-    for (size_t i = 0; i < h->n; i++)
-        if (strcmp(h->f[i], name) == 0)
-            return (long)i;
-    return -1;
-}
-
-static const char *fld(const struct cl_csv_row *row, long col)
-{
-    return col >= 0 && (size_t)col < row->n ? row->f[col] : "";
-}
-
 static size_t find_cell(const struct cl_run_report *r, const char *name, size_t hint)
 {
     if (hint < r->n_cells && strcmp(r->cells[hint].name, name) == 0)
@@ -481,20 +455,20 @@ static int load_timelines(const struct cl_run_report *r, struct timeline *tl,
         fclose(f);
         return 1; /* empty: the cells simply have no records */
     }
-    long c_cell = col_of(&h, "cell"), c_rep = col_of(&h, "repetition"),
-         c_task = col_of(&h, "task"), c_worker = col_of(&h, "worker"),
-         c_cpu = col_of(&h, "cpu"), c_start = col_of(&h, "start_s"),
-         c_end = col_of(&h, "end_s"), c_status = col_of(&h, "status");
+    long c_cell = cl_csv_col(&h, "cell"), c_rep = cl_csv_col(&h, "repetition"),
+         c_task = cl_csv_col(&h, "task"), c_worker = cl_csv_col(&h, "worker"),
+         c_cpu = cl_csv_col(&h, "cpu"), c_start = cl_csv_col(&h, "start_s"),
+         c_end = cl_csv_col(&h, "end_s"), c_status = cl_csv_col(&h, "status");
     size_t hint = 0;
     while (cl_csv_read(f, &row) == 1) {
-        if (atoi(fld(&row, c_rep)) == 1) {
-            size_t ci = find_cell(r, fld(&row, c_cell), hint);
+        if (atoi(cl_csv_get(&row, c_rep)) == 1) {
+            size_t ci = find_cell(r, cl_csv_get(&row, c_cell), hint);
             if (ci != SIZE_MAX) {
                 hint = ci;
                 struct timeline *t = &tl[ci];
-                const char *st = fld(&row, c_status);
+                const char *st = cl_csv_get(&row, c_status);
                 t->present = 1;
-                if (!*fld(&row, c_worker) || !*fld(&row, c_start)) {
+                if (!*cl_csv_get(&row, c_worker) || !*cl_csv_get(&row, c_start)) {
                     t->missing++;
                 } else {
                     if (t->n == t->cap) {
@@ -502,11 +476,11 @@ static int load_timelines(const struct cl_run_report *r, struct timeline *tl,
                         t->bars = cl_xrealloc(t->bars, t->cap * sizeof *t->bars);
                     }
                     struct bar *b = &t->bars[t->n++];
-                    b->task = strtoull(fld(&row, c_task), NULL, 10);
-                    b->worker = (unsigned)strtoul(fld(&row, c_worker), NULL, 10);
-                    b->cpu = *fld(&row, c_cpu) ? atoi(fld(&row, c_cpu)) : -1;
-                    b->start = strtod(fld(&row, c_start), NULL);
-                    b->end = *fld(&row, c_end) ? strtod(fld(&row, c_end), NULL) : NAN;
+                    b->task = strtoull(cl_csv_get(&row, c_task), NULL, 10);
+                    b->worker = (unsigned)strtoul(cl_csv_get(&row, c_worker), NULL, 10);
+                    b->cpu = *cl_csv_get(&row, c_cpu) ? atoi(cl_csv_get(&row, c_cpu)) : -1;
+                    b->start = strtod(cl_csv_get(&row, c_start), NULL);
+                    b->end = *cl_csv_get(&row, c_end) ? strtod(cl_csv_get(&row, c_end), NULL) : NAN;
                     b->status = !strcmp(st, "ok") ? 'o' : !strcmp(st, "failed") ? 'f' : 'u';
                 }
             }
@@ -691,7 +665,7 @@ static void plot_timeline(FILE *f, const struct cl_rcell *c, const struct timeli
     snprintf(sub, sizeof sub, "repetition 1 · %zu task%s on %zu worker%s · wall %s · "
              "a bar is a task from start to end%s",
              t->n + t->missing, t->n + t->missing == 1 ? "" : "s", n_ids,
-             n_ids == 1 ? "" : "s", fmt_dur(wall1, wall, sizeof wall),
+             n_ids == 1 ? "" : "s", cl_fmt_dur(wall1, wall, sizeof wall),
              stacked ? "; tasks overlapping on a worker are stacked" : "");
     svg_begin(f, width, height, title);
     heading(f, 12, width, title, sub);
@@ -747,7 +721,7 @@ static void plot_timeline(FILE *f, const struct cl_rcell *c, const struct timeli
                 "fill=\"%s\"><title>task %llu: %s to %s, %s, worker %u, cpu %d</title></rect>\n",
                 x0, top + (double)pl[i].row * row_h + gap / 2, fmax(x1 - x0, 0.6),
                 row_h - gap, fill, (unsigned long long)b->task,
-                fmt_dur(b->start, s1, sizeof s1), fmt_dur(end, s2, sizeof s2),
+                cl_fmt_dur(b->start, s1, sizeof s1), cl_fmt_dur(end, s2, sizeof s2),
                 b->status == 'o' ? "ok" : b->status == 'f' ? "failed" : "unfinished",
                 b->worker, b->cpu);
     }

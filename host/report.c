@@ -56,7 +56,7 @@ static char *dup_or_null(const char *s)
 }
 
 /* A time with three significant digits and a unit that fits. */
-static const char *fmt_dur(double s, char *buf, size_t len)
+const char *cl_fmt_dur(double s, char *buf, size_t len)
 {
     if (!isfinite(s))
         snprintf(buf, len, "-");
@@ -70,28 +70,6 @@ static const char *fmt_dur(double s, char *buf, size_t len)
 }
 
 /* ---- CSV columns ---------------------------------------------------------------- */
-
-static long col_of(const struct cl_csv_row *hdr, const char *name)
-{
-    for (size_t i = 0; i < hdr->n; i++)
-        if (strcmp(hdr->f[i], name) == 0)
-            return (long)i;
-    return -1;
-}
-
-static const char *fld(const struct cl_csv_row *row, long col)
-{
-    return col >= 0 && (size_t)col < row->n ? row->f[col] : "";
-}
-
-static double num(const char *s)
-{
-    if (!*s)
-        return NAN;
-    char *end = NULL;
-    double v = strtod(s, &end);
-    return end && *end == '\0' ? v : NAN;
-}
 
 static uint64_t unum(const char *s)
 {
@@ -193,7 +171,7 @@ static void load_run_yaml(struct cl_run_report *r)
         if ((v = host_fact(&d, root, "online_cpus")))
             r->online_cpus = atol(v);
         if ((v = host_fact(&d, root, "loadavg_1m")))
-            r->loadavg_1m = num(v);
+            r->loadavg_1m = cl_csv_num(v);
         yaml_document_delete(&d);
     }
     yaml_parser_delete(&p);
@@ -212,22 +190,22 @@ struct cols {
 static void cols_find(struct cols *c, const struct cl_csv_row *h,
                       struct cl_run_report *r)
 {
-    c->cell = col_of(h, "cell");
-    c->strategy = col_of(h, "strategy");
-    c->workload = col_of(h, "workload");
-    c->experiment = col_of(h, "experiment");
-    c->repetition = col_of(h, "repetition");
-    c->status = col_of(h, "status");
-    c->tasks = col_of(h, "tasks");
-    c->tasks_failed = col_of(h, "tasks_failed");
-    c->missing = col_of(h, "tasks_missing");
-    c->duplicated = col_of(h, "tasks_duplicated");
-    c->wrong = col_of(h, "tasks_wrong");
-    c->wall = col_of(h, "wall_s");
-    c->user = col_of(h, "user_s");
-    c->sys = col_of(h, "sys_s");
-    c->workers = col_of(h, "workers");
-    c->detail = col_of(h, "detail");
+    c->cell = cl_csv_col(h, "cell");
+    c->strategy = cl_csv_col(h, "strategy");
+    c->workload = cl_csv_col(h, "workload");
+    c->experiment = cl_csv_col(h, "experiment");
+    c->repetition = cl_csv_col(h, "repetition");
+    c->status = cl_csv_col(h, "status");
+    c->tasks = cl_csv_col(h, "tasks");
+    c->tasks_failed = cl_csv_col(h, "tasks_failed");
+    c->missing = cl_csv_col(h, "tasks_missing");
+    c->duplicated = cl_csv_col(h, "tasks_duplicated");
+    c->wrong = cl_csv_col(h, "tasks_wrong");
+    c->wall = cl_csv_col(h, "wall_s");
+    c->user = cl_csv_col(h, "user_s");
+    c->sys = cl_csv_col(h, "sys_s");
+    c->workers = cl_csv_col(h, "workers");
+    c->detail = cl_csv_col(h, "detail");
     /* the strategy parameter columns: the first file names them */
     if (!r->scols)
         for (size_t i = 0; i < h->n; i++)
@@ -236,7 +214,7 @@ static void cols_find(struct cols *c, const struct cl_csv_row *h,
     c->scol = cl_xcalloc(r->n_scols ? r->n_scols : 1, sizeof *c->scol);
     for (size_t i = 0; i < r->n_scols; i++) {
         char *name = cl_xasprintf("strategy.%s", r->scols[i]);
-        c->scol[i] = col_of(h, name);
+        c->scol[i] = cl_csv_col(h, name);
         free(name);
     }
 }
@@ -254,7 +232,7 @@ static size_t workload_index(struct cl_run_report *r, const char *label)
 static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
                                 const struct cl_csv_row *row)
 {
-    const char *name = fld(row, c->cell);
+    const char *name = cl_csv_get(row, c->cell);
     for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
         if (strcmp(r->cells[i].name, name) == 0)
             return &r->cells[i];
@@ -262,19 +240,19 @@ static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
     struct cl_rcell *cell = &r->cells[r->n_cells++];
     memset(cell, 0, sizeof *cell);
     cell->name = cl_xstrdup(name);
-    cell->strategy = cl_xstrdup(fld(row, c->strategy));
-    cell->workload = cl_xstrdup(fld(row, c->workload));
+    cell->strategy = cl_xstrdup(cl_csv_get(row, c->strategy));
+    cell->workload = cl_xstrdup(cl_csv_get(row, c->workload));
     size_t plen = strcspn(cell->strategy, "(");
     cell->plugin = cl_xasprintf("%.*s", (int)plen, cell->strategy);
     cell->workload_ix = workload_index(r, cell->workload);
     cell->detail = cl_xstrdup("");
     cell->svals = cl_xcalloc(r->n_scols ? r->n_scols : 1, sizeof *cell->svals);
     for (size_t i = 0; i < r->n_scols; i++)
-        cell->svals[i] = cl_xstrdup(fld(row, c->scol[i]));
+        cell->svals[i] = cl_xstrdup(cl_csv_get(row, c->scol[i]));
     cell->speedup = cell->efficiency = cell->cpu_util = cell->cv = NAN;
     cell->sweep = NAN;
-    if (!r->experiment && *fld(row, c->experiment))
-        r->experiment = cl_xstrdup(fld(row, c->experiment));
+    if (!r->experiment && *cl_csv_get(row, c->experiment))
+        r->experiment = cl_xstrdup(cl_csv_get(row, c->experiment));
     return cell;
 }
 
@@ -301,8 +279,8 @@ static int load_results(struct cl_run_report *r, char *err, size_t errlen)
         return -1;
     }
     struct cl_csv_row hdr, row;
-    if (cl_csv_read(f, &hdr) != 1 || col_of(&hdr, "cell") < 0 ||
-        col_of(&hdr, "wall_s") < 0) {
+    if (cl_csv_read(f, &hdr) != 1 || cl_csv_col(&hdr, "cell") < 0 ||
+        cl_csv_col(&hdr, "wall_s") < 0) {
         if (hdr.n)
             cl_csv_row_free(&hdr);
         fclose(f);
@@ -314,28 +292,28 @@ static int load_results(struct cl_run_report *r, char *err, size_t errlen)
     /* a torn last row (a run killed mid-write) ends the reading quietly */
     while (cl_csv_read(f, &row) == 1) {
         struct cl_rcell *cell = cell_of(r, &c, &row);
-        enum cl_status st = status_parse(fld(&row, c.status));
-        int rep = atoi(fld(&row, c.repetition));
-        unsigned workers = (unsigned)atoi(fld(&row, c.workers));
+        enum cl_status st = status_parse(cl_csv_get(&row, c.status));
+        int rep = atoi(cl_csv_get(&row, c.repetition));
+        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.workers));
         if (workers)
             cell->workers = workers;
         if (st > cell->status || (st != CL_ST_OK && !*cell->detail)) {
             if (st > cell->status)
                 cell->status = st;
-            set_detail(cell, fld(&row, c.detail));
+            set_detail(cell, cl_csv_get(&row, c.detail));
         }
         if (rep >= 1) {
             cell->reps = cl_xrealloc(cell->reps, (cell->n_reps + 1) * sizeof *cell->reps);
             struct cl_rrep *p = &cell->reps[cell->n_reps++];
             p->repetition = rep;
             p->status = st;
-            p->wall_s = num(fld(&row, c.wall));
-            p->user_s = num(fld(&row, c.user));
-            p->sys_s = num(fld(&row, c.sys));
-            p->tasks = unum(fld(&row, c.tasks));
-            p->tasks_failed = unum(fld(&row, c.tasks_failed));
-            p->tasks_bad = unum(fld(&row, c.missing)) + unum(fld(&row, c.duplicated)) +
-                           unum(fld(&row, c.wrong));
+            p->wall_s = cl_csv_num(cl_csv_get(&row, c.wall));
+            p->user_s = cl_csv_num(cl_csv_get(&row, c.user));
+            p->sys_s = cl_csv_num(cl_csv_get(&row, c.sys));
+            p->tasks = unum(cl_csv_get(&row, c.tasks));
+            p->tasks_failed = unum(cl_csv_get(&row, c.tasks_failed));
+            p->tasks_bad = unum(cl_csv_get(&row, c.missing)) + unum(cl_csv_get(&row, c.duplicated)) +
+                           unum(cl_csv_get(&row, c.wrong));
         }
         cl_csv_row_free(&row);
     }
@@ -360,9 +338,9 @@ static void load_summary(struct cl_run_report *r)
     while (cl_csv_read(f, &row) == 1) {
         struct cl_rcell *cell = cell_of(r, &c, &row);
         cell->finished = 1;
-        cell->status = status_parse(fld(&row, c.status));
-        set_detail(cell, fld(&row, c.detail));
-        unsigned workers = (unsigned)atoi(fld(&row, c.workers));
+        cell->status = status_parse(cl_csv_get(&row, c.status));
+        set_detail(cell, cl_csv_get(&row, c.detail));
+        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.workers));
         if (workers)
             cell->workers = workers;
         cl_csv_row_free(&row);
@@ -410,7 +388,7 @@ static void make_series(struct cl_run_report *r)
         for (size_t k = 0; k < r->n_scols; k++) {
             if (!strcmp(r->scols[k], "workers") || !strcmp(r->scols[k], "concurrency")) {
                 if (*c->svals[k] && !isfinite(c->sweep))
-                    c->sweep = num(c->svals[k]);
+                    c->sweep = cl_csv_num(c->svals[k]);
                 continue;
             }
             int varies = 0;
@@ -508,8 +486,8 @@ static int first_rep_slow(const double *w, const int *rep, size_t n,
     char a[32], b[32];
     warnf(v, nv, "the first repetition (%s) was %.1fx slower than the rest "
           "(median %s): a cold start (caches, page faults, loading) was "
-          "measured; raise warmup in the spec", fmt_dur(w[0], a, sizeof a),
-          w[0] / med, fmt_dur(med, b, sizeof b));
+          "measured; raise warmup in the spec", cl_fmt_dur(w[0], a, sizeof a),
+          w[0] / med, cl_fmt_dur(med, b, sizeof b));
     return 1;
 }
 
@@ -533,7 +511,7 @@ static void outliers(const double *w, const int *rep, size_t n, int skip_first,
         if (len + 48 < sizeof list)
             len += (size_t)snprintf(list + len, sizeof list - len, "%s%d (%s)",
                                     found ? ", " : "", rep[i],
-                                    fmt_dur(w[i], a, sizeof a));
+                                    cl_fmt_dur(w[i], a, sizeof a));
         found++;
     }
     free(z);
@@ -542,7 +520,7 @@ static void outliers(const double *w, const int *rep, size_t n, int skip_first,
               "something else ran then? The median is the figure to trust",
               found == 1 ? "repetition" : "repetitions", list,
               found == 1 ? "is an outlier" : "are outliers",
-              fmt_dur(med, b, sizeof b), CL_WARN_MODZ);
+              cl_fmt_dur(med, b, sizeof b), CL_WARN_MODZ);
 }
 
 static void cell_warnings(const struct cl_run_report *r, struct cl_rcell *c)
@@ -570,7 +548,7 @@ static void cell_warnings(const struct cl_run_report *r, struct cl_rcell *c)
     if (n > 0 && c->wall.mean < CL_WARN_SHORT_S)
         warnf(v, nv, "%s is too short to time well (under %g ms): starting "
               "workers and timer noise weigh as much as the work; give it more "
-              "or longer tasks", fmt_dur(c->wall.mean, a, sizeof a),
+              "or longer tasks", cl_fmt_dur(c->wall.mean, a, sizeof a),
               CL_WARN_SHORT_S * 1e3);
     if (n > 0 && n < 3 && c->finished)
         warnf(v, nv, "only %zu ok repetition%s: too few to judge the spread "

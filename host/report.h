@@ -121,4 +121,8 @@ void cl_modified_z(const double *x, size_t n, double *z);
 /** `conlab report DIR [--format F]`. */
 int cl_cmd_report(int argc, char **argv);
 
+/** A duration with three significant digits and a unit that fits
+ *  ("412 µs", "1.23 s"); "-" when not finite.  Returns buf. */
+const char *cl_fmt_dur(double s, char *buf, size_t len);
+
 #endif

@@ -85,7 +85,7 @@ int cl_csv_read(FILE *f, struct cl_csv_row *row)
     return 1;
 }
 
-static long col_of(const struct cl_csv_row *hdr, const char *name)
+long cl_csv_col(const struct cl_csv_row *hdr, const char *name)
 {
     for (size_t i = 0; i < hdr->n; i++)
         if (strcmp(hdr->f[i], name) == 0)
@@ -93,16 +93,18 @@ static long col_of(const struct cl_csv_row *hdr, const char *name)
     return -1;
 }
 
-static const char *field(const struct cl_csv_row *r, long col)
+const char *cl_csv_get(const struct cl_csv_row *r, long col)
 {
     return col >= 0 && (size_t)col < r->n ? r->f[col] : "";
 }
 
-static double num(const char *s)
+double cl_csv_num(const char *s)
 {
     if (!*s)
         return NAN;
-    return strtod(s, NULL);
+    char *end = NULL;
+    double v = strtod(s, &end);
+    return end && *end == '\0' ? v : NAN;
 }
 
 static enum cl_status status_of(const char *s)
@@ -183,16 +185,16 @@ int cl_resume_load(const char *dir, const struct cl_spec *spec, int force,
         fclose(f);
         return 0;
     }
-    long c_cell = col_of(&hdr, "cell"), c_status = col_of(&hdr, "status");
-    long c_detail = col_of(&hdr, "detail");
+    long c_cell = cl_csv_col(&hdr, "cell"), c_status = cl_csv_col(&hdr, "status");
+    long c_detail = cl_csv_col(&hdr, "detail");
     int rc;
     while ((rc = cl_csv_read(f, &row)) == 1) {
-        struct cl_cell *c = cell_named(cells, n_cells, field(&row, c_cell));
-        enum cl_status st = status_of(field(&row, c_status));
+        struct cl_cell *c = cell_named(cells, n_cells, cl_csv_get(&row, c_cell));
+        enum cl_status st = status_of(cl_csv_get(&row, c_status));
         if (c && st != CL_ST_INTERRUPTED) {
             c->done = 1;
             c->status = st;
-            snprintf(c->detail, sizeof c->detail, "%s", field(&row, c_detail));
+            snprintf(c->detail, sizeof c->detail, "%s", cl_csv_get(&row, c_detail));
         }
         cl_csv_row_free(&row);
     }
@@ -215,35 +217,35 @@ int cl_resume_load(const char *dir, const struct cl_spec *spec, int force,
         "lat_p99_s", "lat_max_s", "max_rss_kib", "vol_ctxsw", "invol_ctxsw",
         "workers", "tasks_missing", "tasks_duplicated", "tasks_wrong", "detail"};
     for (int i = 0; i < 21; i++)
-        col[i] = col_of(&hdr, names[i]);
-    long c_reasons = col_of(&hdr, "failure_reasons");
+        col[i] = cl_csv_col(&hdr, names[i]);
+    long c_reasons = cl_csv_col(&hdr, "failure_reasons");
     while ((rc = cl_csv_read(f, &row)) == 1) {
-        struct cl_cell *c = cell_named(cells, n_cells, field(&row, col[0]));
+        struct cl_cell *c = cell_named(cells, n_cells, cl_csv_get(&row, col[0]));
         if (c && c->done) {
             c->rows = cl_xrealloc(c->rows, (c->n_rows + 1) * sizeof *c->rows);
             struct cl_rep_row *r = &c->rows[c->n_rows++];
             memset(r, 0, sizeof *r);
-            r->repetition = atoi(field(&row, col[1]));
-            r->status = status_of(field(&row, col[2]));
-            r->tasks = strtoull(field(&row, col[3]), NULL, 10);
-            r->tasks_ok = strtoull(field(&row, col[4]), NULL, 10);
-            r->tasks_failed = strtoull(field(&row, col[5]), NULL, 10);
-            r->wall_s = num(field(&row, col[6]));
-            r->user_s = num(field(&row, col[7]));
-            r->sys_s = num(field(&row, col[8]));
-            r->throughput_per_s = num(field(&row, col[9]));
-            r->lat_p50_s = num(field(&row, col[10]));
-            r->lat_p99_s = num(field(&row, col[11]));
-            r->lat_max_s = num(field(&row, col[12]));
-            r->max_rss_kib = atol(field(&row, col[13]));
-            r->vol_ctxsw = atol(field(&row, col[14]));
-            r->invol_ctxsw = atol(field(&row, col[15]));
-            r->workers = (unsigned)atoi(field(&row, col[16]));
-            r->tasks_missing = strtoull(field(&row, col[17]), NULL, 10);
-            r->tasks_duplicated = strtoull(field(&row, col[18]), NULL, 10);
-            r->tasks_wrong = strtoull(field(&row, col[19]), NULL, 10);
-            snprintf(r->detail, sizeof r->detail, "%s", field(&row, col[20]));
-            snprintf(r->reasons, sizeof r->reasons, "%s", field(&row, c_reasons));
+            r->repetition = atoi(cl_csv_get(&row, col[1]));
+            r->status = status_of(cl_csv_get(&row, col[2]));
+            r->tasks = strtoull(cl_csv_get(&row, col[3]), NULL, 10);
+            r->tasks_ok = strtoull(cl_csv_get(&row, col[4]), NULL, 10);
+            r->tasks_failed = strtoull(cl_csv_get(&row, col[5]), NULL, 10);
+            r->wall_s = cl_csv_num(cl_csv_get(&row, col[6]));
+            r->user_s = cl_csv_num(cl_csv_get(&row, col[7]));
+            r->sys_s = cl_csv_num(cl_csv_get(&row, col[8]));
+            r->throughput_per_s = cl_csv_num(cl_csv_get(&row, col[9]));
+            r->lat_p50_s = cl_csv_num(cl_csv_get(&row, col[10]));
+            r->lat_p99_s = cl_csv_num(cl_csv_get(&row, col[11]));
+            r->lat_max_s = cl_csv_num(cl_csv_get(&row, col[12]));
+            r->max_rss_kib = atol(cl_csv_get(&row, col[13]));
+            r->vol_ctxsw = atol(cl_csv_get(&row, col[14]));
+            r->invol_ctxsw = atol(cl_csv_get(&row, col[15]));
+            r->workers = (unsigned)atoi(cl_csv_get(&row, col[16]));
+            r->tasks_missing = strtoull(cl_csv_get(&row, col[17]), NULL, 10);
+            r->tasks_duplicated = strtoull(cl_csv_get(&row, col[18]), NULL, 10);
+            r->tasks_wrong = strtoull(cl_csv_get(&row, col[19]), NULL, 10);
+            snprintf(r->detail, sizeof r->detail, "%s", cl_csv_get(&row, col[20]));
+            snprintf(r->reasons, sizeof r->reasons, "%s", cl_csv_get(&row, c_reasons));
             c->workers = r->workers;
         }
         cl_csv_row_free(&row);

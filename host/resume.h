@@ -22,6 +22,13 @@ struct cl_csv_row {
 int cl_csv_read(FILE *f, struct cl_csv_row *row);
 void cl_csv_row_free(struct cl_csv_row *row);
 
+/** Index of the column named `name` in a header row, or -1. */
+long cl_csv_col(const struct cl_csv_row *hdr, const char *name);
+/** Field `col` of a row; "" when the column is absent (col < 0) or short. */
+const char *cl_csv_get(const struct cl_csv_row *row, long col);
+/** A number field: NAN when empty or not wholly a number. */
+double cl_csv_num(const char *s);
+
 /* ---- resume ----------------------------------------------------------------- */
 
 /** Read DIR (results.csv, summary.csv, run.yaml) back into `cells`: every
