@@ -11,7 +11,7 @@ if [ "${1:-}" = "--test" ]; then
   # cmocka: unit tests; python3: end-to-end tests; valgrind, clang: memcheck
   # and the fuzzer; wrk, nginx: the http tests and benchmarks; slurm-wlm,
   # munge: the one-node Slurm test; chromium: renders report.html in a test
-  PKGS+=(libcmocka-dev python3 valgrind clang wrk nginx-light slurm-wlm munge chromium)
+  PKGS+=(libcmocka-dev python3 valgrind clang libclang-rt-14-dev wrk nginx-light slurm-wlm munge chromium)
 fi
 
 missing=()
