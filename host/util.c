@@ -95,8 +95,8 @@ void cl_vlog(int level, const char *who, const char *fmt, va_list ap)
     if (level > cl_log_level)
         return;
     char buf[1024];
-    int n = snprintf(buf, sizeof buf, "conlab: %s%s%s%s", level_name(level),
-                     who ? who : "", who ? ": " : "", "");
+    int n = snprintf(buf, sizeof buf, "conlab: %s%s%s", level_name(level),
+                     who ? who : "", who ? ": " : "");
     if (n < 0)
         return;
     size_t off = (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1;
