@@ -20,6 +20,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
@@ -235,6 +236,22 @@ static void args_add(struct args *a, const char *s)
 {
     a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
     a->v[a->n++] = cl_xstrdup(s);
+    a->v[a->n] = NULL;
+}
+
+static void args_addf(struct args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void args_addf(struct args *a, const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    int n = vasprintf(&s, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        s = cl_xstrdup(""); /* vasprintf failed: out of memory */
+    a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
+    a->v[a->n++] = s;
     a->v[a->n] = NULL;
 }
 
@@ -947,36 +964,20 @@ static void array_args(struct args *a, const struct slurm_opts *o, const char *d
 {
     args_add(a, "sbatch");
     args_add(a, "--parsable");
-    char *s = cl_xasprintf("--array=%s", list);
-    args_add(a, s);
-    free(s);
+    args_addf(a, "--array=%s", list);
     if (overrides) { /* --resume: the command line beats the script's #SBATCH */
-        if (o->partition) {
-            s = cl_xasprintf("--partition=%s", o->partition);
-            args_add(a, s);
-            free(s);
-        }
-        if (o->time) {
-            s = cl_xasprintf("--time=%s", o->time);
-            args_add(a, s);
-            free(s);
-        }
-        if (o->account) {
-            s = cl_xasprintf("--account=%s", o->account);
-            args_add(a, s);
-            free(s);
-        }
-        if (o->cpus) {
-            s = cl_xasprintf("--cpus-per-task=%u", o->cpus);
-            args_add(a, s);
-            free(s);
-        }
+        if (o->partition)
+            args_addf(a, "--partition=%s", o->partition);
+        if (o->time)
+            args_addf(a, "--time=%s", o->time);
+        if (o->account)
+            args_addf(a, "--account=%s", o->account);
+        if (o->cpus)
+            args_addf(a, "--cpus-per-task=%u", o->cpus);
         if (o->exclusive)
             args_add(a, "--exclusive");
     }
-    s = cl_xasprintf("%s/conlab.sbatch", dir);
-    args_add(a, s);
-    free(s);
+    args_addf(a, "%s/conlab.sbatch", dir);
 }
 
 static void merge_args(struct args *a, const struct slurm_opts *o, const char *dir,
@@ -984,22 +985,12 @@ static void merge_args(struct args *a, const struct slurm_opts *o, const char *d
 {
     args_add(a, "sbatch");
     args_add(a, "--parsable");
-    char *s = cl_xasprintf("--dependency=afterany:%s", deps);
-    args_add(a, s);
-    free(s);
-    if (overrides && o->partition) {
-        s = cl_xasprintf("--partition=%s", o->partition);
-        args_add(a, s);
-        free(s);
-    }
-    if (overrides && o->account) {
-        s = cl_xasprintf("--account=%s", o->account);
-        args_add(a, s);
-        free(s);
-    }
-    s = cl_xasprintf("%s/merge.sbatch", dir);
-    args_add(a, s);
-    free(s);
+    args_addf(a, "--dependency=afterany:%s", deps);
+    if (overrides && o->partition)
+        args_addf(a, "--partition=%s", o->partition);
+    if (overrides && o->account)
+        args_addf(a, "--account=%s", o->account);
+    args_addf(a, "%s/merge.sbatch", dir);
 }
 
 /* Submit the array tasks in `list` and a merge job after them (and after
