@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "merge.h"
+#include "specload.h"
 #include "registry.h"
 #include "runner.h"
 #include "spec.h"
@@ -142,10 +142,7 @@ int cl_cmd_list(int argc, char **argv)
 static int load_spec(struct cl_registry *reg, const char *path,
                      struct cl_spec **spec)
 {
-    int rc = path ? cl_spec_open(reg, path, spec)
-                  : cl_spec_open_text(reg, "<builtin>/seeds.yaml",
-                                      conlab_default_spec,
-                                      conlab_default_spec_len, spec);
+    int rc = cl_spec_open(reg, path, spec);
     if (rc != 0)
         fprintf(stderr, "conlab: nothing was run\n");
     return rc;

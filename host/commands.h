@@ -9,7 +9,4 @@ int cl_cmd_validate(int argc, char **argv);
 int cl_cmd_run(int argc, char **argv);
 int cl_cmd_version(int argc, char **argv);
 
-extern const char conlab_default_spec[];
-extern const size_t conlab_default_spec_len;
-
 #endif

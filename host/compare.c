@@ -20,7 +20,7 @@
 
 #include "report.h"
 #include "results.h"
-#include "runner.h"
+#include "cli.h"
 #include "util.h"
 
 /* ---- the test ------------------------------------------------------------------- */

@@ -26,44 +26,10 @@
 #include "config.h"
 #include "results.h"
 #include "resume.h"
-#include "runner.h"
+#include "cli.h"
+#include "specload.h"
 #include "stats.h"
 #include "util.h"
-
-/* ---- specs ----------------------------------------------------------------- */
-
-static int spec_load(struct cl_registry *reg, const char *name, const char *text,
-                     size_t len, const char *spec_dir, struct cl_spec **spec)
-{
-    struct cl_diags diags = {0, 0, NULL};
-    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
-    free(reg->spec_dir);
-    reg->spec_dir = spec_dir ? cl_xstrdup(spec_dir) : NULL;
-    int rc = text ? cl_spec_load_string(name, text, len, &lk, spec, &diags)
-                  : cl_spec_load_file(name, &lk, spec, &diags);
-    if (rc != 0) {
-        cl_diags_print(stderr, &diags);
-        fprintf(stderr, "conlab: %zu error%s in %s\n", diags.n,
-                diags.n == 1 ? "" : "s", name);
-    }
-    cl_diags_free(&diags);
-    return rc;
-}
-
-int cl_spec_open_text(struct cl_registry *reg, const char *name,
-                      const char *text, size_t len, struct cl_spec **spec)
-{
-    return spec_load(reg, name, text, len, NULL, spec);
-}
-
-int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spec)
-{
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
-    int rc = spec_load(reg, path, NULL, 0, dir, spec);
-    free(dir);
-    return rc;
-}
 
 static void spec_hash(const struct cl_spec *spec, char *buf, size_t len)
 {
@@ -523,7 +489,8 @@ static int load_merge_spec(struct merge *m, struct cl_registry *reg,
         char *slash = strrchr(abs, '/');
         char *spec_dir = slash ? strndup(abs, (size_t)(slash - abs)) : NULL;
         m->spec_from = cl_xasprintf("the spec recorded in %s/run.yaml", s->dir);
-        rc = spec_load(reg, path ? path : "spec", text, strlen(text), spec_dir, &m->spec);
+        rc = cl_spec_open_text(reg, path ? path : "spec", text, strlen(text), spec_dir,
+                               &m->spec);
         free(abs);
         free(spec_dir);
         return rc;

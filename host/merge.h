@@ -16,16 +16,6 @@
 
 int cl_cmd_merge(int argc, char **argv);
 
-/* ---- specs --------------------------------------------------------------- */
-
-/** Load and validate the spec at `path` with the plugins of `reg`, exactly as
- *  `conlab run` does (relative `plugin:` paths are tried next to the spec).
- *  On failure prints every diagnostic to stderr and returns -1. */
-int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spec);
-/** The same for a spec in memory (the built-in default), named `name`. */
-int cl_spec_open_text(struct cl_registry *reg, const char *name,
-                      const char *text, size_t len, struct cl_spec **spec);
-
 /* ---- YAML in ------------------------------------------------------------- */
 
 struct cl_ydoc {

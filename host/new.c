@@ -24,7 +24,7 @@
 
 #include "config.h"
 #include "registry.h"
-#include "runner.h"
+#include "cli.h"
 #include "util.h"
 
 #define NAME_MAX_LEN 64 /* the registry's limit on plugin names */

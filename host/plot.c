@@ -17,7 +17,7 @@
 
 #include "report.h"
 #include "resume.h"
-#include "runner.h"
+#include "cli.h"
 #include "util.h"
 
 #define FONT "system-ui, 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif"

@@ -18,7 +18,7 @@
 #include <yaml.h>
 
 #include "resume.h"
-#include "runner.h"
+#include "cli.h"
 #include "util.h"
 
 /* ---- small helpers ------------------------------------------------------------ */

@@ -3,17 +3,9 @@
 #ifndef CONLAB_HOST_RUNNER_H
 #define CONLAB_HOST_RUNNER_H
 
+#include "cli.h"
 #include "registry.h"
 #include "spec.h"
-
-/* Exit statuses of `conlab run` (documented in --help and the README). */
-enum {
-    CL_EXIT_OK = 0,          /* every cell ok */
-    CL_EXIT_CELLS = 1,       /* the run finished, some cell was not ok */
-    CL_EXIT_USAGE = 2,       /* bad command line or spec: nothing ran */
-    CL_EXIT_INTERNAL = 3,    /* could not write results, out of memory, ... */
-    CL_EXIT_INTERRUPTED = 130
-};
 
 struct cl_run_opts {
     const char *out_dir;  /* NULL: results/<experiment>/<timestamp> */

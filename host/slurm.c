@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "commands.h"
+#include "specload.h"
 #include "merge.h"
 #include "registry.h"
 #include "results.h"
@@ -1107,21 +1107,6 @@ static int slurm_resume(const struct slurm_opts *o)
     return rc;
 }
 
-static int load_default_or(struct cl_registry *reg, const char *path,
-                           struct cl_spec **spec)
-{
-    if (path)
-        return cl_spec_open(reg, path, spec);
-    struct cl_diags diags = {0, 0, NULL};
-    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
-    int rc = cl_spec_load_string("<builtin>/seeds.yaml", conlab_default_spec,
-                                 conlab_default_spec_len, &lk, spec, &diags);
-    if (rc != 0)
-        cl_diags_print(stderr, &diags);
-    cl_diags_free(&diags);
-    return rc;
-}
-
 /* DIR/spec.yaml, conlab.sbatch, merge.sbatch and slurm.yaml.  0 or -1. */
 static int write_run_files(const struct cl_spec *spec, const struct slurm_opts *o,
                            const char *dir, const char *exe, const char *cwd,
@@ -1159,7 +1144,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
     struct cl_spec *spec = NULL;
     char *dir = NULL, *parent = NULL, *abs = NULL, *exe = NULL, *cwd = NULL;
     int rc = CL_EXIT_USAGE;
-    if (load_default_or(&reg, spec_path, &spec) != 0) {
+    if (cl_spec_open(&reg, spec_path, &spec) != 0) {
         fprintf(stderr, "conlab slurm: nothing was written or submitted\n");
         goto out;
     }

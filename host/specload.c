@@ -1,0 +1,45 @@
+/* specload.c — see specload.h. */
+#include "specload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static int spec_load(struct cl_registry *reg, const char *name, const char *text,
+                     size_t len, const char *spec_dir, struct cl_spec **spec)
+{
+    struct cl_diags diags = {0, 0, NULL};
+    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
+    free(reg->spec_dir);
+    reg->spec_dir = spec_dir ? cl_xstrdup(spec_dir) : NULL;
+    int rc = text ? cl_spec_load_string(name, text, len, &lk, spec, &diags)
+                  : cl_spec_load_file(name, &lk, spec, &diags);
+    if (rc != 0) {
+        cl_diags_print(stderr, &diags);
+        fprintf(stderr, "conlab: %zu error%s in %s\n", diags.n,
+                diags.n == 1 ? "" : "s", name);
+    }
+    cl_diags_free(&diags);
+    return rc;
+}
+
+int cl_spec_open_text(struct cl_registry *reg, const char *name,
+                      const char *text, size_t len, const char *spec_dir,
+                      struct cl_spec **spec)
+{
+    return spec_load(reg, name, text, len, spec_dir, spec);
+}
+
+int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spec)
+{
+    if (!path)
+        return cl_spec_open_text(reg, CL_DEFAULT_SPEC_NAME, conlab_default_spec,
+                                 conlab_default_spec_len, NULL, spec);
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
+    int rc = spec_load(reg, path, NULL, 0, dir, spec);
+    free(dir);
+    return rc;
+}
