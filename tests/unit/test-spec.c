@@ -1,19 +1,8 @@
 /* test-spec.c — the YAML spec loader: values, defaults, sweeps, labels,
  * durations, suggestions, and a corpus of bad specs with expected messages.
  *
- * The fake plugins below are what every spec under tests/specs/ may name:
- *   strategies: sequential (no params), threads {workers, stack_kib},
- *               processes {workers}, coroutines {concurrency},
- *               gil {workers, switch_interval};
- *               by path: "./fake/mine.so" is strategy "mine" {workers},
- *               "./fake/wl.so" is a workload (for the wrong-kind error),
- *               any other path fails to load.
- *   workloads:  sleep {seconds, mode, blocking}, fib {n: int list},
- *               kitchen {dur, mode, flag, ratio, name, n, words} (one of
- *               each type), http {url (required), conns},
- *               broken (a param offset outside its config),
- *               baddefault (a default that does not parse),
- *               crashy (listed by names() but fails to load).
+ * The fake plugins every spec under tests/specs/ may name are in
+ * tests/support/fake_plugins.h, shared with the fuzz target.
  *
  * Each tests/specs/bad/NAME.yaml starts with "# expect: LINE:COL: text": the
  * first diagnostic must be at LINE:COL and contain text. */
@@ -32,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fake_plugins.h"
 #include "spec.h"
 
 #ifndef CONLAB_SOURCE_DIR
@@ -39,198 +29,14 @@
 #endif
 #define SPECS CONLAB_SOURCE_DIR "/tests/specs"
 
-/* ---- fake strategies ----------------------------------------------------- */
-
-struct threads_cfg {
-    int64_t workers;
-    int64_t stack_kib;
-};
-static const struct conlab_param threads_params[] = {
-    {"workers", CONLAB_PARAM_INT, "4", 1, 100000, NULL, "threads",
-     offsetof(struct threads_cfg, workers)},
-    {"stack_kib", CONLAB_PARAM_INT, "256", 16, 1048576, NULL, "stack",
-     offsetof(struct threads_cfg, stack_kib)},
-    CONLAB_PARAM_END};
-
-struct workers_cfg {
-    int64_t workers;
-};
-static const struct conlab_param workers_params[] = {
-    {"workers", CONLAB_PARAM_INT, "4", 1, 100000, NULL, "workers",
-     offsetof(struct workers_cfg, workers)},
-    CONLAB_PARAM_END};
-
-struct coro_cfg {
-    int64_t concurrency;
-};
-static const struct conlab_param coro_params[] = {
-    {"concurrency", CONLAB_PARAM_INT, "100", 1, 1000000, NULL, "coroutines",
-     offsetof(struct coro_cfg, concurrency)},
-    CONLAB_PARAM_END};
-
-struct gil_cfg {
-    int64_t workers;
-    double switch_interval;
-};
-static const struct conlab_param gil_params[] = {
-    {"workers", CONLAB_PARAM_INT, "4", 1, 100000, NULL, "threads",
-     offsetof(struct gil_cfg, workers)},
-    {"switch_interval", CONLAB_PARAM_DURATION, "5ms", 0, 1, NULL, "slice",
-     offsetof(struct gil_cfg, switch_interval)},
-    CONLAB_PARAM_END};
-
-#define STRATEGY(n, params_, cfg)                                              \
-    {CONLAB_PLUGIN_HEADER(CONLAB_KIND_STRATEGY), .name = n, .summary = n,      \
-     .version = "1", .params = params_, .config_size = cfg}
-
-static const struct conlab_plugin fake_strategies[] = {
-    STRATEGY("threads", threads_params, sizeof(struct threads_cfg)),
-    STRATEGY("sequential", NULL, 0),
-    STRATEGY("processes", workers_params, sizeof(struct workers_cfg)),
-    STRATEGY("coroutines", coro_params, sizeof(struct coro_cfg)),
-    STRATEGY("gil", gil_params, sizeof(struct gil_cfg)),
-};
-static const struct conlab_plugin mine_strategy =
-    STRATEGY("mine", workers_params, sizeof(struct workers_cfg));
-
-/* ---- fake workloads ------------------------------------------------------ */
-
-struct sleep_cfg {
-    double seconds;
-    const char *mode;
-    int blocking;
-};
-static const struct conlab_param sleep_params[] = {
-    {"seconds", CONLAB_PARAM_DURATION, "0.25s", 0, 3600, NULL, "per task",
-     offsetof(struct sleep_cfg, seconds)},
-    {"mode", CONLAB_PARAM_ENUM, "fixed", 0, 0, "fixed|uniform|exponential",
-     "distribution", offsetof(struct sleep_cfg, mode)},
-    {"blocking", CONLAB_PARAM_BOOL, "false", 0, 0, NULL, "block",
-     offsetof(struct sleep_cfg, blocking)},
-    CONLAB_PARAM_END};
-
-struct fib_cfg {
-    struct conlab_int_list n;
-};
-static const struct conlab_param fib_params[] = {
-    {"n", CONLAB_PARAM_INT_LIST, "[30]", 0, 90, NULL, "n per task, cycled",
-     offsetof(struct fib_cfg, n)},
-    CONLAB_PARAM_END};
-
-/* Members in an order that makes offsets and padding matter. */
-struct kitchen_cfg {
-    int flag;
-    double dur;
-    const char *mode;
-    char pad[3];
-    double ratio;
-    const char *name;
-    struct conlab_int_list n;
-    struct conlab_string_list words;
-};
-static const struct conlab_param kitchen_params[] = {
-    {"dur", CONLAB_PARAM_DURATION, "1.5s", 0, 60, NULL, "",
-     offsetof(struct kitchen_cfg, dur)},
-    {"mode", CONLAB_PARAM_ENUM, "fast", 0, 0, "fast|slow", "",
-     offsetof(struct kitchen_cfg, mode)},
-    {"flag", CONLAB_PARAM_BOOL, "true", 0, 0, NULL, "",
-     offsetof(struct kitchen_cfg, flag)},
-    {"ratio", CONLAB_PARAM_DOUBLE, "0.5", 0, 1, NULL, "",
-     offsetof(struct kitchen_cfg, ratio)},
-    {"name", CONLAB_PARAM_STRING, "kit", 0, 0, NULL, "",
-     offsetof(struct kitchen_cfg, name)},
-    {"n", CONLAB_PARAM_INT_LIST, "[34, 30]", 0, 90, NULL, "",
-     offsetof(struct kitchen_cfg, n)},
-    {"words", CONLAB_PARAM_STRING_LIST, "[alpha, beta]", 0, 0, NULL, "",
-     offsetof(struct kitchen_cfg, words)},
-    CONLAB_PARAM_END};
-
-struct http_cfg {
-    const char *url;
-    int64_t conns;
-};
-static const struct conlab_param http_params[] = {
-    {"url", CONLAB_PARAM_STRING, NULL, 0, 0, NULL, "required",
-     offsetof(struct http_cfg, url)},
-    {"conns", CONLAB_PARAM_INT, "1", 1, 1000, NULL, "",
-     offsetof(struct http_cfg, conns)},
-    CONLAB_PARAM_END};
-
-static const struct conlab_param broken_params[] = {
-    {"x", CONLAB_PARAM_INT, "1", 0, 0, NULL, "", 64}, CONLAB_PARAM_END};
-static const struct conlab_param baddefault_params[] = {
-    {"x", CONLAB_PARAM_INT, "abc", 0, 0, NULL, "", 0}, CONLAB_PARAM_END};
-
-#define WORKLOAD(n, params_, cfg)                                              \
-    {CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD), .name = n, .summary = n,      \
-     .version = "1", .params = params_, .config_size = cfg}
-
-static const struct conlab_plugin fake_workloads[] = {
-    WORKLOAD("sleep", sleep_params, sizeof(struct sleep_cfg)),
-    WORKLOAD("fib", fib_params, sizeof(struct fib_cfg)),
-    WORKLOAD("kitchen", kitchen_params, sizeof(struct kitchen_cfg)),
-    WORKLOAD("http", http_params, sizeof(struct http_cfg)),
-    WORKLOAD("broken", broken_params, 8),
-    WORKLOAD("baddefault", baddefault_params, 8),
-};
-
-/* ---- the fake lookup ----------------------------------------------------- */
-
-static const struct conlab_plugin *fake_find(void *ctx, enum conlab_kind kind,
-                                             const char *name,
-                                             const char *path, char *err,
-                                             size_t errlen)
-{
-    (void)ctx;
-    if (path) {
-        if (strcmp(path, "./fake/mine.so") == 0)
-            return &mine_strategy;
-        if (strcmp(path, "./fake/wl.so") == 0)
-            return &fake_workloads[0];
-        snprintf(err, errlen, "%s: cannot open shared object file", path);
-        return NULL;
-    }
-    const struct conlab_plugin *v = kind == CONLAB_KIND_STRATEGY
-                                        ? fake_strategies : fake_workloads;
-    size_t n = kind == CONLAB_KIND_STRATEGY
-                   ? sizeof fake_strategies / sizeof fake_strategies[0]
-                   : sizeof fake_workloads / sizeof fake_workloads[0];
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].name, name) == 0)
-            return &v[i];
-    if (strcmp(name, "crashy") == 0)
-        snprintf(err, errlen, "crashy: ABI mismatch (plugin 2.0, host 1.0)");
-    else
-        snprintf(err, errlen, "no such plugin");
-    return NULL;
-}
-
-static size_t fake_names(void *ctx, enum conlab_kind kind, const char **out,
-                         size_t max)
-{
-    (void)ctx;
-    size_t k = 0;
-    if (kind == CONLAB_KIND_STRATEGY) {
-        for (size_t i = 0; i < 5 && k < max; i++)
-            out[k++] = fake_strategies[i].name;
-    } else {
-        for (size_t i = 0; i < 6 && k < max; i++)
-            out[k++] = fake_workloads[i].name;
-        if (k < max)
-            out[k++] = "crashy";
-    }
-    return k;
-}
-
-static const struct cl_plugin_lookup lookup = {fake_find, fake_names, NULL};
-
 /* ---- helpers ------------------------------------------------------------- */
 
 static struct cl_spec *load_text(const char *name, const char *text)
 {
     struct cl_spec *s = NULL;
     struct cl_diags d = {0};
-    int rc = cl_spec_load_string(name, text, strlen(text), &lookup, &s, &d);
+    int rc =
+        cl_spec_load_string(name, text, strlen(text), &fake_lookup, &s, &d);
     if (rc != 0)
         cl_diags_print(stderr, &d);
     assert_int_equal(rc, 0);
@@ -246,7 +52,7 @@ static struct cl_spec *load_good(const char *file)
     snprintf(path, sizeof path, "%s/good/%s", SPECS, file);
     struct cl_spec *s = NULL;
     struct cl_diags d = {0};
-    int rc = cl_spec_load_file(path, &lookup, &s, &d);
+    int rc = cl_spec_load_file(path, &fake_lookup, &s, &d);
     if (rc != 0)
         cl_diags_print(stderr, &d);
     assert_int_equal(rc, 0);
@@ -261,7 +67,7 @@ static struct cl_diags load_bad(const char *text)
     struct cl_spec *s = (struct cl_spec *)&s; /* must be reset to NULL */
     struct cl_diags d = {0};
     assert_int_equal(cl_spec_load_string("t.yaml", text, strlen(text),
-                                         &lookup, &s, &d), -1);
+                                         &fake_lookup, &s, &d), -1);
     assert_null(s);
     assert_true(d.n > 0);
     return d;
@@ -360,7 +166,7 @@ static void test_minimal_defaults(void **state)
     assert_int_equal(s->n_strategies, 1);
     const struct cl_variant *st = &s->strategies[0];
     assert_string_equal(st->label, "sequential");
-    assert_ptr_equal(st->plugin, &fake_strategies[1]);
+    assert_ptr_equal(st->plugin, &fake_strategies[FAKE_SEQUENTIAL]);
     assert_null(st->plugin_path);
     assert_int_equal(st->n_params, 0);
     assert_non_null(st->config);
@@ -376,13 +182,14 @@ static void test_minimal_defaults(void **state)
     assert_string_equal(c->mode, "fixed");
     assert_int_equal(c->blocking, 0);
     /* tasks first, then the declared parameters, all defaults */
-    assert_int_equal(w->n_params, 4);
+    assert_int_equal(w->n_params, 5);
     assert_string_equal(w->params[0].name, "tasks");
     assert_string_equal(w->params[0].value, "10");
     assert_string_equal(w->params[1].name, "seconds");
     assert_string_equal(w->params[1].value, "0.25");
     assert_string_equal(w->params[2].value, "fixed");
     assert_string_equal(w->params[3].value, "false");
+    assert_string_equal(w->params[4].name, "distribution");
     for (size_t i = 0; i < w->n_params; i++)
         assert_int_equal(w->params[i].explicit_, 0);
     cl_spec_free(s);
@@ -422,7 +229,7 @@ static void test_full(void **state)
     assert_int_equal(s->strategies[1].line, 12);
     assert_int_equal(s->strategies[2].line, 12); /* same entry */
     const struct cl_variant *mine = &s->strategies[5];
-    assert_ptr_equal(mine->plugin, &mine_strategy);
+    assert_ptr_equal(mine->plugin, &fake_mine_strategy);
     assert_string_equal(mine->plugin_path, "./fake/mine.so");
     assert_int_equal(((const struct workers_cfg *)mine->config)->workers, 3);
 
@@ -571,7 +378,7 @@ static void test_builtin_name_and_text(void **state)
     struct cl_spec *out = NULL;
     const char *t = "strategies: [sequential]\nworkloads: [sleep]\n";
     assert_int_equal(cl_spec_load_string("/tmp/my exp.yaml", t, strlen(t),
-                                         &lookup, &out, &d), -1);
+                                         &fake_lookup, &out, &d), -1);
     assert_int_equal(d.n, 1);
     assert_non_null(strstr(d.v[0].msg, "'my exp' is not a valid directory"));
     cl_diags_free(&d);
@@ -642,14 +449,14 @@ static void test_load_file_errors(void **state)
     (void)state;
     struct cl_spec *s = NULL;
     struct cl_diags d = {0};
-    assert_int_equal(cl_spec_load_file(SPECS "/does-not-exist.yaml", &lookup,
-                                       &s, &d), -1);
+    assert_int_equal(cl_spec_load_file(SPECS "/does-not-exist.yaml",
+                                       &fake_lookup, &s, &d), -1);
     assert_null(s);
     assert_int_equal(d.n, 1);
     assert_int_equal(d.v[0].line, 0);
     assert_non_null(strstr(d.v[0].msg, "No such file"));
     cl_diags_free(&d);
-    assert_int_equal(cl_spec_load_file(SPECS, &lookup, &s, &d), -1);
+    assert_int_equal(cl_spec_load_file(SPECS, &fake_lookup, &s, &d), -1);
     assert_non_null(strstr(d.v[0].msg, "Is a directory"));
     cl_diags_free(&d);
     cl_spec_free(NULL);
@@ -660,8 +467,9 @@ static void test_params_defaults(void **state)
     (void)state;
     void *cfg, *arena;
     char err[256];
-    assert_int_equal(cl_params_defaults(&fake_workloads[2], &cfg, &arena, err,
-                                        sizeof err), 0);
+    assert_int_equal(cl_params_defaults(&fake_workloads[FAKE_KITCHEN],
+                                        &cfg, &arena, err, sizeof err),
+                     0);
     const struct kitchen_cfg *k = cfg;
     assert_true(k->dur == 1.5);
     assert_string_equal(k->mode, "fast");
@@ -675,22 +483,26 @@ static void test_params_defaults(void **state)
     cl_params_free(cfg, arena);
 
     /* required parameters have no default and stay zero */
-    assert_int_equal(cl_params_defaults(&fake_workloads[3], &cfg, &arena, err,
-                                        sizeof err), 0);
+    assert_int_equal(cl_params_defaults(&fake_workloads[FAKE_HTTP],
+                                        &cfg, &arena, err, sizeof err),
+                     0);
     assert_null(((const struct http_cfg *)cfg)->url);
     assert_int_equal(((const struct http_cfg *)cfg)->conns, 1);
     cl_params_free(cfg, arena);
 
-    assert_int_equal(cl_params_defaults(&fake_strategies[1], &cfg, &arena, err,
-                                        sizeof err), 0);
+    assert_int_equal(cl_params_defaults(&fake_strategies[FAKE_SEQUENTIAL],
+                                        &cfg, &arena, err, sizeof err),
+                     0);
     cl_params_free(cfg, arena);
 
-    assert_int_equal(cl_params_defaults(&fake_workloads[4], &cfg, &arena, err,
-                                        sizeof err), -1);
+    assert_int_equal(cl_params_defaults(&fake_workloads[FAKE_BROKEN],
+                                        &cfg, &arena, err, sizeof err),
+                     -1);
     assert_null(cfg);
     assert_non_null(strstr(err, "does not fit the 8-byte config"));
-    assert_int_equal(cl_params_defaults(&fake_workloads[5], &cfg, &arena, err,
-                                        sizeof err), -1);
+    assert_int_equal(cl_params_defaults(&fake_workloads[FAKE_BADDEFAULT],
+                                        &cfg, &arena, err, sizeof err),
+                     -1);
     assert_non_null(strstr(err, "invalid default 'abc'"));
     cl_params_free(NULL, NULL);
 }
@@ -716,7 +528,7 @@ static int check_bad_file(const char *dir, const char *file)
     }
     struct cl_spec *s = (struct cl_spec *)&s;
     struct cl_diags d = {0};
-    int rc = cl_spec_load_file(path, &lookup, &s, &d);
+    int rc = cl_spec_load_file(path, &fake_lookup, &s, &d);
     int ok = rc == -1 && s == NULL && d.n > 0 &&
              strcmp(d.v[0].file, path) == 0 && d.v[0].line == line &&
              d.v[0].col == col && strstr(d.v[0].msg, sub) != NULL;
