@@ -2,6 +2,10 @@
 """End-to-end tests: run the real `conlab` binary on small specs and check
 what it writes.  Run by ctest (tests/e2e/CMakeLists.txt), one test class per
 ctest entry:  python3 e2e.py CONLAB TEST_PLUGIN_DIR ClassName
+
+Also the helpers the other e2e scripts import (`import e2e`): how conlab is
+run (under valgrind when asked), CSV and file reading, a Case with a
+temporary directory, and start(), their shared __main__.
 """
 import csv
 import os
@@ -13,9 +17,8 @@ import tempfile
 import time
 import unittest
 
-CONLAB = None
+CONLAB = None  # the binary under test: set by start()
 TEST_PLUGINS = None
-STRATEGIES = ["sequential", "threads", "processes", "coroutines", "gil"]
 
 
 # CONLAB_VALGRIND=/usr/bin/valgrind runs every conlab under memcheck; any
@@ -25,6 +28,7 @@ SLOW = bool(VALGRIND)  # timing assertions mean nothing under valgrind
 
 
 def conlab_cmd():
+    """The command line that runs conlab: [CONLAB], or valgrind ... CONLAB."""
     if not VALGRIND:
         return [CONLAB]
     cmd = [VALGRIND, "-q", "--error-exitcode=99", "--leak-check=no",
@@ -36,6 +40,7 @@ def conlab_cmd():
 
 
 def run(args, env=None, timeout=300, cwd=None):
+    """Run conlab with args (env added to ours); the CompletedProcess, text."""
     e = dict(os.environ)
     if env:
         e.update(env)
@@ -53,7 +58,20 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
+def start(argv):
+    """The scripts' shared __main__ part: argv is SCRIPT CONLAB DIR [Class...].
+    Sets CONLAB (absolute); returns DIR made absolute and the argv for
+    unittest.main (SCRIPT and the class names)."""
+    global CONLAB
+    if len(argv) < 3:
+        sys.exit("usage: %s CONLAB DIR [ClassName...]" % os.path.basename(argv[0]))
+    CONLAB = os.path.abspath(argv[1])
+    return os.path.abspath(argv[2]), [argv[0]] + argv[3:]
+
+
 class Case(unittest.TestCase):
+    """A test with its own temporary directory, self.dir."""
+
     def setUp(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="conlab-e2e-")
         self.dir = self.tmp.name
@@ -61,19 +79,31 @@ class Case(unittest.TestCase):
     def tearDown(self):
         self.tmp.cleanup()
 
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
     def spec(self, text, name="spec.yaml"):
-        path = os.path.join(self.dir, name)
+        """Write text to self.dir/name; returns its path."""
+        path = self.path(name)
         with open(path, "w") as f:
             f.write(text)
         return path
 
-    def run_spec(self, text, extra=(), env=None, expect_rc=0, timeout=300):
-        path = self.spec(text)
-        out = os.path.join(self.dir, "out")
+    def ok(self, p, rc=0):
+        """Fail unless the process p exited rc (showing its output); p."""
+        if p.returncode != rc:
+            self.fail("conlab exited %d (wanted %d)\nstdout:\n%s\nstderr:\n%s"
+                      % (p.returncode, rc, p.stdout, p.stderr))
+        return p
+
+    def run_spec(self, text, extra=(), env=None, expect_rc=0, timeout=300, name="run"):
+        """Write text to NAME.yaml and `conlab run` it into self.dir/NAME;
+        fails unless it exits expect_rc.  Returns that directory and the
+        process."""
+        path = self.spec(text, name + ".yaml")
+        out = self.path(name)
         p = run(["run", path, "-o", out, *extra], env=env, timeout=timeout)
-        if p.returncode != expect_rc:
-            self.fail("conlab run exited %d (wanted %d)\nstdout:\n%s\nstderr:\n%s"
-                      % (p.returncode, expect_rc, p.stdout, p.stderr))
+        self.ok(p, expect_rc)
         return out, p
 
     def plan(self, workers, pinning="compact"):
@@ -178,9 +208,13 @@ workloads:
 class Faults(Case):
     """Broken plugins are caught by name, the run goes on, nothing is lost."""
 
+    def run_faulty(self, text, expect_rc=1, **kw):
+        """run_spec with the broken test plugins on the plugin path."""
+        return self.run_spec(text, env={"CONLAB_PLUGIN_PATH": TEST_PLUGINS},
+                             expect_rc=expect_rc, **kw)
+
     def test_each_misbehaviour_is_named(self):
-        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
-        out, p = self.run_spec("""
+        out, p = self.run_faulty("""
 experiment: faults
 repeat: 2
 warmup: 0
@@ -188,7 +222,7 @@ timeout: 3s
 strategies: [loses, twice, no-fini, segv, hang, badindex, fails, sequential]
 workloads:
   - noop: { tasks: 10 }
-""", env=env, expect_rc=1, timeout=120)
+""", timeout=120)
         summary = {r["strategy"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
         want = {
             "loses": ("wrong", "1 tasks never ran"),
@@ -212,8 +246,7 @@ workloads:
         self.assertEqual(len([r for r in rows if r["strategy"] == "hang"]), 1)
 
     def test_workload_faults(self):
-        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
-        out, _ = self.run_spec("""
+        out, _ = self.run_faulty("""
 experiment: wl-faults
 repeat: 1
 warmup: 0
@@ -223,7 +256,7 @@ workloads:
   - fail-some: { tasks: 8 }
   - create-fails: { tasks: 8 }
   - init-fails: { tasks: 8 }
-""", env=env, expect_rc=1)
+""")
         rows = {(r["strategy"], r["workload"].split("(")[0]): r
                 for r in read_csv(os.path.join(out, "results.csv"))}
         r = rows[("sequential", "wrong-value")]
@@ -242,8 +275,7 @@ workloads:
         self.assertEqual((r["status"], r["tasks_missing"]), ("wrong", "8"))
 
     def test_dead_worker_process_fails_its_task_only(self):
-        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
-        out, _ = self.run_spec("""
+        out, _ = self.run_faulty("""
 experiment: dies
 repeat: 1
 warmup: 0
@@ -251,7 +283,7 @@ timeout: 30s
 strategies: [{ processes: { workers: 2 } }, sequential]
 workloads:
   - dies: { tasks: 20 }
-""", env=env, expect_rc=1)
+""")
         rows = {r["strategy"]: r for r in read_csv(os.path.join(out, "results.csv"))}
         r = rows["processes(workers=2)"]
         self.assertEqual(r["status"], "failed", r)
@@ -262,8 +294,7 @@ workloads:
         self.assertIn("SIGSEGV", r["detail"])
 
     def test_memory_limit_stops_a_hog(self):
-        env = {"CONLAB_PLUGIN_PATH": TEST_PLUGINS}
-        out, _ = self.run_spec("""
+        out, _ = self.run_faulty("""
 experiment: mem
 repeat: 2
 warmup: 0
@@ -272,7 +303,7 @@ strategies: [sequential]
 workloads:
   - hog: { tasks: 20 }
   - noop: { tasks: 100 }
-""", env=env, expect_rc=1)
+""")
         rows = read_csv(os.path.join(out, "results.csv"))
         hog = [r for r in rows if r["workload"].startswith("hog")]
         self.assertEqual(len(hog), 1)  # the cell stops at its first repetition
@@ -517,5 +548,5 @@ workloads:
 
 
 if __name__ == "__main__":
-    CONLAB, TEST_PLUGINS = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    TEST_PLUGINS, argv = start(sys.argv)
+    unittest.main(argv=argv, verbosity=2)

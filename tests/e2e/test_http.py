@@ -10,22 +10,20 @@ Server routes:
   /reset/N               announces N bytes, sends half, then resets (RST)
   /stall                 answers nothing until the test ends
 """
-import csv
 import os
 import re
 import socket
 import struct
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import unittest
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-CONLAB = None
-TEST_PLUGINS = None
+import e2e
+from e2e import SLOW, read_csv, run
+
 STRATEGIES = {  # strategy spec -> its number of workers
     "sequential": 1,
     "threads: { workers: 3 }": 3,
@@ -33,20 +31,7 @@ STRATEGIES = {  # strategy spec -> its number of workers
     "coroutines: { concurrency: 4 }": 4,
     "gil: { workers: 3 }": 3,
 }
-VALGRIND = os.environ.get("CONLAB_VALGRIND")
-SLOW = bool(VALGRIND)
 STALL_LIMIT_S = 30  # a stalled request never holds the server longer
-
-
-def conlab_cmd():
-    if not VALGRIND:
-        return [CONLAB]
-    cmd = [VALGRIND, "-q", "--error-exitcode=99", "--leak-check=no",
-           "--child-silent-after-fork=no"]
-    supp = os.environ.get("CONLAB_VALGRIND_SUPP")
-    if supp:
-        cmd.append("--suppressions=" + supp)
-    return cmd + [CONLAB]
 
 
 def payload(n):
@@ -157,12 +142,7 @@ def closed_port():
     return port
 
 
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-class Case(unittest.TestCase):
+class Case(e2e.Case):
     @classmethod
     def setUpClass(cls):
         cls.server = Server()
@@ -178,24 +158,14 @@ class Case(unittest.TestCase):
         cls.thread.join(10)
 
     def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="conlab-http-")
-        self.dir = self.tmp.name
+        super().setUp()
         self.server.take_accepts()
 
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def run_spec(self, text, expect_rc=0, timeout=120, name="run"):
-        path = os.path.join(self.dir, name + ".yaml")
-        with open(path, "w") as f:
-            f.write(text)
-        out = os.path.join(self.dir, name)
-        p = subprocess.run(conlab_cmd() + ["run", path, "-o", out, "--tasks"],
-                           capture_output=True, text=True,
-                           timeout=timeout * (10 if SLOW else 1))
-        if p.returncode != expect_rc:
-            self.fail("conlab run exited %d (wanted %d)\nstdout:\n%s\nstderr:\n%s"
-                      % (p.returncode, expect_rc, p.stdout, p.stderr))
+    def run_tasks(self, text, expect_rc=0, timeout=120, name="run"):
+        """run_spec with --tasks: results.csv's rows, tasks.csv's (none when
+        it was not written) and the process."""
+        out, p = self.run_spec(text, extra=["--tasks"], expect_rc=expect_rc,
+                               timeout=timeout, name=name)
         results = read_csv(os.path.join(out, "results.csv"))
         tasks_path = os.path.join(out, "tasks.csv")
         tasks = read_csv(tasks_path) if os.path.exists(tasks_path) else []
@@ -205,7 +175,7 @@ class Case(unittest.TestCase):
 class Strategies(Case):
     """40 GETs of two sizes under every strategy, with and without reuse."""
 
-    def spec(self, strategy, reuse):
+    def spec_text(self, strategy, reuse):
         return """
 experiment: http-%s
 repeat: 1
@@ -233,7 +203,7 @@ workloads:
         for strategy, workers in STRATEGIES.items():
             with self.subTest(strategy=strategy):
                 self.server.take_accepts()
-                results, tasks, _ = self.run_spec(self.spec(strategy, True))
+                results, tasks, _ = self.run_tasks(self.spec_text(strategy, True))
                 self.check_all_ok(results, tasks)
                 accepts = self.server.take_accepts()
                 # one keep-alive connection per worker at most
@@ -245,7 +215,7 @@ workloads:
         # 16 requests the server answers after 200 ms, 8 at a time: 0.4 s
         # when the waits overlap (3.2 s one after another), and next to no
         # CPU when every worker waits in the waiter instead of spinning.
-        results, _, _ = self.run_spec("""
+        results, _, _ = self.run_tasks("""
 experiment: http-overlap
 repeat: 1
 warmup: 0
@@ -264,7 +234,7 @@ workloads:
         for strategy in STRATEGIES:
             with self.subTest(strategy=strategy):
                 self.server.take_accepts()
-                results, tasks, _ = self.run_spec(self.spec(strategy, False))
+                results, tasks, _ = self.run_tasks(self.spec_text(strategy, False))
                 self.check_all_ok(results, tasks)
                 self.assertEqual(self.server.take_accepts(), 40, strategy)
 
@@ -276,7 +246,7 @@ class Faults(Case):
         base = self.server.base
         dead = "http://127.0.0.1:%d" % closed_port()
         start = time.monotonic()
-        results, tasks, p = self.run_spec("""
+        results, tasks, p = self.run_tasks("""
 experiment: http-faults
 repeat: 1
 warmup: 0
@@ -321,7 +291,7 @@ workloads:
 
     def test_wrong_size_is_caught_by_the_value_check(self):
         base = self.server.base
-        results, _, _ = self.run_spec("""
+        results, _, _ = self.run_tasks("""
 experiment: http-bytes
 repeat: 1
 warmup: 0
@@ -340,7 +310,7 @@ workloads:
 
     def test_builtin_url_needs_the_builtin_server(self):
         serves = self.host_serves()
-        results, tasks, p = self.run_spec("""
+        results, tasks, p = self.run_tasks("""
 experiment: http-builtin
 repeat: 1
 warmup: 0
@@ -359,11 +329,11 @@ workloads:
     @staticmethod
     def host_serves():
         """Whether this conlab has its built-in server (`conlab serve`)."""
-        p = subprocess.run([CONLAB, "--help"], capture_output=True, text=True)
+        p = run(["--help"])
         return re.search(r"^\s+serve\b", p.stdout, re.M) is not None
 
     def test_bad_url_is_refused_at_create(self):
-        results, _, p = self.run_spec("""
+        results, _, p = self.run_tasks("""
 experiment: http-badurl
 repeat: 1
 warmup: 0
@@ -378,7 +348,7 @@ workloads:
 class Methods(Case):
     def test_head_and_post(self):
         base = self.server.base
-        results, tasks, _ = self.run_spec("""
+        results, tasks, _ = self.run_tasks("""
 experiment: http-methods
 repeat: 1
 warmup: 0
@@ -395,5 +365,5 @@ workloads:
 
 
 if __name__ == "__main__":
-    CONLAB, TEST_PLUGINS = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    unittest.main(argv=[sys.argv[0]] + sys.argv[3:], verbosity=2)
+    _, argv = e2e.start(sys.argv)
+    unittest.main(argv=argv, verbosity=2)

@@ -19,14 +19,16 @@ Slurm   a real one-node Slurm cluster: the one named by $CONLAB_SLURM_CONF,
 import csv
 import os
 import shutil
-import stat
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
-CONLAB = SRC = None
+import e2e
+from e2e import read_csv, slurp
+
+SRC = None
 SKIP_RC = 77
 
 SPEC = """\
@@ -46,21 +48,8 @@ workloads:
 CELLS = 6
 
 
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
-
-
-def slurp(path):
-    with open(path) as f:
-        return f.read()
-
-
 def conlab(*args, env=None, cwd=None, timeout=300):
-    e = dict(os.environ)
-    e.update(env or {})
-    return subprocess.run([CONLAB, *args], capture_output=True, text=True, env=e,
-                          cwd=cwd, timeout=timeout)
+    return e2e.run(list(args), env=env, timeout=timeout, cwd=cwd)
 
 
 def run_yaml(path):
@@ -73,26 +62,7 @@ def run_yaml(path):
     return out
 
 
-class Case(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.mkdtemp(prefix="conlab-shards-")
-
-    def tearDown(self):
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-    def path(self, *p):
-        return os.path.join(self.tmp, *p)
-
-    def write(self, name, text):
-        with open(self.path(name), "w") as f:
-            f.write(text)
-        return self.path(name)
-
-    def ok(self, p, rc=0):
-        self.assertEqual(p.returncode, rc, "exit %d\nstdout:\n%s\nstderr:\n%s"
-                         % (p.returncode, p.stdout, p.stderr))
-        return p
-
+class Case(e2e.Case):
     def sharded(self, spec, n, run="run", only=None, extra=()):
         for i in range(1, n + 1):
             if only is None or i in only:
@@ -135,7 +105,7 @@ class Shards(Case):
     """`conlab run --shard I/N` anywhere, then `conlab merge`."""
 
     def test_three_shards_merge_into_one_run(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         self.ok(conlab("run", spec, "-o", self.path("whole"), "-q", "--tasks"))
         run = self.sharded(spec, 3, extra=["--tasks"])
         p = self.ok(conlab("merge", run))
@@ -154,7 +124,7 @@ class Shards(Case):
         self.assertEqual(text.count("    topology: "), 3)
 
     def test_summary_is_computed_again_from_the_merged_rows(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         run = self.sharded(spec, 3)
         self.ok(conlab("merge", run, "-q"))
         rows = read_csv(os.path.join(run, "results.csv"))
@@ -175,8 +145,8 @@ class Shards(Case):
         self.assertNotEqual(summary[cell]["speedup"], "")
 
     def test_refuses_shards_of_another_spec(self):
-        spec = self.write("spec.yaml", SPEC)
-        other = self.write("other.yaml", SPEC.replace("seconds: 2ms", "seconds: 3ms"))
+        spec = self.spec(SPEC)
+        other = self.spec(SPEC.replace("seconds: 2ms", "seconds: 3ms"), "other.yaml")
         run = self.sharded(spec, 3, only={1, 3})
         self.ok(conlab("run", other, "--shard", "2/3", "-o", self.path("run", "shard-1"), "-q"))
         p = self.ok(conlab("merge", run), rc=2)
@@ -189,7 +159,7 @@ class Shards(Case):
         self.assertNotIn("shard-0/run.yaml", p.stderr)
 
     def test_names_the_missing_cells(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         run = self.sharded(spec, 3, only={1, 2})
         p = self.ok(conlab("merge", run, "-q"), rc=1)
         self.assertIn("2 of 6 cells missing", p.stderr)
@@ -210,7 +180,7 @@ class Shards(Case):
         self.assertEqual(len(read_csv(os.path.join(run, "summary.csv"))), 6)
 
     def test_an_interrupted_shard_counts_only_its_finished_cells(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         run = self.sharded(spec, 2)
         # shard 1 as a kill -9 leaves it: run.yaml says running, its last cell
         # never reached summary.csv
@@ -228,7 +198,7 @@ class Shards(Case):
         self.assertNotIn(lost, {r["cell"] for r in read_csv(os.path.join(run, "results.csv"))})
 
     def test_a_cell_from_two_shards_is_refused(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         run = self.sharded(spec, 2)
         shutil.copytree(os.path.join(run, "shard-0"), os.path.join(run, "shard-7"))
         p = self.ok(conlab("merge", run), rc=2)
@@ -269,8 +239,8 @@ class Submit(Case):
             with open(p, "w") as f:
                 f.write(text)
             os.chmod(p, 0o755)
-        self.env = {"PATH": self.bin + ":" + os.environ["PATH"], "FAKE_DIR": self.tmp}
-        self.spec = self.write("spec.yaml", SPEC)
+        self.env = {"PATH": self.bin + ":" + os.environ["PATH"], "FAKE_DIR": self.dir}
+        self.spec_path = self.spec(SPEC)
         self.run_dir = self.path("big")
 
     def sbatch_calls(self):
@@ -289,7 +259,7 @@ class Submit(Case):
                               capture_output=True, text=True, env=env, timeout=300)
 
     def test_submits_the_array_then_the_merge(self):
-        p = self.ok(conlab("slurm", self.spec, "-o", self.run_dir, "--shards", "4",
+        p = self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "4",
                            "-p", "short", "-t", "00:20:00", env=self.env))
         d = os.path.realpath(self.run_dir)
         self.assertEqual(self.sbatch_calls(), [
@@ -303,7 +273,7 @@ class Submit(Case):
         for line in ("#SBATCH --array=0-3", "#SBATCH --partition=short",
                      "#SBATCH --time=00:20:00", "#SBATCH --cpus-per-task=2",
                      "#SBATCH --output=%s/logs/shard-%%a-%%A.out" % d,
-                     "conlab='%s'" % os.path.realpath(CONLAB), "dir='%s'" % d):
+                     "conlab='%s'" % os.path.realpath(e2e.CONLAB), "dir='%s'" % d):
             self.assertIn(line, script)
         merge = slurp(os.path.join(d, "merge.sbatch"))
         self.assertIn("#SBATCH --partition=short", merge)
@@ -316,7 +286,7 @@ class Submit(Case):
             self.assertIn(line, y)
 
     def test_dry_run_writes_the_scripts_and_submits_nothing(self):
-        p = self.ok(conlab("slurm", self.spec, "-o", self.run_dir, "--shards", "2",
+        p = self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
                            "--exclusive", "--dry-run", env=self.env))
         d = os.path.realpath(self.run_dir)
         self.assertEqual(self.sbatch_calls(), [])
@@ -325,11 +295,11 @@ class Submit(Case):
         self.assertIn("#SBATCH --exclusive", slurp(os.path.join(d, "conlab.sbatch")))
         self.assertNotIn("--cpus-per-task", slurp(os.path.join(d, "conlab.sbatch")))
         # a second `conlab slurm` into the same directory is refused
-        p = self.ok(conlab("slurm", self.spec, "-o", self.run_dir, env=self.env), rc=2)
+        p = self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, env=self.env), rc=2)
         self.assertIn("--resume", p.stderr)
 
     def test_the_script_as_slurm_runs_it_then_status_and_resume(self):
-        self.ok(conlab("slurm", self.spec, "-o", self.run_dir, "--shards", "3",
+        self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "3",
                        "--tasks", env=self.env))
         d = os.path.realpath(self.run_dir)
         for i in (0, 2):
@@ -366,13 +336,13 @@ class Submit(Case):
         r = subprocess.run(["bash", os.path.join(d, "merge.sbatch")], capture_output=True,
                            text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.ok(conlab("run", self.spec, "-o", self.path("whole"), "-q", "--tasks"))
+        self.ok(conlab("run", self.spec_path, "-o", self.path("whole"), "-q", "--tasks"))
         self.assert_same_cells(d, self.path("whole"))
         p = self.ok(conlab("status", d, env=self.env))
         self.assertIn("(complete, 6 of 6 cells, at ", p.stdout)
 
     def test_a_shard_that_began_resumes(self):
-        self.ok(conlab("slurm", self.spec, "-o", self.run_dir, "--shards", "2",
+        self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
                        env=self.env))
         d = os.path.realpath(self.run_dir)
         self.assertEqual(self.array_task(0).returncode, 0)
@@ -382,7 +352,7 @@ class Submit(Case):
         self.assertIn("--resume", slurp(os.path.join(d, "shard-0", "run.yaml")))
 
     def test_without_squeue_states_are_unknown(self):
-        self.ok(conlab("slurm", self.spec, "-o", self.run_dir, "--shards", "2",
+        self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
                        env=self.env))
         with open(os.path.join(self.bin, "squeue"), "w") as f:  # as with no controller
             f.write("#!/bin/sh\necho 'squeue: error: Unable to contact slurm controller' >&2\n"
@@ -397,10 +367,10 @@ class Submit(Case):
         for args, msg in ((["--shards", "0"], "--shards"),
                           (["-c", "2", "--exclusive"], "not both"),
                           (["-p", "a b"], "bad --partition")):
-            p = self.ok(conlab("slurm", self.spec, "-o", self.run_dir, *args, env=self.env),
+            p = self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, *args, env=self.env),
                         rc=2)
             self.assertIn(msg, p.stderr)
-        p = self.ok(conlab("status", self.tmp, env=self.env), rc=2)
+        p = self.ok(conlab("status", self.dir, env=self.env), rc=2)
         self.assertIn("no slurm.yaml", p.stderr)
         self.assertEqual(self.sbatch_calls(), [])
 
@@ -464,7 +434,7 @@ class Slurm(Case):
         self.fail("jobs %s still queued after %ds:\n%s" % (ids, timeout, q.stdout))
 
     def test_array_and_merge_match_a_local_run(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         self.ok(conlab("run", spec, "-o", self.path("whole"), "-q", "--tasks"))
         run = self.path("big")
         t0 = time.time()
@@ -487,7 +457,7 @@ class Slurm(Case):
     def test_each_shard_binds_inside_its_allocation(self):
         """task/affinity gives each 1-CPU shard one CPU; pinning compact with 2
         workers must wrap onto that CPU, never bind outside it."""
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         run = self.path("pinned")
         self.ok(conlab("slurm", spec, "-o", run, "--shards", "3", "--cpus-per-task", "1",
                        "--tasks", env=self.env))
@@ -503,7 +473,7 @@ class Slurm(Case):
             self.assertEqual(used, {cpus}, "shard %d was given CPU %s" % (i, cpus))
 
     def test_resume_resubmits_only_the_failed_shard(self):
-        spec = self.write("spec.yaml", SPEC)
+        spec = self.spec(SPEC)
         run = self.path("again")
         self.ok(conlab("slurm", spec, "-o", run, "--shards", "3", "-c", "1", env=self.env))
         self.wait_jobs(run)
@@ -519,8 +489,8 @@ class Slurm(Case):
 
 
 if __name__ == "__main__":
-    CONLAB, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    names = sys.argv[3:]
+    SRC, argv = e2e.start(sys.argv)
+    names = argv[1:]
     if "Slurm" in names:
         why = slurm_missing()
         if why:
