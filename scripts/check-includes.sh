@@ -3,9 +3,9 @@
 #
 #   scripts/check-includes.sh [SRC_DIR [GEN_DIR...]]
 #
-# SRC_DIR (default: host/ next to this script) holds the .c and .h files; a
-# GEN_DIR holds generated headers (config.h is written by cmake into the
-# build tree's host/).  x.c and x.h are one node "x"; an edge x -> y means
+# SRC_DIR holds the .c and .h files; a GEN_DIR holds generated headers
+# (config.h is written by cmake into the build tree's host/).  With no
+# arguments: host/ and build/host/ of this checkout.  x.c and x.h are one node "x"; an edge x -> y means
 # x.c or x.h includes "y.h".  Fails (exit 1), naming what it found, when
 #   - a file includes a "..." header that is neither in SRC_DIR nor in a
 #     GEN_DIR, or
@@ -16,8 +16,12 @@
 # missing.  Exit 2: bad usage.  Registered with ctest as lint/includes.
 set -euo pipefail
 
-src=${1:-"$(cd "$(dirname "$0")/.." && pwd)/host"}
-[[ $# -gt 0 ]] && shift
+if [[ $# -eq 0 ]]; then
+    root=$(cd "$(dirname "$0")/.." && pwd)
+    set -- "$root/host" "$root/build/host"
+fi
+src=$1
+shift
 if [[ ! -d $src ]]; then
     echo "check-includes: $src: not a directory" >&2
     exit 2
