@@ -58,15 +58,17 @@ def read_csv(path):
         return list(csv.DictReader(f))
 
 
-def start(argv):
-    """The scripts' shared __main__ part: argv is SCRIPT CONLAB DIR [Class...].
-    Sets CONLAB (absolute); returns DIR made absolute and the argv for
-    unittest.main (SCRIPT and the class names)."""
+def start(argv, usage="CONLAB DIR"):
+    """The scripts' shared __main__ part: argv is SCRIPT, then the words of
+    usage (the conlab binary first, then directories), then unittest class
+    names.  Sets CONLAB; returns the directories made absolute (a list) and
+    the argv for unittest.main (SCRIPT and the class names)."""
     global CONLAB
-    if len(argv) < 3:
-        sys.exit("usage: %s CONLAB DIR [ClassName...]" % os.path.basename(argv[0]))
+    n = len(usage.split())
+    if len(argv) < 1 + n:
+        sys.exit("usage: %s %s [ClassName...]" % (os.path.basename(argv[0]), usage))
     CONLAB = os.path.abspath(argv[1])
-    return os.path.abspath(argv[2]), [argv[0]] + argv[3:]
+    return [os.path.abspath(d) for d in argv[2:1 + n]], [argv[0]] + argv[1 + n:]
 
 
 class Case(unittest.TestCase):
@@ -548,5 +550,5 @@ workloads:
 
 
 if __name__ == "__main__":
-    TEST_PLUGINS, argv = start(sys.argv)
+    [TEST_PLUGINS], argv = start(sys.argv, "CONLAB TEST_PLUGIN_DIR")
     unittest.main(argv=argv, verbosity=2)

@@ -365,5 +365,5 @@ workloads:
 
 
 if __name__ == "__main__":
-    _, argv = e2e.start(sys.argv)
+    _, argv = e2e.start(sys.argv, "CONLAB TEST_PLUGIN_DIR")
     unittest.main(argv=argv, verbosity=2)

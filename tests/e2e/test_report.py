@@ -24,18 +24,11 @@ import tempfile
 import unittest
 import xml.etree.ElementTree as ET
 
-CONLAB = None
+import e2e
+from e2e import read_csv
+from e2e import run as conlab
+
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def conlab(args, timeout=300, **kw):
-    return subprocess.run([CONLAB, *args], capture_output=True, text=True,
-                          timeout=timeout, **kw)
-
-
-def read_csv(path):
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def close(a, b, rel=1e-6):
@@ -119,25 +112,7 @@ def write_run(path, cells, run_yaml=RUN_YAML_OK, summary=True, workload="sleep(t
 STEADY = [0.1000, 0.1010, 0.0990, 0.1005, 0.0998]
 
 
-class Case(unittest.TestCase):
-    def setUp(self):
-        self.tmp = tempfile.TemporaryDirectory(prefix="conlab-report-")
-        self.dir = self.tmp.name
-
-    def tearDown(self):
-        self.tmp.cleanup()
-
-    def path(self, *parts):
-        return os.path.join(self.dir, *parts)
-
-    def run_spec(self, text, out, extra=()):
-        spec = self.path(os.path.basename(out) + ".yaml")
-        with open(spec, "w") as f:
-            f.write(text)
-        p = conlab(["run", spec, "-o", out, *extra])
-        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-        return p
-
+class Case(e2e.Case):
     def report_json(self, d):
         p = conlab(["report", d, "--format", "json"])
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -391,9 +366,9 @@ workloads:
   - sleep: { tasks: 6, seconds: %s }
 """
         a, a2, b = self.path("a"), self.path("a2"), self.path("b")
-        self.run_spec(spec % "10ms", a, ["-q"])
-        self.run_spec(spec % "10ms", a2, ["-q"])
-        self.run_spec(spec % "20ms", b, ["-q"])
+        self.run_spec(spec % "10ms", ["-q"], name="a")
+        self.run_spec(spec % "10ms", ["-q"], name="a2")
+        self.run_spec(spec % "20ms", ["-q"], name="b")
         # B measured a workload twice as long: name its cell as A's
         for name in ("results.csv", "summary.csv"):
             path = os.path.join(b, name)
@@ -475,7 +450,7 @@ workloads:
 
     def test_figures_and_html(self):
         run = self.path("run")
-        self.run_spec(self.SPEC, run, ["-q", "--tasks"])
+        self.run_spec(self.SPEC, ["-q", "--tasks"], name="run")
         p = conlab(["plot", run])
         self.assertEqual(p.returncode, 0, p.stderr)
         out = os.path.join(run, "plots")
@@ -551,7 +526,7 @@ workloads:
 
     def test_without_tasks(self):
         run = self.path("run")
-        self.run_spec(self.SPEC, run, ["-q"])
+        self.run_spec(self.SPEC, ["-q"], name="run")
         out = self.path("figs")
         p = conlab(["plot", run, "-o", out])
         self.assertEqual(p.returncode, 0, p.stderr)
@@ -614,7 +589,7 @@ workloads:
         with open(spec, "w") as f:
             f.write(self.SPEC)
         master, slave = pty.openpty()
-        p = subprocess.Popen([CONLAB, "run", spec, "-o", self.path("out"), *extra],
+        p = subprocess.Popen([e2e.CONLAB, "run", spec, "-o", self.path("out"), *extra],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=slave)
         os.close(slave)
@@ -650,7 +625,5 @@ workloads:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: test_report.py CONLAB [ClassName...]")
-    CONLAB = os.path.abspath(sys.argv[1])
-    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[2:]])
+    _, argv = e2e.start(sys.argv, "CONLAB")
+    unittest.main(argv=argv, verbosity=2)

@@ -489,7 +489,7 @@ class Slurm(Case):
 
 
 if __name__ == "__main__":
-    SRC, argv = e2e.start(sys.argv)
+    [SRC], argv = e2e.start(sys.argv, "CONLAB SOURCE_DIR")
     names = argv[1:]
     if "Slurm" in names:
         why = slurm_missing()
