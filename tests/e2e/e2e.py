@@ -446,14 +446,16 @@ workloads:
         first = True
         for attempt in range(14):
             args = conlab_cmd() + ["run", spec, "--tasks", "-q"]
-            args += ["-o", out] if first else ["--resume", out]
+            # no run.yaml yet: start over (--force moves aside what a kill
+            # right after the start may have left in out)
+            args += ["-o", out, "--force"] if first else ["--resume", out]
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rnd.uniform(0.0, 0.6))
             proc.kill()
             proc.wait()
             if os.path.exists(os.path.join(out, "run.yaml")):
                 first = False
-        p = run(["run", spec, "--tasks", "-q"] + (["-o", out] if first else ["--resume", out]))
+        p = run(["run", spec, "--tasks", "-q"] + (["-o", out, "--force"] if first else ["--resume", out]))
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = read_csv(os.path.join(out, "results.csv"))
         cells = {}
