@@ -69,7 +69,8 @@ class Case(unittest.TestCase):
 
     def run_spec(self, text, extra=(), env=None, expect_rc=0, timeout=300):
         path = self.spec(text)
-        out = os.path.join(self.dir, "out")
+        # a new directory each time: -o refuses one that holds a run
+        out = tempfile.mkdtemp(prefix="out-", dir=self.dir)
         p = run(["run", path, "-o", out, *extra], env=env, timeout=timeout)
         if p.returncode != expect_rc:
             self.fail("conlab run exited %d (wanted %d)\nstdout:\n%s\nstderr:\n%s"

@@ -189,7 +189,8 @@ class Case(unittest.TestCase):
         path = os.path.join(self.dir, name + ".yaml")
         with open(path, "w") as f:
             f.write(text)
-        out = os.path.join(self.dir, name)
+        # a new directory each time: -o refuses one that holds a run
+        out = tempfile.mkdtemp(prefix=name + "-", dir=self.dir)
         p = subprocess.run(conlab_cmd() + ["run", path, "-o", out, "--tasks"],
                            capture_output=True, text=True,
                            timeout=timeout * (10 if SLOW else 1))
