@@ -75,9 +75,9 @@ static int exists(const char *dir, const char *name)
 }
 
 /* A process that takes the lock of dir and then waits: with `grandchild`,
- * it first forks a child of its own that sleeps for a minute (a worker
- * left behind).  Returns its PID once it holds the lock; *gc gets the
- * grandchild's PID. */
+ * it then forks a child of its own that sleeps for a minute (a worker
+ * left behind).  Returns its PID once it holds the lock (and the grandchild
+ * runs); *gc gets the grandchild's PID (0 without). */
 static pid_t spawn_holder(const char *dir, int grandchild, pid_t *gc)
 {
     int p[2];
@@ -90,13 +90,18 @@ static pid_t spawn_holder(const char *dir, int grandchild, pid_t *gc)
         char err[1024];
         if (cl_dirlock_acquire(dir, ARGC_RUN, argv_run, &l, err, sizeof err) != 0)
             _exit(1);
+        /* the grandchild says it is there itself: once fork() returned in
+         * it (its atfork handlers ran) */
         pid_t g = 0;
-        if (grandchild && (g = fork()) == 0) {
+        if (grandchild && fork() == 0) {
+            g = getpid();
+            (void)!write(p[1], &g, sizeof g);
             close(p[1]);
             sleep(60);
             _exit(0);
         }
-        (void)!write(p[1], &g, sizeof g);
+        if (!grandchild)
+            (void)!write(p[1], &g, sizeof g);
         for (;;)
             pause();
     }
