@@ -183,7 +183,7 @@ int cl_cmd_validate(int argc, char **argv)
 }
 
 static const char run_help[] =
-    "usage: conlab run [SPEC] [-o DIR | --resume DIR [--force]] [--tasks]\n"
+    "usage: conlab run [SPEC] [-o DIR | --resume DIR] [--force] [--tasks]\n"
     "                  [--shard I/N] [--dry-run] [--quiet]\n"
     "\n"
     "Runs every cell (strategy variant x workload variant) of the experiment in\n"
@@ -194,7 +194,8 @@ static const char run_help[] =
     "timeout is recorded as such and the run goes on.\n"
     "\n"
     "  -o, --output DIR  write results to DIR (default results/<experiment>/\n"
-    "                    <timestamp>/, with results/<experiment>/latest -> it)\n"
+    "                    <timestamp>/, with results/<experiment>/latest -> it);\n"
+    "                    refused (exit 2, nothing changed) when DIR holds files\n"
     "  -t, --tasks       also write tasks.csv: one row per task (worker, cpu,\n"
     "                    start, end, status)\n"
     "  -n, --dry-run     list the cells and stop\n"
@@ -202,7 +203,9 @@ static const char run_help[] =
     "  -r, --resume DIR  go on with the run in DIR: cells it finished are kept\n"
     "                    and skipped, the rest run (after Ctrl-C, kill -9, a\n"
     "                    power cut); refused if DIR came from another spec\n"
-    "  -f, --force       with --resume: accept a changed spec\n"
+    "  -f, --force       with --resume: accept a changed spec; with -o: move\n"
+    "                    what DIR holds aside to DIR.old-<time>/ (never deleted)\n"
+    "                    and start afresh in DIR\n"
     "  -s, --shard I/N   run only the I-th of N shards of the cells (cell k is\n"
     "                    in shard k mod N + 1), for batch systems; one output\n"
     "                    directory per shard\n"
@@ -211,6 +214,8 @@ static const char run_help[] =
     "measured), summary.csv (a row per cell: mean, sd, median, min, max, 95%\n"
     "CI of wall time, speedup against `sequential`), run.yaml (machine, versions,\n"
     "the spec as given, the command line, the seed) and tasks.csv if asked.\n"
+    "While it runs, DIR/.lock names it: a second run, --resume or merge of DIR\n"
+    "is refused (exit 2) with the PID and command line of the one writing.\n"
     "\n"
     "Cell status: ok, failed (some tasks failed), wrong (a task missing,\n"
     "repeated, or with a wrong value), error (a plugin could not start),\n"

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dirlock.h" /* [dirlock] */
 #include "results.h"
 #include "resume.h"
 #include "cli.h"
@@ -438,8 +439,9 @@ static const char merge_help[] =
     "  -q, --quiet       no summary table\n"
     "\n"
     "Exit status: 0 every cell merged and ok; 1 some cell missing or not ok;\n"
-    "2 bad command line, no shards, shards of different specs; 3 the merged\n"
-    "files could not be written.\n";
+    "2 bad command line, no shards, shards of different specs, DIR being\n"
+    "written by another conlab (DIR/.lock says who); 3 the merged files could\n"
+    "not be written.\n";
 
 /* Shards must all come from the spec; the message names every one that
  * does not. */
@@ -941,6 +943,15 @@ int cl_cmd_merge(int argc, char **argv)
     cl_registry_init(&reg);
     char err[1024];
     int rc = CL_EXIT_USAGE;
+    /* [dirlock] merge writes DIR: own it from the first read to the last
+     * write, as run does (issue 14). */
+    struct cl_dirlock lock;
+    int owned = cl_dirlock_acquire(m.dir, argc0, argv0, &lock, err, sizeof err);
+    if (owned != CL_DIRLOCK_OK) {
+        fprintf(stderr, "conlab merge: %s\n", err);
+        rc = owned == CL_DIRLOCK_REFUSED ? CL_EXIT_USAGE : CL_EXIT_INTERNAL;
+        goto out;
+    }
     if (cl_shards_scan(m.dir, &m.shards, &m.n_shards, err, sizeof err) != 0) {
         fprintf(stderr, "conlab merge: %s\n", err);
         goto out;
@@ -979,6 +990,7 @@ int cl_cmd_merge(int argc, char **argv)
            m.n_cells - missing, m.n_cells, with_run, with_run == 1 ? "y" : "ies",
            m.dir);
 out:
+    cl_dirlock_release(&lock); /* [dirlock] */
     merge_free(&m, &reg);
     return rc;
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dirlock.h" /* [dirlock] */
 #include "job.h"
 #include "report.h"
 #include "results.h"
@@ -725,18 +726,35 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                              : cl_default_out_dir(spec, &parent);
     int record_tasks = o->record_tasks || spec->record_tasks;
     size_t n_done = 0;
-    if (o->resume) {
-        if (cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0) {
-            fprintf(stderr, "conlab: %s\n", err);
-            free(dir);
-            for (size_t i = 0; i < n_cells; i++) {
-                free(cells[i].name);
-                free(cells[i].rows);
-            }
-            free(cells);
-            cl_topo_close(topo);
-            return CL_EXIT_USAGE;
+    /* [dirlock] own the run directory before reading or writing it: a
+     * second writer, or -o into a directory holding files (unless --force
+     * moves them aside), is refused with nothing touched (issue 14). */
+    struct cl_dirlock lock;
+    char moved[4096] = "";
+    int owned = o->resume
+        ? cl_dirlock_acquire(dir, o->argc, o->argv, &lock, err, sizeof err)
+        : cl_outdir_prepare(dir, o->force, o->argc, o->argv, &lock, moved,
+                            sizeof moved, err, sizeof err);
+    if (owned == CL_DIRLOCK_OK && o->resume &&
+        cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0) {
+        cl_dirlock_release(&lock);
+        owned = CL_DIRLOCK_REFUSED;
+    }
+    if (owned != CL_DIRLOCK_OK) {
+        fprintf(stderr, "conlab: %s\n", err);
+        free(dir);
+        free(parent);
+        for (size_t i = 0; i < n_cells; i++) {
+            free(cells[i].name);
+            free(cells[i].rows);
         }
+        free(cells);
+        cl_topo_close(topo);
+        return owned == CL_DIRLOCK_REFUSED ? CL_EXIT_USAGE : CL_EXIT_INTERNAL;
+    }
+    if (moved[0] && !o->quiet)
+        fprintf(stderr, "conlab: moved what %s held aside to %s/\n", dir, moved);
+    if (o->resume) {
         for (size_t i = 0; i < n_cells; i++)
             if (cells[i].done) {
                 summarize_cell(&cells[i]);
@@ -747,6 +765,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                                              n_cells, err, sizeof err);
     if (!res) {
         cl_log(CONLAB_LOG_ERROR, NULL, "%s", err);
+        cl_dirlock_release(&lock); /* [dirlock] */
         free(dir);
         free(parent);
         for (size_t i = 0; i < n_cells; i++) {
@@ -885,6 +904,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         rc = CL_EXIT_INTERNAL;
 
     cl_results_close(res);
+    cl_dirlock_release(&lock); /* [dirlock] */
     for (size_t i = 0; i < n_cells; i++) {
         free(cells[i].name);
         free(cells[i].rows);

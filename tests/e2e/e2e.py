@@ -99,11 +99,12 @@ class Case(unittest.TestCase):
         return p
 
     def run_spec(self, text, extra=(), env=None, expect_rc=0, timeout=300, name="run"):
-        """Write text to NAME.yaml and `conlab run` it into self.dir/NAME;
+        """Write text to NAME.yaml and `conlab run` it into a new self.dir/NAME-*;
         fails unless it exits expect_rc.  Returns that directory and the
         process."""
         path = self.spec(text, name + ".yaml")
-        out = self.path(name)
+        # a new directory each time: -o refuses one that holds a run
+        out = tempfile.mkdtemp(prefix=name + "-", dir=self.dir)
         p = run(["run", path, "-o", out, *extra], env=env, timeout=timeout)
         self.ok(p, expect_rc)
         return out, p
@@ -479,14 +480,16 @@ workloads:
         first = True
         for attempt in range(14):
             args = conlab_cmd() + ["run", spec, "--tasks", "-q"]
-            args += ["-o", out] if first else ["--resume", out]
+            # no run.yaml yet: start over (--force moves aside what a kill
+            # right after the start may have left in out)
+            args += ["-o", out, "--force"] if first else ["--resume", out]
             proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rnd.uniform(0.0, 0.6))
             proc.kill()
             proc.wait()
             if os.path.exists(os.path.join(out, "run.yaml")):
                 first = False
-        p = run(["run", spec, "--tasks", "-q"] + (["-o", out] if first else ["--resume", out]))
+        p = run(["run", spec, "--tasks", "-q"] + (["-o", out, "--force"] if first else ["--resume", out]))
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = read_csv(os.path.join(out, "results.csv"))
         cells = {}
