@@ -99,12 +99,13 @@ class Case(unittest.TestCase):
         return p
 
     def run_spec(self, text, extra=(), env=None, expect_rc=0, timeout=300, name="run"):
-        """Write text to NAME.yaml and `conlab run` it into a new self.dir/NAME-*;
+        """Write text to NAME.yaml and `conlab run` it into self.dir/NAME (a new NAME-* when NAME is taken);
         fails unless it exits expect_rc.  Returns that directory and the
         process."""
         path = self.spec(text, name + ".yaml")
-        # a new directory each time: -o refuses one that holds a run
-        out = tempfile.mkdtemp(prefix=name + "-", dir=self.dir)
+        out = self.path(name)
+        if os.path.exists(out):  # -o refuses a directory that holds a run
+            out = tempfile.mkdtemp(prefix=name + "-", dir=self.dir)
         p = run(["run", path, "-o", out, *extra], env=env, timeout=timeout)
         self.ok(p, expect_rc)
         return out, p
