@@ -1,6 +1,7 @@
 /* test-serve.c — `conlab serve` over plain sockets: bodies, status codes,
- * delays, resets, stalls, keep-alive accounting, and that a server started
- * with cl_server_spawn always goes away. */
+ * delays, resets, stalls, keep-alive accounting, that a server started
+ * with cl_server_spawn always goes away, and (`test-serve fd-limit`) that
+ * clients hanging up mid-wait do not use up a server's fds. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -233,6 +234,17 @@ static int child_wait(struct child *ch, double timeout_s)
         close(ch->in_w);
     close(ch->out_r);
     return st;
+}
+
+/* Closes its stdin: a server started with --until-stdin-eof must then exit 0
+ * within 5 s. */
+static void child_ends_at_eof(struct child *ch)
+{
+    close(ch->in_w);
+    ch->in_w = -1;
+    int st = child_wait(ch, 5);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
 }
 
 static int run_status(char *const argv[])
@@ -532,11 +544,7 @@ static void server_exits_when_stdin_closes(void **state)
     assert_int_equal(get(url, "GET", "/bytes/2", &r), 0); /* it serves */
     assert_string_equal(r.body, "cd");
     response_free(&r);
-    close(ch.in_w);
-    ch.in_w = -1;
-    int st = child_wait(&ch, 5);
-    assert_true(WIFEXITED(st));
-    assert_int_equal(WEXITSTATUS(st), 0);
+    child_ends_at_eof(&ch);
 }
 
 static void sigterm_is_a_clean_stop(void **state)
@@ -644,7 +652,89 @@ static void pool_mode_serves_delays_and_stops(void **state)
     client_close(&stalled);
 }
 
-int main(void)
+/* ------------------------------------------------------------------------ */
+/* Abandoned waits under a low fd limit (label: reliability)                 */
+/* ------------------------------------------------------------------------ */
+
+#define FD_LIMIT "256"
+#define ABANDONED 300 /* more than the server's connections at that limit */
+#define BATCH 50
+
+/* The "active" count of /stats (which counts the asking connection), or -1
+ * when the server does not answer. */
+static long long active_connections(const char *url)
+{
+    struct response r;
+    unsigned long long conns, reqs, active;
+    int rc = get(url, "GET", "/stats", &r);
+    if (rc == 0 && sscanf(r.body, "{\"connections\": %llu, \"requests\": %llu, "
+                                  "\"active\": %llu}", &conns, &reqs, &active) != 3)
+        rc = -1;
+    response_free(&r);
+    return rc == 0 ? (long long)active : -1;
+}
+
+/* Polls /stats until `want` connections are open (the asking one included),
+ * for up to timeout_s.  Returns the last count seen. */
+static long long await_active(const char *url, long long want, double timeout_s)
+{
+    double until = now_s() + timeout_s;
+    long long n;
+    while ((n = active_connections(url)) != want && now_s() < until)
+        usleep(10000);
+    return n;
+}
+
+/* ABANDONED clients, BATCH at a time, ask for a stall or a one-hour delay and
+ * hang up while the server waits; every one of them must free its
+ * connection (and its fd) at once, so that a server limited to FD_LIMIT fds
+ * still answers afterwards. */
+static void abandoned_waits_are_closed(const char *threads)
+{
+    char *const argv[] = {"/bin/sh", "-c",
+                          "ulimit -n " FD_LIMIT " && exec \"$0\" serve --port 0 "
+                          "--quiet --threads \"$1\" --until-stdin-eof",
+                          CONLAB, (char *)threads, NULL};
+    struct child ch;
+    char url[128];
+    struct response r;
+    static struct client c[BATCH];
+
+    child_start(&ch, argv, 0);
+    child_line(&ch, url, sizeof url);
+    for (int sent = 0; sent < ABANDONED; sent += BATCH) {
+        for (int i = 0; i < BATCH; i++) {
+            client_open(&c[i], url, 10);
+            send_request(&c[i], "GET", i % 2 ? "/stall" : "/bytes/10?delay=1h");
+        }
+        /* all of them held, and their requests read */
+        assert_int_equal(await_active(url, BATCH + 1, 10), BATCH + 1);
+        usleep(100000);
+        for (int i = 0; i < BATCH; i++)
+            client_close(&c[i]);
+        if (await_active(url, 1, 5) != 1)
+            fail_msg("--threads %s: %d hung-up clients still hold their "
+                     "connections", threads, BATCH);
+    }
+    assert_int_equal(get(url, "GET", "/bytes/10", &r), 0);
+    assert_string_equal(r.body, "klmnopqrst");
+    response_free(&r);
+    child_ends_at_eof(&ch);
+}
+
+static void pool_closes_abandoned_waits(void **state)
+{
+    (void)state;
+    abandoned_waits_are_closed("pool");
+}
+
+static void per_connection_closes_abandoned_waits(void **state)
+{
+    (void)state;
+    abandoned_waits_are_closed("per-connection");
+}
+
+int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest shared[] = {
@@ -672,6 +762,13 @@ int main(void)
         cmocka_unit_test(a_taken_port_exits_1),
         cmocka_unit_test(pool_mode_serves_delays_and_stops),
     };
+    const struct CMUnitTest fd_limit[] = {
+        cmocka_unit_test(pool_closes_abandoned_waits),
+        cmocka_unit_test(per_connection_closes_abandoned_waits),
+    };
+    /* `test-serve fd-limit`: the slow group on its own (a ctest of its own) */
+    if (argc > 1 && !strcmp(argv[1], "fd-limit"))
+        return cmocka_run_group_tests_name("serve (fd limit)", fd_limit, NULL, NULL);
     int failed = cmocka_run_group_tests_name("serve (shared server)", shared,
                                              server_up, server_down);
     failed += cmocka_run_group_tests_name("serve (own servers)", own, NULL, NULL);

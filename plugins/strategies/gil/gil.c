@@ -27,35 +27,23 @@
  * hands it on between two tasks if anyone is queued.  CPython can switch
  * inside a task; here a task is the smallest unit.
  *
- * Threads, stacks and failures work as in the `threads` strategy.
+ * Threads, stacks and failures work as in the `threads` strategy: both run
+ * on ../common/thread_pool.h.
  */
 #include <conlab/conlab_plugin.h>
 
-#include <errno.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
+
+#include "../common/thread_pool.h"
 
 #define PLUGIN_NAME "gil"
 
 #define LOG(job, level, ...) (job)->host->log((level), PLUGIN_NAME, __VA_ARGS__)
 
-/* thread stacks: one mapping, a guard page under each (shared by threads and gil) */
-#include "../common/stack_arena.h"
-
 /* How long a thread may keep the GIL while others queue (CPython: 5 ms). */
 #define SWITCH_INTERVAL_NS 5000000u
-
-/* What the host parses a spec's parameters into (see gil_params). */
-struct gil_config {
-    int64_t workers;
-    int64_t stack_kib;
-};
 
 /* ------------------------------------------------------------------------ */
 /* The GIL: a FIFO hand-off lock                                             */
@@ -147,40 +135,33 @@ static int gil_yield(struct gil *g, struct gil_node *me)
 /* A worker thread                                                           */
 /* ------------------------------------------------------------------------ */
 
-struct pool {
+/* A worker's GIL state.  It lives on the worker thread's stack, which
+ * outlasts every use of it: the thread is in the GIL's queue only while it
+ * waits in gil_wait_turn. */
+struct gil_worker {
     const struct conlab_job *job;
-    struct gil gil;
-};
-
-/* One slot per worker.  The worker writes its statuses, run() reads them
- * after pthread_join (which orders the two), so no lock is needed. */
-struct worker {
-    struct pool *pool;
-    pthread_t thread;
-    unsigned id;
-    int bind_status;
-    int begin_status;
+    struct gil *gil;
     struct gil_node node;        /* this thread's place in the GIL queue */
     struct conlab_waiter waiter; /* drops the GIL around the host's wait */
     uint64_t gil_since;          /* when this thread last got the GIL */
 };
 
-static void take_gil(struct worker *me)
+static void take_gil(struct gil_worker *me)
 {
-    gil_acquire(&me->pool->gil, &me->node);
-    me->gil_since = me->pool->job->host->now_ns();
+    gil_acquire(me->gil, &me->node);
+    me->gil_since = me->job->host->now_ns();
 }
 
 /* Between tasks: once our switch interval is up, let a queued thread in. */
-static void maybe_switch(struct worker *me)
+static void maybe_switch(struct gil_worker *me)
 {
-    const struct conlab_host_api *host = me->pool->job->host;
+    const struct conlab_host_api *host = me->job->host;
 
     if (host->now_ns() - me->gil_since < SWITCH_INTERVAL_NS)
         return;
     /* With nobody queued we keep the GIL, and the next task boundary asks
      * again: a thread that queues later gets in at once. */
-    if (gil_yield(&me->pool->gil, &me->node))
+    if (gil_yield(me->gil, &me->node))
         me->gil_since = host->now_ns();
 }
 
@@ -188,247 +169,72 @@ static void maybe_switch(struct worker *me)
 static int gil_wait(void *ctx, struct pollfd *fds, unsigned nfds,
                     int64_t timeout_ns)
 {
-    struct worker *me = ctx;
-    const struct conlab_waiter *host_waiter = me->pool->job->default_waiter;
+    struct gil_worker *me = ctx;
+    const struct conlab_waiter *host_waiter = me->job->default_waiter;
     int rc;
 
-    gil_release(&me->pool->gil);
+    gil_release(me->gil);
     rc = host_waiter->wait(host_waiter->ctx, fds, nfds, timeout_ns);
     take_gil(me);
     return rc;
 }
 
-static void *worker_main(void *arg)
+/* One worker's life on its pool thread, holding the GIL but to wait. */
+static int gil_work(struct pool_thread *self)
 {
-    struct worker *me = arg;
-    const struct conlab_job *job = me->pool->job;
+    const struct conlab_job *job = self->job;
+    struct gil_worker me = { .job = job, .gil = self->arg };
+    int rc = pthread_cond_init(&me.node.wake, NULL);
 
-    me->bind_status = job->bind(job, me->id);
-    me->waiter = (struct conlab_waiter){ .wait = gil_wait, .ctx = me };
-    take_gil(me);
-    me->begin_status = job->worker_begin(job, me->id, &me->waiter);
-    if (me->begin_status == CONLAB_OK) {
+    if (rc != 0) {
+        LOG(job, CONLAB_LOG_ERROR, "worker %u: pthread_cond_init: %s",
+            self->id, strerror(rc));
+        return CONLAB_E_SYS;
+    }
+    me.waiter = (struct conlab_waiter){ .wait = gil_wait, .ctx = &me };
+    take_gil(&me);
+    rc = job->worker_begin(job, self->id, &me.waiter);
+    if (rc == CONLAB_OK) {
         int64_t i;
 
         /* A failed task is recorded by the host; a strategy goes on. */
         while ((i = job->claim(job)) >= 0) {
-            (void)job->run_task(job, me->id, (uint64_t)i);
-            maybe_switch(me);
+            (void)job->run_task(job, self->id, (uint64_t)i);
+            maybe_switch(&me);
         }
-        job->worker_end(job, me->id);
+        job->worker_end(job, self->id);
     }
-    gil_release(&me->pool->gil);
-    return NULL;
+    gil_release(me.gil);
+    pthread_cond_destroy(&me.node.wake);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
-/* The pool                                                                  */
+/* Strategy hooks and descriptor                                             */
 /* ------------------------------------------------------------------------ */
-
-/* Returns 0 or a pthread error number. */
-static int start_worker(const struct stacks *s, struct worker *wk)
-{
-    pthread_attr_t attr;
-    int err = pthread_attr_init(&attr);
-
-    if (err != 0)
-        return err;
-    err = stacks_set(s, wk->id, &attr);
-    if (err == 0)
-        err = pthread_create(&wk->thread, &attr, worker_main, wk);
-    pthread_attr_destroy(&attr);
-    return err;
-}
-
-/* Set up worker w's slot and start its thread.  Returns 0 or a pthread
- * error number; on error the slot holds nothing to destroy. */
-static int start_slot(struct pool *pool, const struct stacks *s,
-                      struct worker *wk, unsigned w)
-{
-    int err;
-
-    *wk = (struct worker){ .pool = pool, .id = w };
-    err = pthread_cond_init(&wk->node.wake, NULL);
-    if (err != 0)
-        return err;
-    err = start_worker(s, wk);
-    if (err != 0)
-        pthread_cond_destroy(&wk->node.wake);
-    return err;
-}
-
-/* Start workers 0, 1, ... in order; stop at the first failure (a resource
- * limit: the next ones would fail too).  Returns how many threads run. */
-static unsigned start_workers(struct pool *pool, struct stacks *s,
-                              struct worker *workers, unsigned n)
-{
-    const struct conlab_job *job = pool->job;
-    unsigned w;
-
-    for (w = 0; w < s->n; w++) {
-        int err = start_slot(pool, s, &workers[w], w);
-
-        if (err == EINVAL && w == 0 && s->base != NULL) {
-            LOG(job, CONLAB_LOG_INFO,
-                "static TLS does not fit in a %zu KiB preallocated stack; "
-                "letting glibc allocate the stacks",
-                s->size / 1024);
-            stacks_unmap(job, s);
-            s->n = n;
-            err = start_slot(pool, s, &workers[w], w);
-        }
-        if (err != 0) {
-            LOG(job, CONLAB_LOG_WARN, "starting worker thread %u of %u: %s",
-                w, n, strerror(err));
-            break;
-        }
-    }
-    return w;
-}
-
-/* Returns how many joins failed: their stacks may still be in use. */
-static unsigned join_workers(const struct conlab_job *job,
-                             struct worker *workers, unsigned n)
-{
-    unsigned failed = 0;
-
-    for (unsigned w = 0; w < n; w++) {
-        int err = pthread_join(workers[w].thread, NULL);
-
-        if (err != 0) { /* only a bug can get here (EDEADLK, ESRCH) */
-            LOG(job, CONLAB_LOG_ERROR, "pthread_join of worker %u: %s", w,
-                strerror(err));
-            failed++;
-        }
-    }
-    return failed;
-}
-
-/* One line per kind of failure, naming the first worker that had it. */
-static void report_failures(const struct conlab_job *job,
-                            const struct worker *workers, unsigned n)
-{
-    unsigned n_unbound = 0, n_unbegun = 0;
-    const struct worker *first_unbound = NULL, *first_unbegun = NULL;
-
-    for (unsigned w = 0; w < n; w++) {
-        if (workers[w].bind_status != CONLAB_OK && n_unbound++ == 0)
-            first_unbound = &workers[w];
-        if (workers[w].begin_status != CONLAB_OK && n_unbegun++ == 0)
-            first_unbegun = &workers[w];
-    }
-    if (first_unbound != NULL)
-        LOG(job, CONLAB_LOG_WARN,
-            "%u of %u workers ran unpinned: bind failed "
-            "(first: worker %u, %s)",
-            n_unbound, n, first_unbound->id,
-            conlab_strerror(first_unbound->bind_status));
-    if (first_unbegun != NULL)
-        LOG(job, CONLAB_LOG_ERROR,
-            "%u of %u workers ran no task: worker_begin failed "
-            "(first: worker %u, %s)",
-            n_unbegun, n, first_unbegun->id,
-            conlab_strerror(first_unbegun->begin_status));
-}
-
-/* ------------------------------------------------------------------------ */
-/* Strategy hooks                                                            */
-/* ------------------------------------------------------------------------ */
-
-static int gil_workers(const void *config, uint64_t n_tasks,
-                       unsigned *n_workers)
-{
-    const struct gil_config *cfg = config;
-
-    (void)n_tasks; /* exactly `workers`, however few tasks */
-    if (cfg->workers < 1 || cfg->workers > UINT_MAX)
-        return CONLAB_E_INVAL;
-    *n_workers = (unsigned)cfg->workers;
-    return CONLAB_OK;
-}
 
 static int gil_run(const struct conlab_job *job, const void *config)
 {
-    const struct gil_config *cfg = config;
-    const unsigned n = job->n_workers;
-    struct pool pool = { .job = job };
-    struct worker *workers;
-    struct stacks stacks;
-    unsigned started;
-    int rc;
+    struct gil gil = { 0 };
+    int rc = pthread_mutex_init(&gil.lock, NULL);
 
-    if (n == 0) {
-        LOG(job, CONLAB_LOG_ERROR, "a job with no workers");
-        return CONLAB_E_INVAL;
-    }
-    rc = pthread_mutex_init(&pool.gil.lock, NULL);
     if (rc != 0) {
         LOG(job, CONLAB_LOG_ERROR, "pthread_mutex_init: %s", strerror(rc));
         return CONLAB_E_SYS;
     }
-    workers = calloc(n, sizeof *workers);
-    if (workers == NULL) {
-        LOG(job, CONLAB_LOG_ERROR, "no memory for %u worker slots", n);
-        pthread_mutex_destroy(&pool.gil.lock);
-        return CONLAB_E_NOMEM;
-    }
-    rc = stacks_map(job, n, cfg->stack_kib, &stacks);
-    if (rc != CONLAB_OK) {
-        free(workers);
-        pthread_mutex_destroy(&pool.gil.lock);
-        return rc;
-    }
-
-    started = start_workers(&pool, &stacks, workers, n);
-    if (join_workers(job, workers, started) == 0) {
-        /* Else leak it all: a thread may still use it. */
-        stacks_unmap(job, &stacks);
-        for (unsigned w = 0; w < started; w++)
-            pthread_cond_destroy(&workers[w].node.wake);
-        pthread_mutex_destroy(&pool.gil.lock);
-        report_failures(job, workers, started);
-        free(workers);
-    }
-
-    if (started == 0) {
-        LOG(job, CONLAB_LOG_ERROR, "could not start any worker thread");
-        return CONLAB_E_SYS;
-    }
-    if (started < n)
-        LOG(job, CONLAB_LOG_WARN, "ran with %u of %u worker threads",
-            started, n);
-    return CONLAB_OK;
+    rc = thread_pool_run(job, PLUGIN_NAME, config, gil_work, &gil);
+    pthread_mutex_destroy(&gil.lock);
+    return rc;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Descriptor                                                                */
-/* ------------------------------------------------------------------------ */
-
 static const struct conlab_param gil_params[] = {
-    {
-        .name = "workers",
-        .type = CONLAB_PARAM_INT,
-        .def = "4",
-        .min = 1,
-        .max = 100000,
-        .help = "number of worker threads sharing the GIL",
-        .offset = offsetof(struct gil_config, workers),
-    },
-    {
-        .name = "stack_kib",
-        .type = CONLAB_PARAM_INT,
-        .def = "256",
-        .min = 16,
-        .max = 1048576,
-        .help = "stack size of each worker thread, in KiB",
-        .offset = offsetof(struct gil_config, stack_kib),
-    },
+    THREAD_POOL_PARAMS("number of worker threads sharing the GIL"),
     CONLAB_PARAM_END,
 };
 
 static const struct conlab_strategy_ops gil_ops = {
     .struct_size = (uint32_t)sizeof(struct conlab_strategy_ops),
-    .workers = gil_workers,
+    .workers = thread_pool_workers,
     .run = gil_run,
 };
 
@@ -438,7 +244,7 @@ static const struct conlab_plugin gil_plugin = {
     .summary = "N pthreads sharing one global lock, like CPython's threads",
     .version = "1.0.0",
     .params = gil_params,
-    .config_size = sizeof(struct gil_config),
+    .config_size = sizeof(struct thread_pool_config),
     .strategy = &gil_ops,
 };
 

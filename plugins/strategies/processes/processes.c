@@ -38,7 +38,6 @@
 #include <conlab/conlab_plugin.h>
 
 #include <errno.h>
-#include <limits.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -48,6 +47,8 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "../common/pool.h"
 
 #define PLUGIN_NAME "processes"
 
@@ -200,41 +201,24 @@ static int processes_workers(const void *config, uint64_t n_tasks,
     const struct processes_config *cfg = config;
 
     (void)n_tasks; /* exactly `workers`, however few tasks */
-    if (cfg->workers < 1 || cfg->workers > UINT_MAX)
-        return CONLAB_E_INVAL;
-    *n_workers = (unsigned)cfg->workers;
-    return CONLAB_OK;
+    return pool_size(cfg->workers, n_workers);
 }
 
 static int processes_run(const struct conlab_job *job, const void *config)
 {
-    const unsigned n = job->n_workers;
-    pid_t *pids;
+    void *pids;
     unsigned started;
+    int rc;
 
     (void)config; /* everything it says is in job->n_workers */
-    if (n == 0) {
-        LOG(job, CONLAB_LOG_ERROR, "a job with no workers");
-        return CONLAB_E_INVAL;
-    }
-    pids = calloc(n, sizeof *pids);
-    if (pids == NULL) {
-        LOG(job, CONLAB_LOG_ERROR, "no memory for %u worker pids", n);
-        return CONLAB_E_NOMEM;
-    }
+    rc = pool_slots(job, PLUGIN_NAME, sizeof(pid_t), &pids);
+    if (rc != CONLAB_OK)
+        return rc;
 
-    started = start_workers(job, pids, n);
+    started = start_workers(job, pids, job->n_workers);
     reap_workers(job, pids, started);
     free(pids);
-
-    if (started == 0) {
-        LOG(job, CONLAB_LOG_ERROR, "could not start any worker process");
-        return CONLAB_E_SYS;
-    }
-    if (started < n)
-        LOG(job, CONLAB_LOG_WARN, "ran with %u of %u worker processes",
-            started, n);
-    return CONLAB_OK;
+    return pool_outcome(job, PLUGIN_NAME, started, "process");
 }
 
 /* ------------------------------------------------------------------------ */
