@@ -5,7 +5,11 @@
  * before any worker starts; each worker gets one PU (hwloc would say: a
  * singlified cpuset), and cl_plan_bind() only hands a precomputed cpu_set_t
  * to sched_setaffinity(), so it is safe in a freshly forked child and from
- * many threads at once. */
+ * many threads at once.
+ *
+ * Longer than ~900 lines on purpose: `conlab topology` (the last third)
+ * prints the very index the planner uses, so both read struct cl_topo's
+ * private members, which a split would have to publish in a header. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -544,85 +548,6 @@ int cl_plan_bind(const struct cl_topo *t, const struct cl_plan *p, unsigned w)
     return sched_setaffinity(0 /* the calling thread */, b->setsize, set);
 }
 
-/* ---- pinning text ------------------------------------------------------- */
-
-static int parse_uint(const char **s, long *out)
-{
-    char *end;
-    if (**s < '0' || **s > '9')
-        return -1;
-    errno = 0;
-    long v = strtol(*s, &end, 10);
-    if (errno || v > INT_MAX)
-        return -1;
-    *out = v;
-    *s = end;
-    return 0;
-}
-
-#define MAX_LIST 65536
-
-int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
-                     size_t errlen)
-{
-    static const struct { const char *name; enum cl_pinning_kind kind; }
-        names[] = { { "none", CL_PIN_NONE },
-                    { "compact", CL_PIN_COMPACT },
-                    { "scatter", CL_PIN_SCATTER } };
-    *pin = (struct cl_pinning){ CL_PIN_NONE, 0, NULL };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(text, names[i].name) == 0) {
-            pin->kind = names[i].kind;
-            return 0;
-        }
-    size_t n = 0;
-    int *cpus = NULL;
-    const char *s = text;
-    for (;;) {
-        long a, b;
-        while (*s == ' ')
-            s++;
-        if (parse_uint(&s, &a) != 0)
-            goto bad;
-        b = a;
-        if (*s == '-') {
-            s++;
-            if (parse_uint(&s, &b) != 0 || b < a)
-                goto bad;
-        }
-        if ((size_t)(b - a) >= MAX_LIST - n) {
-            seterr(err, errlen, "pinning list \"%s\" is too long (at most %d "
-                   "PUs)", text, MAX_LIST);
-            free(cpus);
-            return -1;
-        }
-        int *grown = realloc(cpus, (n + (size_t)(b - a) + 1) * sizeof *cpus);
-        if (!grown) {
-            seterr(err, errlen, "out of memory");
-            free(cpus);
-            return -1;
-        }
-        cpus = grown;
-        for (long v = a; v <= b; v++)
-            cpus[n++] = (int)v;
-        while (*s == ' ')
-            s++;
-        if (*s == '\0')
-            break;
-        if (*s++ != ',')
-            goto bad;
-    }
-    pin->kind = CL_PIN_LIST;
-    pin->n = n;
-    pin->cpus = cpus;
-    return 0;
-bad:
-    free(cpus);
-    seterr(err, errlen, "invalid pinning \"%s\": expected none, compact, "
-           "scatter, or a list of PU numbers such as 0,2,4 or 0-3,8", text);
-    return -1;
-}
-
 /* ---- `conlab topology` --------------------------------------------------- */
 
 static const char topology_usage[] =
@@ -887,22 +812,11 @@ static void print_machine(FILE *out, const struct cl_topo *t)
     print_caches(out, t);
 }
 
-static const char *pinning_name(const struct cl_pinning *pin)
-{
-    switch (pin->kind) {
-    case CL_PIN_NONE: return "none";
-    case CL_PIN_COMPACT: return "compact";
-    case CL_PIN_SCATTER: return "scatter";
-    case CL_PIN_LIST: return "list";
-    }
-    return "?";
-}
-
 static void print_plan(FILE *out, const struct cl_topo *t,
                        const struct cl_pinning *pin, const struct cl_plan *p)
 {
     fprintf(out, "\nplan: %u %s, pinning %s\n", p->n_workers,
-            plural(p->n_workers, "worker", "workers"), pinning_name(pin));
+            plural(p->n_workers, "worker", "workers"), cl_pinning_kind_name(pin->kind));
     if (p->pinned && p->n_workers > t->npus)
         fprintf(out, "note: %u workers on %u PUs: the plan wraps around and "
                 "PUs are shared\n", p->n_workers, t->npus);

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "spec.h" /* struct cl_pinning */
+#include "pinning.h"
 
 struct cl_topo; /* opaque: wraps an hwloc topology */
 
@@ -64,13 +64,6 @@ void cl_plan_free(struct cl_plan *p); /* accepts NULL */
  *  made for a synthetic/XML topology.  Async-signal-safe enough to call in
  *  a freshly forked child (no allocation); `t` may be NULL. */
 int cl_plan_bind(const struct cl_topo *t, const struct cl_plan *p, unsigned w);
-
-/** Parse a pinning as written on a command line: "none", "compact",
- *  "scatter", or a list of PU OS indices such as "0,2,4" or "0-3,8" (kept
- *  in order, repeats allowed).  Returns 0 and fills *pin (the caller frees
- *  pin->cpus), or -1 with a message in err. */
-int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
-                     size_t errlen);
 
 /** `conlab topology [--input X] [--workers N] [--pinning P]`: prints the
  *  machine (packages, NUMA nodes, cores, PUs with OS indices, caches) and,

@@ -32,7 +32,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "params.h"
 #include "spec.h"
+#include "suggest.h"
 
 #ifndef CONLAB_SOURCE_DIR
 #error "CONLAB_SOURCE_DIR must be defined"
