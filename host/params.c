@@ -558,10 +558,15 @@ int cl_parse_size(const char *text, uint64_t *out)
     } units[] = {{"", 1},           {"B", 1},
                  {"KiB", 1024.0},   {"MiB", 1048576.0},
                  {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+                 {"PiB", 1125899906842624.0},
+                 {"EiB", 1152921504606846976.0},
                  {"kB", 1e3},       {"KB", 1e3},
                  {"MB", 1e6},       {"GB", 1e9},
-                 {"TB", 1e12},      {"K", 1024.0},
-                 {"M", 1048576.0},  {"G", 1073741824.0}};
+                 {"TB", 1e12},      {"PB", 1e15},
+                 {"EB", 1e18},      {"K", 1024.0},
+                 {"M", 1048576.0},  {"G", 1073741824.0},
+                 {"T", 1099511627776.0}, {"P", 1125899906842624.0},
+                 {"E", 1152921504606846976.0}};
     if (!text || !*text || *text == '-' || *text == '+')
         return -1;
     char *end;
@@ -574,7 +579,7 @@ int cl_parse_size(const char *text, uint64_t *out)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp(end, units[i].unit) == 0) {
             double b = v * units[i].mult;
-            if (b > 1.8e19)
+            if (!(b < 18446744073709551616.0)) /* 2^64: past UINT64_MAX */
                 return -1;
             *out = (uint64_t)b;
             return 0;

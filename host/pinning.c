@@ -67,9 +67,9 @@ int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
             if (parse_uint(&s, &b) != 0 || b < a)
                 goto bad;
         }
-        if ((size_t)(b - a) >= CL_MAX_PUS - n) {
+        if ((size_t)(b - a) >= CL_MAX_PIN_LIST - n) {
             snprintf(err, errlen, "pinning list \"%s\" is too long (at most %d "
-                   "PUs)", text, CL_MAX_PUS);
+                   "PUs)", text, CL_MAX_PIN_LIST);
             free(cpus);
             return -1;
         }

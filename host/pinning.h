@@ -35,12 +35,12 @@ int cl_pinning_kind_parse(const char *name, enum cl_pinning_kind *kind);
 extern const char *const cl_pinning_names[];
 extern const size_t cl_pinning_n_names;
 
-/** Most PUs a pinning list may name (and a topology may have). */
-#define CL_MAX_PUS 65536
+/** Most entries a pinning list may have. */
+#define CL_MAX_PIN_LIST 65536
 
 /** Parse a pinning as written on a command line: "none", "compact",
  *  "scatter", or a list of PU OS indices such as "0,2,4" or "0-3,8" (kept
- *  in order, repeats allowed, at most CL_MAX_PUS).  Returns 0 and fills
+ *  in order, repeats allowed, at most CL_MAX_PIN_LIST).  Returns 0 and fills
  *  *pin (the caller frees pin->cpus), or -1 with a message in err. */
 int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
                      size_t errlen);

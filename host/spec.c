@@ -152,6 +152,9 @@ static void top_seed(struct cl_loader *L, const struct cl_node *key,
               ", got %s", UINT64_MAX, cl_node_describe(val, buf, sizeof buf));
 }
 
+#define CL_MIN_MEMORY (UINT64_C(1) << 20) /* 1 MiB */
+#define CL_MAX_MEMORY (UINT64_C(1) << 60) /* 1 EiB */
+
 static void top_memory(struct cl_loader *L, const struct cl_node *key,
                        const struct cl_node *val)
 {
@@ -159,12 +162,13 @@ static void top_memory(struct cl_loader *L, const struct cl_node *key,
     (void)key;
     uint64_t bytes;
     if (val->kind == CL_NODE_SCALAR && cl_parse_size(val->text, &bytes) == 0 &&
-        (bytes == 0 || bytes >= (1u << 20))) {
+        (bytes == 0 || (bytes >= CL_MIN_MEMORY && bytes <= CL_MAX_MEMORY))) {
         L->top.memory = bytes;
         return;
     }
-    cl_ld_err(L, val, "'memory' expects a size of at least 1MiB (e.g. 512MiB, "
-              "2GiB, 0 for no limit), got %s", cl_node_describe(val, buf, sizeof buf));
+    cl_ld_err(L, val, "'memory' expects a size from 1MiB to 1EiB (e.g. "
+              "512MiB, 2GiB; 0 for no limit), got %s",
+              cl_node_describe(val, buf, sizeof buf));
 }
 
 static void top_experiment(struct cl_loader *L, const struct cl_node *key,
@@ -290,6 +294,22 @@ static char *name_from_path(const char *path)
     return strndup(base, len);
 }
 
+/* At most CL_MAX_CELLS cells, said at whichever of strategies/workloads
+ * comes last, before anything is made per cell (the variants are per list,
+ * CL_MAX_VARIANTS at most each). */
+static void check_cells(struct cl_loader *L)
+{
+    size_t ns = L->spec->n_strategies, nw = L->spec->n_workloads;
+    const struct cl_node *s = L->strategies_key, *w = L->workloads_key;
+    if (!s || !w || !ns || nw <= CL_MAX_CELLS / ns)
+        return;
+    const struct cl_node *at =
+        s->line > w->line || (s->line == w->line && s->col > w->col) ? s : w;
+    cl_ld_err(L, at, "%zu strategy x %zu workload variants make %zu cells, "
+              "more than the %d an experiment may have; split the sweep "
+              "into several specs", ns, nw, ns * nw, CL_MAX_CELLS);
+}
+
 static void load_root(struct cl_loader *L, const struct cl_node *root)
 {
     char buf[96];
@@ -314,6 +334,7 @@ static void load_root(struct cl_loader *L, const struct cl_node *root)
         else
             top_keys[i].fn(L, k, k->value);
     }
+    check_cells(L);
     if (!L->strategies_key)
         cl_ld_err(L, root, "missing key 'strategies' (the strategies to run, "
                   "e.g. 'strategies: [sequential, threads]')");
@@ -405,44 +426,78 @@ int cl_spec_load_string(const char *name, const char *text, size_t len,
     return 0;
 }
 
-static int read_all(const char *path, char **buf, size_t *len)
+/* What a spec file is, for refusing one that is not a file. */
+static const char *file_kind(mode_t m)
 {
+    return S_ISCHR(m)    ? "it is a character device, not a file"
+           : S_ISBLK(m)  ? "it is a block device, not a file"
+           : S_ISSOCK(m) ? "it is a socket, not a file"
+                         : "it is not a regular file";
+}
+
+/* Read the whole spec: a regular file or a FIFO (a pipe, /dev/stdin), at
+ * most CL_MAX_SPEC_BYTES.  0, or -1 with the reason in why. */
+static int read_spec(const char *path, char **buf, size_t *len, char *why,
+                     size_t whylen)
+{
+    struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t cap = 4096, n = 0;
-    char *b = malloc(cap);
-    for (;;) {
-        if (!b) {
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(why, whylen, "cannot read the spec: %s", strerror(errno));
+        if (fd >= 0)
             close(fd);
-            errno = ENOMEM;
-            return -1;
-        }
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode))
+        errno = EISDIR; /* read() would say so, after open() took it */
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+        snprintf(why, whylen, "cannot read the spec: %s",
+                 S_ISDIR(st.st_mode) ? strerror(errno)
+                                     : file_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > CL_MAX_SPEC_BYTES) {
+        snprintf(why, whylen, "cannot read the spec: it is %lld bytes, "
+                 "larger than 16 MiB, the most conlab reads",
+                 (long long)st.st_size);
+        close(fd);
+        return -1;
+    }
+    size_t cap = S_ISREG(st.st_mode) && st.st_size < CL_MAX_SPEC_BYTES
+                     ? (size_t)st.st_size + 1 : 4096;
+    size_t n = 0;
+    char *b = malloc(cap);
+    const char *fail = b ? NULL : strerror(ENOMEM);
+    while (!fail) {
         if (n == cap) {
-            char *nb = cap > SIZE_MAX / 2 ? NULL : realloc(b, cap * 2);
+            char *nb = realloc(b, cap * 2);
             if (!nb) {
-                free(b);
-                b = NULL;
-                continue;
+                fail = strerror(ENOMEM);
+                break;
             }
             b = nb;
             cap *= 2;
         }
-        ssize_t r = read(fd, b + n, cap - n);
+        size_t want = cap - n;
+        if (want > CL_MAX_SPEC_BYTES + 1 - n) /* one byte more tells */
+            want = CL_MAX_SPEC_BYTES + 1 - n;
+        ssize_t r = read(fd, b + n, want);
         if (r < 0 && errno == EINTR)
             continue;
-        if (r < 0) {
-            int e = errno;
-            free(b);
-            close(fd);
-            errno = e;
-            return -1;
-        }
-        if (r == 0)
+        if (r < 0)
+            fail = strerror(errno);
+        else if (r == 0)
             break;
-        n += (size_t)r;
+        else if ((n += (size_t)r) > CL_MAX_SPEC_BYTES)
+            fail = "larger than 16 MiB, the most conlab reads";
     }
     close(fd);
+    if (fail) {
+        snprintf(why, whylen, "cannot read the spec: %s", fail);
+        free(b);
+        return -1;
+    }
     *buf = b;
     *len = n;
     return 0;
@@ -451,12 +506,11 @@ static int read_all(const char *path, char **buf, size_t *len)
 int cl_spec_load_file(const char *path, const struct cl_plugin_lookup *lk,
                       struct cl_spec **out, struct cl_diags *diags)
 {
-    char *text;
+    char *text, why[256];
     size_t len;
     *out = NULL;
-    if (read_all(path, &text, &len) != 0) {
-        cl_diags_add(diags, path, 0, 0, "cannot read the spec: %s",
-                     strerror(errno));
+    if (read_spec(path, &text, &len, why, sizeof why) != 0) {
+        cl_diags_add(diags, path, 0, 0, "%s", why);
         return -1;
     }
     int rc = cl_spec_load_string(path, text, len, lk, out, diags);

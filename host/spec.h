@@ -12,6 +12,11 @@
 #include "diag.h"
 #include "pinning.h"
 
+/* ---- limits ---------------------------------------------------------------- */
+
+#define CL_MAX_SPEC_BYTES (16u << 20) /* a spec file: 16 MiB */
+#define CL_MAX_CELLS 100000 /* strategy x workload variants per experiment */
+
 /* ---- plugin lookup, supplied by the caller (the registry, or a test) ---- */
 
 struct cl_plugin_lookup {

@@ -104,6 +104,40 @@ static int set_source(hwloc_topology_t h, const char *input, int xml,
     return -1;
 }
 
+/* 1 (with a message) when a synthetic description would make more than
+ * CL_TOPO_MAX_PUS PUs (the product of its level counts: "pack:2 core:16
+ * pu:2" is 64) or has a level count above CL_TOPO_MAX_FANOUT, checked
+ * before hwloc builds them.  Attributes in parentheses and attached memory
+ * in brackets do not count. */
+static int synthetic_too_big(const char *input, char *err, size_t errlen)
+{
+    unsigned long long total = 1;
+    int depth = 0;
+    for (const char *s = input; *s; s++) {
+        if (*s == '(' || *s == '[' || *s == '{')
+            depth++;
+        else if ((*s == ')' || *s == ']' || *s == '}') && depth > 0)
+            depth--;
+        else if (*s == ':' && depth == 0 && s[1] >= '0' && s[1] <= '9') {
+            unsigned long long n = strtoull(s + 1, NULL, 10);
+            if (n > CL_TOPO_MAX_FANOUT) {
+                seterr(err, errlen, "synthetic topology \"%s\": a level "
+                       "count of %llu is more than the %d conlab loads", input,
+                       n, CL_TOPO_MAX_FANOUT);
+                return 1;
+            }
+            total *= n ? n : 1;
+            if (total > CL_TOPO_MAX_PUS) {
+                seterr(err, errlen, "synthetic topology \"%s\" has more than "
+                       "%d PUs, the most conlab loads", input,
+                       CL_TOPO_MAX_PUS);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Collect the allowed PUs core by core.  Without
  * HWLOC_TOPOLOGY_FLAG_INCLUDE_DISALLOWED hwloc already drops PUs outside our
  * cgroup/cpuset; intersecting with the allowed cpuset again costs nothing and
@@ -205,6 +239,8 @@ int cl_topo_open(struct cl_topo **out, const char *input, char *err,
     int xml = t->xml = input && looks_like_xml_path(input);
     if (input && set_source(t->h, input, xml, err, errlen) != 0)
         goto fail;
+    if (input && !xml && synthetic_too_big(input, err, errlen))
+        goto fail;
     if (hwloc_topology_load(t->h) != 0) {
         if (xml && errno == EINVAL)
             seterr(err, errlen, "topology file '%s' is not a valid hwloc XML "
@@ -216,6 +252,14 @@ int cl_topo_open(struct cl_topo **out, const char *input, char *err,
         goto fail;
     }
     t->this_system = hwloc_topology_is_thissystem(t->h);
+    int npus = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_PU);
+    if (npus > CL_TOPO_MAX_PUS) {
+        seterr(err, errlen, "topology %s%s%s has %d PUs, more than the %d "
+               "conlab loads", input ? "'" : "",
+               input ? input : "of this machine", input ? "'" : "", npus,
+               CL_TOPO_MAX_PUS);
+        goto fail;
+    }
     if (index_pus(t, err, errlen) != 0)
         goto fail;
     *out = t;
@@ -564,7 +608,8 @@ static const char topology_help[] =
     "                        description such as \"pack:2 numa:2 core:16 pu:2\"\n"
     "                        (counts per parent: 2 packages x 2 NUMA nodes x\n"
     "                        16 cores x 2 PUs = 128 PUs), or an XML file\n"
-    "                        saved on that machine with `lstopo FILE.xml`\n"
+    "                        saved on that machine with `lstopo FILE.xml`;\n"
+    "                        at most 16384 PUs, and 1024 per level\n"
     "  -w, --workers N       plan N workers (default with --pinning: one per\n"
     "                        PU)\n"
     "  -p, --pinning POLICY  none, compact, scatter or LIST (default: compact)\n"

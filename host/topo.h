@@ -9,9 +9,17 @@
 
 struct cl_topo; /* opaque: wraps an hwloc topology */
 
+/* The largest topology conlab loads: hwloc builds a synthetic one in time
+ * that grows faster than its size (16384 PUs: seconds; 65536: half a minute
+ * or more), so inputs are refused before hwloc sees them. */
+#define CL_TOPO_MAX_PUS 16384   /* PUs in all */
+#define CL_TOPO_MAX_FANOUT 1024 /* children of one object, per level */
+
 /** Load a topology.  `input` NULL: this machine.  Otherwise an hwloc
  *  synthetic description ("pack:2 numa:2 core:16 pu:2") or the path of an
- *  XML export (ends in ".xml").  Returns 0, or -1 with a message in err. */
+ *  XML export (ends in ".xml").  Refused: more than CL_TOPO_MAX_PUS PUs, or
+ *  (synthetic) a level count above CL_TOPO_MAX_FANOUT.  Returns 0, or -1
+ *  with a message in err. */
 int cl_topo_open(struct cl_topo **t, const char *input, char *err,
                  size_t errlen);
 void cl_topo_close(struct cl_topo *t); /* accepts NULL */
