@@ -219,6 +219,72 @@ static int out_of_range(const struct conlab_param *p, double v)
     return p->min < p->max && (v < p->min || v > p->max);
 }
 
+/* ---- URLs -------------------------------------------------------------- */
+
+/* A STRING or STRING_LIST parameter named "url" or "urls" holds URLs: the
+ * host checks them as the http workload would at create time, so that
+ * `conlab validate` refuses what `conlab run` would. */
+static int holds_urls(const struct conlab_param *p)
+{
+    return (p->type == CONLAB_PARAM_STRING ||
+            p->type == CONLAB_PARAM_STRING_LIST) &&
+           (strcmp(p->name, "url") == 0 || strcmp(p->name, "urls") == 0);
+}
+
+int cl_url_check(const char *url, char *err, size_t errlen)
+{
+    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+        if (*c <= ' ' || *c == 0x7f) {
+            snprintf(err, errlen, "it has a %s at byte %zu",
+                     *c == ' ' ? "space" : *c == '\r' ? "CR" :
+                     *c == '\n' ? "line feed" : "control character",
+                     (size_t)(c - (const unsigned char *)url) + 1);
+            return -1;
+        }
+    if (strncmp(url, "builtin:", 8) == 0) {
+        if (url[8] == '/')
+            return 0;
+        snprintf(err, errlen, "a builtin: URL is builtin:/PATH");
+        return -1;
+    }
+    const char *sep = strstr(url, "://");
+    size_t slen = sep ? (size_t)(sep - url) : 0;
+    if (!sep || !slen || strspn(url, "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+                             < slen) {
+        snprintf(err, errlen, "not a URL");
+        return -1;
+    }
+    if (!((slen == 4 && strncasecmp(url, "http", 4) == 0) ||
+          (slen == 5 && strncasecmp(url, "https", 5) == 0))) {
+        snprintf(err, errlen, "scheme '%.*s' is not http, https or builtin",
+                 (int)(slen > 32 ? 32 : slen), url);
+        return -1;
+    }
+    if (strchr("/?#", sep[3])) { /* "/?#" holds the NUL too: no host */
+        snprintf(err, errlen, "it has no host");
+        return -1;
+    }
+    return 0;
+}
+
+static int url_value(const char *s, char *err, size_t errlen)
+{
+    char why[128], shown[128];
+    if (cl_url_check(s, why, sizeof why) == 0)
+        return CL_PV_OK;
+    /* The value as written, control characters escaped: one line. */
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)s;
+         *c && o + 8 < sizeof shown; c++)
+        o += (size_t)snprintf(shown + o, sizeof shown - o,
+                              *c < ' ' || *c == 0x7f ? "\\x%02x" : "%c", *c);
+    snprintf(err, errlen, "expects URLs such as http://HOST/PATH, "
+             "https://HOST/PATH or builtin:/PATH, got '%s%s' (%s)", shown,
+             strlen(s) > o ? "..." : "", why);
+    return CL_PV_INVALID;
+}
+
 /* One scalar of type t (the element type, for lists) into out->i/d/b/s. */
 static int parse_scalar(const struct conlab_param *p, enum conlab_param_type t,
                         const struct cl_node *n, struct cl_arena *a,
@@ -250,7 +316,7 @@ static int parse_scalar(const struct conlab_param *p, enum conlab_param_type t,
         return CL_PV_OK;
     case CONLAB_PARAM_STRING:
         out->s = s;
-        return CL_PV_OK;
+        return holds_urls(p) ? url_value(s, err, errlen) : CL_PV_OK;
     case CONLAB_PARAM_ENUM:
         return parse_enum(p, s, a, &out->s, err, errlen);
     case CONLAB_PARAM_INT_LIST:
@@ -318,6 +384,10 @@ static int parse_list(const struct conlab_param *p, const struct cl_node *n,
         first = n;
     } else {
         return type_error(p, p->type, n, err, errlen);
+    }
+    if (count == 0 && holds_urls(p)) {
+        snprintf(err, errlen, "is an empty list; give at least one URL");
+        return CL_PV_INVALID;
     }
     const char **texts = cl_arena_alloc(a, (count + 1) * sizeof *texts);
     int64_t *iv = cl_arena_alloc(a, (count + 1) * sizeof *iv);

@@ -61,10 +61,10 @@ int cl_param_type_is_list(enum conlab_param_type t);
 /** Parse node `n` (a scalar, or a sequence for list types) as one value of
  *  `p`.  On CL_PV_INVALID, `err` gets the message to put after the name,
  *  ("expects an integer, got 'x'" or "= 0 is out of range [1, 10]") and
- *  *where the node at fault.  Besides type and range: a list parameter that
- *  is required or has a non-empty default may not be empty, and a STRING or
- *  STRING_LIST parameter named "url" or "urls" holds URLs (see
- *  cl_url_check).  Strings and arrays of *out live in `a`. */
+ *  *where the node at fault.  Besides type and range: a STRING or
+ *  STRING_LIST parameter named "url" or "urls" holds URLs (cl_url_check),
+ *  and a list of them may not be empty.  Strings and arrays of *out live in
+ *  `a`. */
 int cl_pval_parse(const struct conlab_param *p, const struct cl_node *n,
                   struct cl_arena *a, struct cl_pval *out,
                   const struct cl_node **where, char *err, size_t errlen);

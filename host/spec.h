@@ -78,7 +78,10 @@ struct cl_spec {
 
 /** Parse and validate.  On success returns 0 and *out; on failure returns -1,
  *  leaves *out NULL and puts every problem found in diags (the caller frees
- *  them with cl_diags_free).  Nothing is run or loaded beyond lookups. */
+ *  them with cl_diags_free).  Nothing is run or loaded beyond lookups (which
+ *  may dlopen plugins).  `lk` NULL: no plugin is looked up; entries are
+ *  checked for shape and name spelling only, their parameters are not, and
+ *  the spec has no variants (n_strategies and n_workloads are 0). */
 int cl_spec_load_file(const char *path, const struct cl_plugin_lookup *lk,
                       struct cl_spec **out, struct cl_diags *diags);
 int cl_spec_load_string(const char *name, const char *text, size_t len,

@@ -460,7 +460,15 @@ static void load_entry(struct cl_loader *L, enum conlab_kind kind,
 {
     struct entry e = {.kind = kind, .what = cl_ld_kind_word(kind),
                       .item = item};
-    if (entry_shape(L, &e) && resolve_plugin(L, &e) && collect_slots(L, &e))
+    if (!entry_shape(L, &e))
+        return;
+    if (!L->lk) { /* plugins not loaded: only the name's spelling */
+        if (!e.path_node && !valid_plugin_name(e.name))
+            cl_ld_err(L, e.name_node, "'%s' is not a %s name (plugin names "
+                      "are [a-z0-9_-]+)", e.name, e.what);
+        return;
+    }
+    if (resolve_plugin(L, &e) && collect_slots(L, &e))
         expand(L, &e, list);
 }
 

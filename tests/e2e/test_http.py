@@ -362,17 +362,25 @@ workloads:
         p = subprocess.run([CONLAB, "--help"], capture_output=True, text=True)
         return re.search(r"^\s+serve\b", p.stdout, re.M) is not None
 
-    def test_bad_url_is_refused_at_create(self):
-        results, _, p = self.run_spec("""
+    def test_bad_url_is_refused_before_running(self):
+        """The host checks URLs at load (as `conlab validate` does): a bad
+        scheme never reaches the plugin's create, nothing runs."""
+        path = os.path.join(self.dir, "badurl.yaml")
+        with open(path, "w") as f:
+            f.write("""
 experiment: http-badurl
 repeat: 1
 warmup: 0
 strategies: [sequential]
 workloads:
   - http: { tasks: 2, urls: ["ftp://127.0.0.1/x"] }
-""", expect_rc=1, name="badurl")
-        self.assertEqual(results[0]["status"], "error", results[0])
-        self.assertIn("scheme ftp is not http or https", p.stderr)
+""")
+        out = os.path.join(self.dir, "badurl")
+        p = subprocess.run(conlab_cmd() + ["run", path, "-o", out],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("scheme 'ftp' is not http, https or builtin", p.stderr)
+        self.assertFalse(os.path.exists(out))
 
 
 class Methods(Case):
