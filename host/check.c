@@ -35,6 +35,7 @@
 #include "results.h"
 #include "runner.h"
 #include "serve.h"
+#include "params.h"
 #include "spec.h"
 #include "topo.h"
 #include "util.h"

@@ -149,33 +149,74 @@ static int load_spec(struct cl_registry *reg, const char *path,
 }
 
 static const char validate_help[] =
-    "usage: conlab validate SPEC...\n"
+    "usage: conlab validate [--no-load] SPEC...\n"
     "\n"
-    "Checks experiment specs without running anything: YAML syntax, keys,\n"
-    "plugin names, parameter names, types and ranges.  Every problem is\n"
-    "reported as FILE:LINE:COL: message.  Exit status 0 when all are valid,\n"
-    "2 otherwise.\n";
+    "Checks experiment specs without running an experiment: YAML syntax, keys,\n"
+    "plugin names, parameter names, types and ranges, URLs (http://, https://\n"
+    "or builtin:/ only), the limits below, and a pinning list against this\n"
+    "machine's usable PUs: whatever `conlab run` would refuse.  Every problem\n"
+    "is reported as FILE:LINE:COL: message.\n"
+    "\n"
+    "To read their parameter tables, validate loads the plugins a spec names\n"
+    "(dlopen), which runs their library constructors, and calls their entry\n"
+    "function; no other plugin code runs.  With a spec from someone you do not\n"
+    "trust, use --no-load.\n"
+    "\n"
+    "  --no-load   load no plugin: check the YAML, the top-level keys and the\n"
+    "              spelling of plugin names only (parameters are not checked)\n"
+    "\n"
+    "Limits: a spec file is at most 16 MiB (a regular file or a pipe); an\n"
+    "experiment has at most 100000 cells (strategy x workload variants), a\n"
+    "strategies or workloads list at most 10000 variants.\n"
+    "\n"
+    "Exit status 0 when all are valid, 2 otherwise.\n";
 
 int cl_cmd_validate(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        fputs(validate_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CL_EXIT_USAGE : 0;
+    int no_load = 0, first = 1;
+    for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+        if (strcmp(argv[first], "-h") == 0 ||
+            strcmp(argv[first], "--help") == 0) {
+            fputs(validate_help, stdout);
+            return 0;
+        }
+        if (strcmp(argv[first], "--no-load") == 0) {
+            no_load = 1;
+        } else if (strcmp(argv[first], "--") == 0) {
+            first++;
+            break;
+        } else {
+            fprintf(stderr, "conlab validate: unknown option '%s'; see "
+                    "'conlab validate --help'\n", argv[first]);
+            return CL_EXIT_USAGE;
+        }
+    }
+    if (first >= argc) {
+        fputs(validate_help, stderr);
+        return CL_EXIT_USAGE;
     }
     struct cl_registry reg;
     cl_registry_init(&reg);
     int rc = 0;
-    for (int i = 1; i < argc; i++) {
+    for (int i = first; i < argc; i++) {
         struct cl_spec *spec = NULL;
-        if (load_spec(&reg, argv[i], &spec) != 0) {
+        if (load_spec(no_load ? NULL : &reg, argv[i], &spec) != 0 ||
+            cl_spec_check_machine(spec) != 0) {
             rc = CL_EXIT_USAGE;
+            cl_spec_free(spec);
             continue;
         }
-        size_t cells = spec->n_strategies * spec->n_workloads;
-        printf("%s: ok: experiment '%s', %zu strategy x %zu workload variants "
-               "= %zu cells, %d warmup + %d measured repetitions each\n",
-               argv[i], spec->experiment, spec->n_strategies, spec->n_workloads,
-               cells, spec->warmup, spec->repeat);
+        if (no_load)
+            printf("%s: ok: experiment '%s' (plugins not loaded: their names' "
+                   "spelling checked, not their parameters), %d warmup + %d "
+                   "measured repetitions each\n", argv[i], spec->experiment,
+                   spec->warmup, spec->repeat);
+        else
+            printf("%s: ok: experiment '%s', %zu strategy x %zu workload "
+                   "variants = %zu cells, %d warmup + %d measured repetitions "
+                   "each\n", argv[i], spec->experiment, spec->n_strategies,
+                   spec->n_workloads, spec->n_strategies * spec->n_workloads,
+                   spec->warmup, spec->repeat);
         cl_spec_free(spec);
     }
     cl_registry_free(&reg);
@@ -191,7 +232,8 @@ static const char run_help[] =
     "`warmup` unmeasured then `repeat` measured repetitions, each in a fresh\n"
     "child process of its own process group.  Every task is checked (ran exactly\n"
     "once, returned its expected value).  A cell that crashes or passes its\n"
-    "timeout is recorded as such and the run goes on.\n"
+    "timeout is recorded as such and the run goes on.  A spec has at most\n"
+    "100000 cells (see 'conlab validate --help' for every limit).\n"
     "\n"
     "  -o, --output DIR  write results to DIR (default results/<experiment>/\n"
     "                    <timestamp>/, with results/<experiment>/latest -> it);\n"
@@ -270,6 +312,11 @@ int cl_cmd_run(int argc, char **argv)
             return CL_EXIT_USAGE;
         }
     }
+    if ((o.out_dir && !*o.out_dir) || (o.resume && !*o.resume)) {
+        fprintf(stderr, "conlab run: %s wants a directory, not an empty "
+                "string\n", o.out_dir ? "-o/--output" : "--resume");
+        return CL_EXIT_USAGE;
+    }
     if (o.resume && o.out_dir) {
         fprintf(stderr, "conlab run: --resume DIR writes into DIR; drop -o\n");
         return CL_EXIT_USAGE;
@@ -283,7 +330,9 @@ int cl_cmd_run(int argc, char **argv)
     struct cl_registry reg;
     cl_registry_init(&reg);
     struct cl_spec *spec = NULL;
-    if (load_spec(&reg, path, &spec) != 0) {
+    if (load_spec(&reg, path, &spec) != 0 ||
+        cl_spec_check_machine(spec) != 0) {
+        cl_spec_free(spec);
         cl_registry_free(&reg);
         return CL_EXIT_USAGE;
     }

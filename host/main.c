@@ -13,6 +13,7 @@
 #include "runner.h"
 #include "serve.h"
 #include "slurm.h"
+#include "suggest.h"
 #include "topo.h"
 #include "util.h"
 

@@ -1,92 +1,21 @@
-/* params.c — plugin parameters: parsing values (numbers, durations, enums,
- * lists) against a plugin's declared table, storing them into its config
- * struct, defaults, and the "did you mean" helpers. */
+/* params.c — see params.h: plugin parameters, parsing values (numbers,
+ * durations, sizes, enums, lists) against a plugin's declared table, storing
+ * them into its config struct, defaults, and the one check of a table. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "params.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <stdalign.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-#include "spec.h"
-#include "spec_internal.h"
-
-/* ------------------------------------------------------------------------ */
-/* Arena                                                                     */
-/* ------------------------------------------------------------------------ */
-
-#define ARENA_CHUNK 4096
-
-struct arena_chunk {
-    struct arena_chunk *next;
-    size_t used, cap;
-    max_align_t data[];
-};
-
-struct cl_arena {
-    struct arena_chunk *head;
-};
-
-struct cl_arena *cl_arena_new(void)
-{
-    return calloc(1, sizeof(struct cl_arena));
-}
-
-void cl_arena_free(struct cl_arena *a)
-{
-    if (!a)
-        return;
-    for (struct arena_chunk *c = a->head, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
-    free(a);
-}
-
-void *cl_arena_alloc(struct cl_arena *a, size_t size)
-{
-    const size_t align = alignof(max_align_t);
-    if (size > SIZE_MAX / 2)
-        return NULL;
-    size_t need = size ? (size + align - 1) & ~(align - 1) : align;
-    struct arena_chunk *c = a->head;
-    if (!c || c->cap - c->used < need) {
-        size_t cap = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-        c = malloc(sizeof *c + cap);
-        if (!c)
-            return NULL;
-        c->cap = cap;
-        c->used = 0;
-        c->next = a->head;
-        a->head = c;
-    }
-    void *p = (unsigned char *)c->data + c->used;
-    c->used += need;
-    memset(p, 0, size);
-    return p;
-}
-
-char *cl_arena_strndup(struct cl_arena *a, const char *s, size_t n)
-{
-    if (n == SIZE_MAX)
-        return NULL;
-    char *p = cl_arena_alloc(a, n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
-}
-
-char *cl_arena_strdup(struct cl_arena *a, const char *s)
-{
-    return cl_arena_strndup(a, s, strlen(s));
-}
+#include "suggest.h"
+#include "yamltree.h"
 
 /* ------------------------------------------------------------------------ */
 /* Durations                                                                 */
@@ -130,75 +59,6 @@ int cl_parse_duration(const char *text, double *out)
     return -1;
 }
 
-/* ------------------------------------------------------------------------ */
-/* Suggestions                                                               */
-/* ------------------------------------------------------------------------ */
-
-static size_t min3(size_t a, size_t b, size_t c)
-{
-    size_t m = a < b ? a : b;
-    return m < c ? m : c;
-}
-
-size_t cl_edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    size_t local[3 * 64];
-    size_t *buf = local;
-    if (lb + 1 > 64) {
-        if (lb > SIZE_MAX / (3 * sizeof *buf) - 1 ||
-            !(buf = malloc(3 * (lb + 1) * sizeof *buf)))
-            return la > lb ? la : lb; /* an upper bound: suggests nothing */
-    }
-    /* Three rows: two back (for transpositions), previous, current. */
-    size_t *pp = buf, *p = buf + (lb + 1), *c = buf + 2 * (lb + 1);
-    for (size_t j = 0; j <= lb; j++)
-        p[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        c[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t cost = a[i - 1] != b[j - 1];
-            size_t v = min3(p[j] + 1, c[j - 1] + 1, p[j - 1] + cost);
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-                a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            c[j] = v;
-        }
-        size_t *t = pp;
-        pp = p;
-        p = c;
-        c = t;
-    }
-    size_t d = p[lb];
-    if (buf != local)
-        free(buf);
-    return d;
-}
-
-const char *cl_suggest(const char *word, const char *const *cands, size_t n)
-{
-    if (!word || !*word)
-        return NULL;
-    size_t wl = strlen(word);
-    size_t limit = (wl + 1) / 3 > 1 ? (wl + 1) / 3 : 1;
-    const char *best = NULL;
-    size_t best_d = SIZE_MAX;
-    for (size_t i = 0; i < n; i++) {
-        if (!cands[i])
-            continue;
-        if (strcasecmp(word, cands[i]) == 0)
-            return cands[i];
-        size_t d = cl_edit_distance(word, cands[i]);
-        if (d < best_d) {
-            best_d = d;
-            best = cands[i];
-        }
-    }
-    /* Close enough, and not a rewrite of the whole word. */
-    if (best && best_d <= limit && best_d < wl && best_d < strlen(best))
-        return best;
-    return NULL;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Parsing one value                                                         */
@@ -359,6 +219,72 @@ static int out_of_range(const struct conlab_param *p, double v)
     return p->min < p->max && (v < p->min || v > p->max);
 }
 
+/* ---- URLs -------------------------------------------------------------- */
+
+/* A STRING or STRING_LIST parameter named "url" or "urls" holds URLs: the
+ * host checks them as the http workload would at create time, so that
+ * `conlab validate` refuses what `conlab run` would. */
+static int holds_urls(const struct conlab_param *p)
+{
+    return (p->type == CONLAB_PARAM_STRING ||
+            p->type == CONLAB_PARAM_STRING_LIST) &&
+           (strcmp(p->name, "url") == 0 || strcmp(p->name, "urls") == 0);
+}
+
+int cl_url_check(const char *url, char *err, size_t errlen)
+{
+    for (const unsigned char *c = (const unsigned char *)url; *c; c++)
+        if (*c <= ' ' || *c == 0x7f) {
+            snprintf(err, errlen, "it has a %s at byte %zu",
+                     *c == ' ' ? "space" : *c == '\r' ? "CR" :
+                     *c == '\n' ? "line feed" : "control character",
+                     (size_t)(c - (const unsigned char *)url) + 1);
+            return -1;
+        }
+    if (strncmp(url, "builtin:", 8) == 0) {
+        if (url[8] == '/')
+            return 0;
+        snprintf(err, errlen, "a builtin: URL is builtin:/PATH");
+        return -1;
+    }
+    const char *sep = strstr(url, "://");
+    size_t slen = sep ? (size_t)(sep - url) : 0;
+    if (!sep || !slen || strspn(url, "abcdefghijklmnopqrstuvwxyz"
+                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-")
+                             < slen) {
+        snprintf(err, errlen, "not a URL");
+        return -1;
+    }
+    if (!((slen == 4 && strncasecmp(url, "http", 4) == 0) ||
+          (slen == 5 && strncasecmp(url, "https", 5) == 0))) {
+        snprintf(err, errlen, "scheme '%.*s' is not http, https or builtin",
+                 (int)(slen > 32 ? 32 : slen), url);
+        return -1;
+    }
+    if (strchr("/?#", sep[3])) { /* "/?#" holds the NUL too: no host */
+        snprintf(err, errlen, "it has no host");
+        return -1;
+    }
+    return 0;
+}
+
+static int url_value(const char *s, char *err, size_t errlen)
+{
+    char why[128], shown[128];
+    if (cl_url_check(s, why, sizeof why) == 0)
+        return CL_PV_OK;
+    /* The value as written, control characters escaped: one line. */
+    size_t o = 0;
+    for (const unsigned char *c = (const unsigned char *)s;
+         *c && o + 8 < sizeof shown; c++)
+        o += (size_t)snprintf(shown + o, sizeof shown - o,
+                              *c < ' ' || *c == 0x7f ? "\\x%02x" : "%c", *c);
+    snprintf(err, errlen, "expects URLs such as http://HOST/PATH, "
+             "https://HOST/PATH or builtin:/PATH, got '%s%s' (%s)", shown,
+             strlen(s) > o ? "..." : "", why);
+    return CL_PV_INVALID;
+}
+
 /* One scalar of type t (the element type, for lists) into out->i/d/b/s. */
 static int parse_scalar(const struct conlab_param *p, enum conlab_param_type t,
                         const struct cl_node *n, struct cl_arena *a,
@@ -390,7 +316,7 @@ static int parse_scalar(const struct conlab_param *p, enum conlab_param_type t,
         return CL_PV_OK;
     case CONLAB_PARAM_STRING:
         out->s = s;
-        return CL_PV_OK;
+        return holds_urls(p) ? url_value(s, err, errlen) : CL_PV_OK;
     case CONLAB_PARAM_ENUM:
         return parse_enum(p, s, a, &out->s, err, errlen);
     case CONLAB_PARAM_INT_LIST:
@@ -458,6 +384,10 @@ static int parse_list(const struct conlab_param *p, const struct cl_node *n,
         first = n;
     } else {
         return type_error(p, p->type, n, err, errlen);
+    }
+    if (count == 0 && holds_urls(p)) {
+        snprintf(err, errlen, "is an empty list; give at least one URL");
+        return CL_PV_INVALID;
     }
     const char **texts = cl_arena_alloc(a, (count + 1) * sizeof *texts);
     int64_t *iv = cl_arena_alloc(a, (count + 1) * sizeof *iv);
@@ -596,7 +526,13 @@ int cl_pval_store(const struct conlab_param *p, const struct cl_pval *v,
 /* Tables and defaults                                                       */
 /* ------------------------------------------------------------------------ */
 
-#define CL_MAX_PARAMS 256
+/* A parameter name: [a-z0-9_-], 1 to 64 characters (as plugin names). */
+static int valid_param_name(const char *s)
+{
+    size_t len = strlen(s);
+    return len >= 1 && len <= 64 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
+}
 
 int cl_params_check(const struct conlab_plugin *pl, char *err, size_t errlen)
 {
@@ -609,28 +545,12 @@ int cl_params_check(const struct conlab_plugin *pl, char *err, size_t errlen)
                      "missing CONLAB_PARAM_END?)", CL_MAX_PARAMS);
             return -1;
         }
-        if (!*p->name) {
-            snprintf(err, errlen, "parameter %zu has an empty name", i + 1);
+        if (!valid_param_name(p->name)) {
+            snprintf(err, errlen, "parameter %zu has an invalid name '%s' "
+                     "(use [a-z0-9_-], at most 64)", i + 1, p->name);
             return -1;
         }
-        if (!sz) {
-            snprintf(err, errlen, "parameter '%s' has unknown type %d",
-                     p->name, (int)p->type);
-            return -1;
-        }
-        if (p->offset > pl->config_size || sz > pl->config_size - p->offset) {
-            snprintf(err, errlen, "parameter '%s' (offset %zu, %zu bytes) "
-                     "does not fit the %zu-byte config", p->name, p->offset,
-                     sz, pl->config_size);
-            return -1;
-        }
-        if (p->type == CONLAB_PARAM_ENUM && (!p->choices || !*p->choices)) {
-            snprintf(err, errlen, "enum parameter '%s' lists no choices",
-                     p->name);
-            return -1;
-        }
-        if (strcmp(p->name, "plugin") == 0 ||
-            (pl->kind == CONLAB_KIND_WORKLOAD && strcmp(p->name, "tasks") == 0)) {
+        if (strcmp(p->name, "plugin") == 0 || strcmp(p->name, "tasks") == 0) {
             snprintf(err, errlen, "parameter name '%s' is reserved by the "
                      "host", p->name);
             return -1;
@@ -641,6 +561,22 @@ int cl_params_check(const struct conlab_plugin *pl, char *err, size_t errlen)
                          p->name);
                 return -1;
             }
+        }
+        if (!sz) {
+            snprintf(err, errlen, "parameter '%s' has unknown type %d",
+                     p->name, (int)p->type);
+            return -1;
+        }
+        if (p->offset > pl->config_size || sz > pl->config_size - p->offset) {
+            snprintf(err, errlen, "parameter '%s' (offset %zu, %zu bytes) "
+                     "does not fit the %zu-byte config (outside config_size)",
+                     p->name, p->offset, sz, pl->config_size);
+            return -1;
+        }
+        if (p->type == CONLAB_PARAM_ENUM && (!p->choices || !*p->choices)) {
+            snprintf(err, errlen, "enum parameter '%s' lists no choices",
+                     p->name);
+            return -1;
         }
     }
     return 0;
@@ -692,10 +628,15 @@ int cl_parse_size(const char *text, uint64_t *out)
     } units[] = {{"", 1},           {"B", 1},
                  {"KiB", 1024.0},   {"MiB", 1048576.0},
                  {"GiB", 1073741824.0}, {"TiB", 1099511627776.0},
+                 {"PiB", 1125899906842624.0},
+                 {"EiB", 1152921504606846976.0},
                  {"kB", 1e3},       {"KB", 1e3},
                  {"MB", 1e6},       {"GB", 1e9},
-                 {"TB", 1e12},      {"K", 1024.0},
-                 {"M", 1048576.0},  {"G", 1073741824.0}};
+                 {"TB", 1e12},      {"PB", 1e15},
+                 {"EB", 1e18},      {"K", 1024.0},
+                 {"M", 1048576.0},  {"G", 1073741824.0},
+                 {"T", 1099511627776.0}, {"P", 1125899906842624.0},
+                 {"E", 1152921504606846976.0}};
     if (!text || !*text || *text == '-' || *text == '+')
         return -1;
     char *end;
@@ -708,7 +649,7 @@ int cl_parse_size(const char *text, uint64_t *out)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp(end, units[i].unit) == 0) {
             double b = v * units[i].mult;
-            if (b > 1.8e19)
+            if (!(b < 18446744073709551616.0)) /* 2^64: past UINT64_MAX */
                 return -1;
             *out = (uint64_t)b;
             return 0;

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "params.h"
+#include "suggest.h"
 #include "util.h"
 
 /* The smallest descriptor and ops tables a 1.0 plugin can have: everything up
@@ -70,51 +72,6 @@ static int valid_name(const char *s)
     return 1;
 }
 
-static int validate_params(const struct conlab_param *params, size_t config_size,
-                           const char *path, const char *name, char *err,
-                           size_t errlen)
-{
-    if (!params)
-        return 0;
-    for (size_t i = 0; params[i].name; i++) {
-        const struct conlab_param *p = &params[i];
-        if (i > 256)
-            return seterr(err, errlen,
-                          "%s: plugin '%s': parameter table has no end "
-                          "(last entry must be CONLAB_PARAM_END)", path, name);
-        if (!valid_name(p->name) || strcmp(p->name, "plugin") == 0 ||
-            strcmp(p->name, "tasks") == 0)
-            return seterr(err, errlen,
-                          "%s: plugin '%s': parameter %zu has an invalid or "
-                          "reserved name '%s'", path, name, i, p->name);
-        if (p->type < CONLAB_PARAM_INT || p->type > CONLAB_PARAM_STRING_LIST)
-            return seterr(err, errlen,
-                          "%s: plugin '%s': parameter '%s' has unknown type %d",
-                          path, name, p->name, (int)p->type);
-        size_t need;
-        switch (p->type) {
-        case CONLAB_PARAM_INT: need = sizeof(int64_t); break;
-        case CONLAB_PARAM_DOUBLE:
-        case CONLAB_PARAM_DURATION: need = sizeof(double); break;
-        case CONLAB_PARAM_BOOL: need = sizeof(int); break;
-        case CONLAB_PARAM_STRING:
-        case CONLAB_PARAM_ENUM: need = sizeof(char *); break;
-        case CONLAB_PARAM_INT_LIST: need = sizeof(struct conlab_int_list); break;
-        default: need = sizeof(struct conlab_string_list); break;
-        }
-        if (p->offset + need > config_size)
-            return seterr(err, errlen,
-                          "%s: plugin '%s': parameter '%s' lies outside "
-                          "config_size (%zu + %zu > %zu)",
-                          path, name, p->name, p->offset, need, config_size);
-        if (p->type == CONLAB_PARAM_ENUM && (!p->choices || !*p->choices))
-            return seterr(err, errlen,
-                          "%s: plugin '%s': enum parameter '%s' has no choices",
-                          path, name, p->name);
-    }
-    return 0;
-}
-
 int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
                        struct cl_plugin *p, char *err, size_t errlen)
 {
@@ -142,9 +99,9 @@ int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
         return seterr(err, errlen,
                       "%s: plugin name '%s' is missing or invalid (use "
                       "[a-z0-9_-]+)", path, name ? name : "(null)");
-    if (validate_params(p->desc.params, p->desc.config_size, path, name, err,
-                        errlen))
-        return -1;
+    char why[512];
+    if (cl_params_check(&p->desc, why, sizeof why) != 0)
+        return seterr(err, errlen, "%s: plugin '%s': %s", path, name, why);
     if (p->desc.kind == CONLAB_KIND_STRATEGY) {
         const struct conlab_strategy_ops *o = p->desc.strategy;
         if (!o)

@@ -49,7 +49,7 @@
 
 #include <microhttpd.h>
 
-#include "spec.h" /* cl_parse_duration */
+#include "params.h" /* cl_parse_duration */
 #include "util.h"
 
 extern char **environ;

@@ -9,25 +9,13 @@
 
 #include <conlab/conlab_plugin.h>
 
-/* ---- diagnostics: "file:line:col: message" ------------------------------ */
+#include "diag.h"
+#include "pinning.h"
 
-struct cl_diag {
-    char *file;   /* owned */
-    int line;     /* 1-based; 0 when unknown */
-    int col;      /* 1-based; 0 when unknown */
-    char *msg;    /* owned, no trailing newline */
-};
+/* ---- limits ---------------------------------------------------------------- */
 
-struct cl_diags {
-    size_t n, cap;
-    struct cl_diag *v;
-};
-
-void cl_diags_add(struct cl_diags *d, const char *file, int line, int col,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/** Prints one "file:line:col: error: msg" line per diagnostic. */
-void cl_diags_print(FILE *out, const struct cl_diags *d);
-void cl_diags_free(struct cl_diags *d);
+#define CL_MAX_SPEC_BYTES (16u << 20) /* a spec file: 16 MiB */
+#define CL_MAX_CELLS 100000 /* strategy x workload variants per experiment */
 
 /* ---- plugin lookup, supplied by the caller (the registry, or a test) ---- */
 
@@ -46,14 +34,6 @@ struct cl_plugin_lookup {
 };
 
 /* ---- the loaded spec ----------------------------------------------------- */
-
-enum cl_pinning_kind { CL_PIN_NONE, CL_PIN_COMPACT, CL_PIN_SCATTER, CL_PIN_LIST };
-
-struct cl_pinning {
-    enum cl_pinning_kind kind;
-    size_t n;  /* CL_PIN_LIST: number of entries */
-    int *cpus; /* CL_PIN_LIST: OS indices of PUs; worker i -> cpus[i % n] */
-};
 
 /** One parameter of one variant, as text for CSV columns and labels. */
 struct cl_param_text {
@@ -98,30 +78,15 @@ struct cl_spec {
 
 /** Parse and validate.  On success returns 0 and *out; on failure returns -1,
  *  leaves *out NULL and puts every problem found in diags (the caller frees
- *  them with cl_diags_free).  Nothing is run or loaded beyond lookups. */
+ *  them with cl_diags_free).  Nothing is run or loaded beyond lookups (which
+ *  may dlopen plugins).  `lk` NULL: no plugin is looked up; entries are
+ *  checked for shape and name spelling only, their parameters are not, and
+ *  the spec has no variants (n_strategies and n_workloads are 0). */
 int cl_spec_load_file(const char *path, const struct cl_plugin_lookup *lk,
                       struct cl_spec **out, struct cl_diags *diags);
 int cl_spec_load_string(const char *name, const char *text, size_t len,
                         const struct cl_plugin_lookup *lk,
                         struct cl_spec **out, struct cl_diags *diags);
 void cl_spec_free(struct cl_spec *spec); /* accepts NULL */
-
-/** Fill a config struct with every parameter's default (for `conlab check`
- *  and tests).  Returns 0, or -1 with a message in err. */
-int cl_params_defaults(const struct conlab_plugin *p, void **config,
-                       void **arena, char *err, size_t errlen);
-void cl_params_free(void *config, void *arena);
-
-/** Durations: "250ms", "1.5s", "2m", "100us", "10ns", "1h", or a bare number
- *  of seconds.  Returns 0 and seconds in *out, or -1. */
-int cl_parse_duration(const char *text, double *out);
-
-/** Sizes: "512MiB", "2GiB", "100MB", "4096" (bytes), "1.5G".  0 or -1. */
-int cl_parse_size(const char *text, uint64_t *out);
-
-/** Edit distance (Damerau-Levenshtein, optimal string alignment). */
-size_t cl_edit_distance(const char *a, const char *b);
-/** The candidate nearest to `word` if it is close enough to suggest, else NULL. */
-const char *cl_suggest(const char *word, const char *const *cands, size_t n);
 
 #endif

@@ -1,103 +1,70 @@
-/* spec_internal.h — what spec.c and params.c share: a bump arena, the YAML
- * node tree, and parsed parameter values.  Private to those two files. */
+/* spec_internal.h — what the two halves of the spec loader share: the
+ * loader's state and its reporting helpers.  spec.c reads the document and
+ * its top-level keys; spec_entry.c turns each strategies/workloads entry into
+ * variants.  Private to those two files. */
 #ifndef CONLAB_HOST_SPEC_INTERNAL_H
 #define CONLAB_HOST_SPEC_INTERNAL_H
 
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arena.h"
+#include "params.h"
 #include "spec.h"
+#include "yamltree.h"
 
-/* ---- arena: many small allocations, freed at once ------------------------ */
+#define CL_MAX_VARIANTS 10000 /* per strategies/workloads list */
 
-struct cl_arena;
-
-struct cl_arena *cl_arena_new(void);         /* NULL when out of memory */
-void cl_arena_free(struct cl_arena *a);      /* accepts NULL */
-void *cl_arena_alloc(struct cl_arena *a, size_t size); /* zeroed; NULL: OOM */
-char *cl_arena_strndup(struct cl_arena *a, const char *s, size_t n);
-char *cl_arena_strdup(struct cl_arena *a, const char *s);
-
-/* ---- diagnostics --------------------------------------------------------- */
-
-void cl_diags_vadd(struct cl_diags *d, const char *file, int line, int col,
-                   const char *fmt, va_list ap)
-    __attribute__((format(printf, 5, 0)));
-
-/* ---- the YAML node tree (every node keeps its 1-based line and column) --- */
-
-enum cl_node_kind { CL_NODE_SCALAR, CL_NODE_SEQ, CL_NODE_MAP };
-
-struct cl_node {
-    enum cl_node_kind kind;
-    int line, col;
-    const char *text;      /* SCALAR: the value, NUL-terminated */
-    int plain;             /* SCALAR: written without quotes */
-    size_t n;              /* SEQ: items; MAP: keys */
-    struct cl_node *first; /* SEQ: first item; MAP: first key */
-    struct cl_node *last;
-    struct cl_node *next;  /* the next item or key of the parent */
-    struct cl_node *value; /* a MAP key's value */
+/* Top-level scalars, validated with the same code as plugin parameters. */
+struct cl_top_values {
+    int64_t repeat, warmup;
+    double timeout;
+    int record_tasks;
+    uint64_t seed;   /* its own parser: all of uint64_t */
+    uint64_t memory; /* its own parser: a size; 0 = no limit */
 };
 
-/** 1 for an absent value: a plain "", "~", "null", "Null" or "NULL". */
-int cl_node_is_null(const struct cl_node *n);
-/** "a list", "a mapping", "no value" or "'text'", for messages. */
-const char *cl_node_describe(const struct cl_node *n, char *buf, size_t len);
-/** The value of key `key` in mapping `map`, or NULL; the key via *key_out. */
-const struct cl_node *cl_node_get(const struct cl_node *map, const char *key,
-                                  const struct cl_node **key_out);
-
-/** Parse one YAML document into a tree allocated in `a`.  Problems go to `d`
- *  as "file:line:col: message".  Returns 0 with *root (NULL when the stream
- *  holds no document) when the tree is usable (it may still have had
- *  harmless problems such as duplicate keys, which are dropped), or -1 when
- *  it is not (syntax error, alias, nesting too deep, out of memory). */
-int cl_yaml_parse(const char *file, const char *text, size_t len,
-                  struct cl_arena *a, struct cl_diags *d,
-                  struct cl_node **root);
-
-/* ---- parameter values ---------------------------------------------------- */
-
-enum { CL_PV_OK = 0, CL_PV_INVALID = -1, CL_PV_NOMEM = -2 };
-
-/** One parsed value of one parameter (not a sweep), in a scratch arena. */
-struct cl_pval {
-    enum conlab_param_type type;
-    int64_t i;           /* INT */
-    double d;            /* DOUBLE, DURATION (seconds) */
-    int b;               /* BOOL */
-    const char *s;       /* STRING, ENUM */
-    size_t n;            /* INT_LIST, STRING_LIST */
-    const int64_t *iv;   /* INT_LIST */
-    const char **sv;     /* STRING_LIST */
-    const char *text;    /* normalised: "20", "0.25", "true", "34;30" */
+/* A growing array of variants, stored straight into the spec. */
+struct cl_vlist {
+    struct cl_variant **v;
+    size_t *n;
+    size_t cap;
 };
 
-int cl_param_type_is_list(enum conlab_param_type t);
+struct cl_loader {
+    const char *file;
+    struct cl_diags *d;
+    struct cl_arena *tmp; /* the tree and parsed values */
+    const struct cl_plugin_lookup *lk; /* NULL: plugins are not loaded */
+    struct cl_spec *spec;
+    struct cl_top_values top;
+    size_t errors;
+    int oom;
+    const struct cl_node *strategies_key, *workloads_key; /* when seen */
+    struct cl_vlist strategies, workloads; /* into spec->strategies, ... */
+};
 
-/** Parse node `n` (a scalar, or a sequence for list types) as one value of
- *  `p`.  On CL_PV_INVALID, `err` gets the message to put after the name,
- *  ("expects an integer, got 'x'" or "= 0 is out of range [1, 10]") and
- *  *where the node at fault. */
-int cl_pval_parse(const struct conlab_param *p, const struct cl_node *n,
-                  struct cl_arena *a, struct cl_pval *out,
-                  const struct cl_node **where, char *err, size_t errlen);
+/** Report "<file>:<n's line>:<n's col>: message" (n NULL: no position) and
+ *  count it as an error. */
+void cl_ld_err(struct cl_loader *L, const struct cl_node *n,
+                   const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** "a, b, c" in the scratch arena ("" and L->oom when out of memory). */
+const char *cl_ld_join(struct cl_loader *L, const char *const *v,
+                           size_t n);
+/** Parse one non-sweep value of `p` into *out (in L->tmp); on a bad value
+ *  reports "<prefix> <problem>" at the node at fault.  A CL_PV_ code. */
+int cl_ld_value(struct cl_loader *L, const struct conlab_param *p,
+                    const struct cl_node *n, struct cl_pval *out,
+                    const char *prefix);
+/** "strategy" or "workload". */
+const char *cl_ld_kind_word(enum conlab_kind k);
 
-/** Parse p->def (which must not be NULL).  CL_PV_INVALID with a complete
- *  message in err when the default is broken (a plugin bug). */
-int cl_pval_default(const struct conlab_param *p, struct cl_arena *a,
-                    struct cl_pval *out, char *err, size_t errlen);
-
-/** Store `v` into config + p->offset; strings and arrays are copied into
- *  `a`, which must outlive the config.  CL_PV_OK or CL_PV_NOMEM. */
-int cl_pval_store(const struct conlab_param *p, const struct cl_pval *v,
-                  void *config, struct cl_arena *a);
-
-/** Check a plugin's parameter table: known types, offsets that fit
- *  config_size, choices for enums, no duplicate or reserved names
- *  ("plugin"; "tasks" for workloads).  0, or -1 with a message. */
-int cl_params_check(const struct conlab_plugin *p, char *err, size_t errlen);
+/** The top-level key `strategies:` or `workloads:` (key) with its value:
+ *  every entry checked, and (plugins loaded) its sweep expanded into the
+ *  spec's variants. */
+void cl_ld_list(struct cl_loader *L, const struct cl_node *key,
+                    const struct cl_node *val);
+/** Frees what a variant owns and zeroes it. */
+void cl_variant_free(struct cl_variant *v);
 
 #endif

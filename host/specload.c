@@ -5,17 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "topo.h"
 #include "util.h"
 
 static int spec_load(struct cl_registry *reg, const char *name, const char *text,
                      size_t len, const char *spec_dir, struct cl_spec **spec)
 {
     struct cl_diags diags = {0, 0, NULL};
-    struct cl_plugin_lookup lk = cl_registry_lookup(reg);
-    free(reg->spec_dir);
-    reg->spec_dir = spec_dir ? cl_xstrdup(spec_dir) : NULL;
-    int rc = text ? cl_spec_load_string(name, text, len, &lk, spec, &diags)
-                  : cl_spec_load_file(name, &lk, spec, &diags);
+    struct cl_plugin_lookup lk;
+    if (reg) {
+        lk = cl_registry_lookup(reg);
+        free(reg->spec_dir);
+        reg->spec_dir = spec_dir ? cl_xstrdup(spec_dir) : NULL;
+    }
+    const struct cl_plugin_lookup *use = reg ? &lk : NULL;
+    int rc = text ? cl_spec_load_string(name, text, len, use, spec, &diags)
+                  : cl_spec_load_file(name, use, spec, &diags);
     if (rc != 0) {
         cl_diags_print(stderr, &diags);
         fprintf(stderr, "conlab: %zu error%s in %s\n", diags.n,
@@ -41,5 +46,24 @@ int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spe
     char *dir = slash ? strndup(path, (size_t)(slash - path)) : NULL;
     int rc = spec_load(reg, path, NULL, 0, dir, spec);
     free(dir);
+    return rc;
+}
+
+int cl_spec_check_machine(const struct cl_spec *spec)
+{
+    if (spec->pinning.kind != CL_PIN_LIST)
+        return 0;
+    char err[1024];
+    struct cl_topo *topo = NULL;
+    struct cl_plan *plan = NULL;
+    int rc = cl_topo_open(&topo, NULL, err, sizeof err);
+    if (rc == 0)
+        rc = cl_topo_plan(topo, &spec->pinning, (unsigned)spec->pinning.n,
+                          &plan, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "%s:%d:%d: error: pinning: %s\n", spec->path,
+                spec->pinning_line, spec->pinning_col, err);
+    cl_plan_free(plan);
+    cl_topo_close(topo);
     return rc;
 }

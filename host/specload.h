@@ -16,7 +16,8 @@ extern const size_t conlab_default_spec_len;
 
 /** Load and validate the spec at `path` with the plugins of `reg`, exactly as
  *  `conlab run` does (relative `plugin:` paths are tried next to the spec);
- *  `path` NULL: the built-in default.  On failure prints every diagnostic
+ *  `path` NULL: the built-in default.  `reg` NULL: no plugin is loaded (see
+ *  cl_spec_load_string: no variants).  On failure prints every diagnostic
  *  (FILE:LINE:COL: message) and a count to stderr and returns -1. */
 int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spec);
 /** The same for a spec in memory, named `name` in diagnostics; relative
@@ -24,5 +25,11 @@ int cl_spec_open(struct cl_registry *reg, const char *path, struct cl_spec **spe
 int cl_spec_open_text(struct cl_registry *reg, const char *name,
                       const char *text, size_t len, const char *spec_dir,
                       struct cl_spec **spec);
+
+/** Whether this machine can honour the spec's pinning: every PU a pinning
+ *  list names exists and this process may use it (what `conlab run`
+ *  requires; validate and run both call this).  0, or -1 after printing
+ *  "FILE:LINE:COL: error: pinning: why" to stderr. */
+int cl_spec_check_machine(const struct cl_spec *spec);
 
 #endif

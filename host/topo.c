@@ -5,7 +5,11 @@
  * before any worker starts; each worker gets one PU (hwloc would say: a
  * singlified cpuset), and cl_plan_bind() only hands a precomputed cpu_set_t
  * to sched_setaffinity(), so it is safe in a freshly forked child and from
- * many threads at once. */
+ * many threads at once.
+ *
+ * Longer than ~900 lines on purpose: `conlab topology` (the last third)
+ * prints the very index the planner uses, so both read struct cl_topo's
+ * private members, which a split would have to publish in a header. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -98,6 +102,40 @@ static int set_source(hwloc_topology_t h, const char *input, int xml,
            "counts, outermost first, e.g. \"pack:2 numa:2 core:16 pu:2\"; "
            "or an XML file ending in .xml)", input);
     return -1;
+}
+
+/* 1 (with a message) when a synthetic description would make more than
+ * CL_TOPO_MAX_PUS PUs (the product of its level counts: "pack:2 core:16
+ * pu:2" is 64) or has a level count above CL_TOPO_MAX_FANOUT, checked
+ * before hwloc builds them.  Attributes in parentheses and attached memory
+ * in brackets do not count. */
+static int synthetic_too_big(const char *input, char *err, size_t errlen)
+{
+    unsigned long long total = 1;
+    int depth = 0;
+    for (const char *s = input; *s; s++) {
+        if (*s == '(' || *s == '[' || *s == '{')
+            depth++;
+        else if ((*s == ')' || *s == ']' || *s == '}') && depth > 0)
+            depth--;
+        else if (*s == ':' && depth == 0 && s[1] >= '0' && s[1] <= '9') {
+            unsigned long long n = strtoull(s + 1, NULL, 10);
+            if (n > CL_TOPO_MAX_FANOUT) {
+                seterr(err, errlen, "synthetic topology \"%s\": a level "
+                       "count of %llu is more than the %d conlab loads", input,
+                       n, CL_TOPO_MAX_FANOUT);
+                return 1;
+            }
+            total *= n ? n : 1;
+            if (total > CL_TOPO_MAX_PUS) {
+                seterr(err, errlen, "synthetic topology \"%s\" has more than "
+                       "%d PUs, the most conlab loads", input,
+                       CL_TOPO_MAX_PUS);
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* Collect the allowed PUs core by core.  Without
@@ -201,6 +239,8 @@ int cl_topo_open(struct cl_topo **out, const char *input, char *err,
     int xml = t->xml = input && looks_like_xml_path(input);
     if (input && set_source(t->h, input, xml, err, errlen) != 0)
         goto fail;
+    if (input && !xml && synthetic_too_big(input, err, errlen))
+        goto fail;
     if (hwloc_topology_load(t->h) != 0) {
         if (xml && errno == EINVAL)
             seterr(err, errlen, "topology file '%s' is not a valid hwloc XML "
@@ -212,6 +252,14 @@ int cl_topo_open(struct cl_topo **out, const char *input, char *err,
         goto fail;
     }
     t->this_system = hwloc_topology_is_thissystem(t->h);
+    int npus = hwloc_get_nbobjs_by_type(t->h, HWLOC_OBJ_PU);
+    if (npus > CL_TOPO_MAX_PUS) {
+        seterr(err, errlen, "topology %s%s%s has %d PUs, more than the %d "
+               "conlab loads", input ? "'" : "",
+               input ? input : "of this machine", input ? "'" : "", npus,
+               CL_TOPO_MAX_PUS);
+        goto fail;
+    }
     if (index_pus(t, err, errlen) != 0)
         goto fail;
     *out = t;
@@ -544,85 +592,6 @@ int cl_plan_bind(const struct cl_topo *t, const struct cl_plan *p, unsigned w)
     return sched_setaffinity(0 /* the calling thread */, b->setsize, set);
 }
 
-/* ---- pinning text ------------------------------------------------------- */
-
-static int parse_uint(const char **s, long *out)
-{
-    char *end;
-    if (**s < '0' || **s > '9')
-        return -1;
-    errno = 0;
-    long v = strtol(*s, &end, 10);
-    if (errno || v > INT_MAX)
-        return -1;
-    *out = v;
-    *s = end;
-    return 0;
-}
-
-#define MAX_LIST 65536
-
-int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
-                     size_t errlen)
-{
-    static const struct { const char *name; enum cl_pinning_kind kind; }
-        names[] = { { "none", CL_PIN_NONE },
-                    { "compact", CL_PIN_COMPACT },
-                    { "scatter", CL_PIN_SCATTER } };
-    *pin = (struct cl_pinning){ CL_PIN_NONE, 0, NULL };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (strcmp(text, names[i].name) == 0) {
-            pin->kind = names[i].kind;
-            return 0;
-        }
-    size_t n = 0;
-    int *cpus = NULL;
-    const char *s = text;
-    for (;;) {
-        long a, b;
-        while (*s == ' ')
-            s++;
-        if (parse_uint(&s, &a) != 0)
-            goto bad;
-        b = a;
-        if (*s == '-') {
-            s++;
-            if (parse_uint(&s, &b) != 0 || b < a)
-                goto bad;
-        }
-        if ((size_t)(b - a) >= MAX_LIST - n) {
-            seterr(err, errlen, "pinning list \"%s\" is too long (at most %d "
-                   "PUs)", text, MAX_LIST);
-            free(cpus);
-            return -1;
-        }
-        int *grown = realloc(cpus, (n + (size_t)(b - a) + 1) * sizeof *cpus);
-        if (!grown) {
-            seterr(err, errlen, "out of memory");
-            free(cpus);
-            return -1;
-        }
-        cpus = grown;
-        for (long v = a; v <= b; v++)
-            cpus[n++] = (int)v;
-        while (*s == ' ')
-            s++;
-        if (*s == '\0')
-            break;
-        if (*s++ != ',')
-            goto bad;
-    }
-    pin->kind = CL_PIN_LIST;
-    pin->n = n;
-    pin->cpus = cpus;
-    return 0;
-bad:
-    free(cpus);
-    seterr(err, errlen, "invalid pinning \"%s\": expected none, compact, "
-           "scatter, or a list of PU numbers such as 0,2,4 or 0-3,8", text);
-    return -1;
-}
-
 /* ---- `conlab topology` --------------------------------------------------- */
 
 static const char topology_usage[] =
@@ -639,7 +608,8 @@ static const char topology_help[] =
     "                        description such as \"pack:2 numa:2 core:16 pu:2\"\n"
     "                        (counts per parent: 2 packages x 2 NUMA nodes x\n"
     "                        16 cores x 2 PUs = 128 PUs), or an XML file\n"
-    "                        saved on that machine with `lstopo FILE.xml`\n"
+    "                        saved on that machine with `lstopo FILE.xml`;\n"
+    "                        at most 16384 PUs, and 1024 per level\n"
     "  -w, --workers N       plan N workers (default with --pinning: one per\n"
     "                        PU)\n"
     "  -p, --pinning POLICY  none, compact, scatter or LIST (default: compact)\n"
@@ -887,22 +857,11 @@ static void print_machine(FILE *out, const struct cl_topo *t)
     print_caches(out, t);
 }
 
-static const char *pinning_name(const struct cl_pinning *pin)
-{
-    switch (pin->kind) {
-    case CL_PIN_NONE: return "none";
-    case CL_PIN_COMPACT: return "compact";
-    case CL_PIN_SCATTER: return "scatter";
-    case CL_PIN_LIST: return "list";
-    }
-    return "?";
-}
-
 static void print_plan(FILE *out, const struct cl_topo *t,
                        const struct cl_pinning *pin, const struct cl_plan *p)
 {
     fprintf(out, "\nplan: %u %s, pinning %s\n", p->n_workers,
-            plural(p->n_workers, "worker", "workers"), pinning_name(pin));
+            plural(p->n_workers, "worker", "workers"), cl_pinning_kind_name(pin->kind));
     if (p->pinned && p->n_workers > t->npus)
         fprintf(out, "note: %u workers on %u PUs: the plan wraps around and "
                 "PUs are shared\n", p->n_workers, t->npus);

@@ -5,13 +5,21 @@
 #include <stdio.h>
 #include <stddef.h>
 
-#include "spec.h" /* struct cl_pinning */
+#include "pinning.h"
 
 struct cl_topo; /* opaque: wraps an hwloc topology */
 
+/* The largest topology conlab loads: hwloc builds a synthetic one in time
+ * that grows faster than its size (16384 PUs: seconds; 65536: half a minute
+ * or more), so inputs are refused before hwloc sees them. */
+#define CL_TOPO_MAX_PUS 16384   /* PUs in all */
+#define CL_TOPO_MAX_FANOUT 1024 /* children of one object, per level */
+
 /** Load a topology.  `input` NULL: this machine.  Otherwise an hwloc
  *  synthetic description ("pack:2 numa:2 core:16 pu:2") or the path of an
- *  XML export (ends in ".xml").  Returns 0, or -1 with a message in err. */
+ *  XML export (ends in ".xml").  Refused: more than CL_TOPO_MAX_PUS PUs, or
+ *  (synthetic) a level count above CL_TOPO_MAX_FANOUT.  Returns 0, or -1
+ *  with a message in err. */
 int cl_topo_open(struct cl_topo **t, const char *input, char *err,
                  size_t errlen);
 void cl_topo_close(struct cl_topo *t); /* accepts NULL */
@@ -64,13 +72,6 @@ void cl_plan_free(struct cl_plan *p); /* accepts NULL */
  *  made for a synthetic/XML topology.  Async-signal-safe enough to call in
  *  a freshly forked child (no allocation); `t` may be NULL. */
 int cl_plan_bind(const struct cl_topo *t, const struct cl_plan *p, unsigned w);
-
-/** Parse a pinning as written on a command line: "none", "compact",
- *  "scatter", or a list of PU OS indices such as "0,2,4" or "0-3,8" (kept
- *  in order, repeats allowed).  Returns 0 and fills *pin (the caller frees
- *  pin->cpus), or -1 with a message in err. */
-int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
-                     size_t errlen);
 
 /** `conlab topology [--input X] [--workers N] [--pinning P]`: prints the
  *  machine (packages, NUMA nodes, cores, PUs with OS indices, caches) and,

@@ -332,17 +332,22 @@ workloads:
         p = run(["--help"])
         return re.search(r"^\s+serve\b", p.stdout, re.M) is not None
 
-    def test_bad_url_is_refused_at_create(self):
-        results, _, p = self.run_tasks("""
+    def test_bad_url_is_refused_before_running(self):
+        """The host checks URLs at load (as `conlab validate` does): a bad
+        scheme never reaches the plugin's create, nothing runs."""
+        path = self.spec("""
 experiment: http-badurl
 repeat: 1
 warmup: 0
 strategies: [sequential]
 workloads:
   - http: { tasks: 2, urls: ["ftp://127.0.0.1/x"] }
-""", expect_rc=1, name="badurl")
-        self.assertEqual(results[0]["status"], "error", results[0])
-        self.assertIn("scheme ftp is not http or https", p.stderr)
+""", "badurl.yaml")
+        out = self.path("badurl")
+        p = run(["run", path, "-o", out], timeout=120)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("scheme 'ftp' is not http, https or builtin", p.stderr)
+        self.assertFalse(os.path.exists(out))
 
 
 class Methods(Case):

@@ -10,8 +10,25 @@
  *   BAD_PARAM      a parameter whose offset lies outside config_size
  *   BAD_NAME       an invalid plugin name
  *   GOOD_OLD_MINOR a valid plugin with a smaller struct_size than today's
- *                  (as if built against an older minor): must load */
+ *                  (as if built against an older minor): must load
+ *   CTOR_MARKER    a valid plugin whose library constructor creates the file
+ *                  named by $CONLAB_TEST_CTOR_MARK: proof that a command
+ *                  loaded (dlopened) it */
 #include <conlab/conlab_plugin.h>
+
+#ifdef CTOR_MARKER
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+__attribute__((constructor)) static void mark(void)
+{
+    const char *path = getenv("CONLAB_TEST_CTOR_MARK");
+    int fd = path ? open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644) : -1;
+    if (fd >= 0)
+        close(fd);
+}
+#endif
 
 __attribute__((unused)) static int workers(const void *c, uint64_t n, unsigned *w)
 {

@@ -22,7 +22,9 @@
 #include <string.h>
 
 #include "fake_plugins.h"
+#include "params.h"
 #include "spec.h"
+#include "suggest.h"
 
 #ifndef CONLAB_SOURCE_DIR
 #error "CONLAB_SOURCE_DIR must be defined"

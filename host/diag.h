@@ -1,0 +1,35 @@
+/* diag.h — diagnostics: a list of "file:line:col: message" problems, as the
+ * spec loader reports them.  Host-private. */
+#ifndef CONLAB_HOST_DIAG_H
+#define CONLAB_HOST_DIAG_H
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stddef.h>
+
+struct cl_diag {
+    char *file;   /* owned */
+    int line;     /* 1-based; 0 when unknown */
+    int col;      /* 1-based; 0 when unknown */
+    char *msg;    /* owned, no trailing newline */
+};
+
+/** Start as {0, 0, NULL}; free with cl_diags_free. */
+struct cl_diags {
+    size_t n, cap;
+    struct cl_diag *v;
+};
+
+/** Appends one diagnostic (file NULL: "<spec>"); the strings are copied.
+ *  Out of memory: says so on stderr and drops it. */
+void cl_diags_add(struct cl_diags *d, const char *file, int line, int col,
+                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void cl_diags_vadd(struct cl_diags *d, const char *file, int line, int col,
+                   const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+/** Prints one "file:line:col: error: msg" line per diagnostic. */
+void cl_diags_print(FILE *out, const struct cl_diags *d);
+/** Frees every diagnostic and leaves d empty. */
+void cl_diags_free(struct cl_diags *d);
+
+#endif
