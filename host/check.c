@@ -30,10 +30,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
+#include "cli.h"
 #include "job.h"
 #include "registry.h"
 #include "results.h"
-#include "runner.h"
+#include "rep.h"
 #include "serve.h"
 #include "spec.h"
 #include "topo.h"
@@ -911,14 +913,14 @@ static void det_child(const struct checker *ck, const struct cl_variant *wv,
     _exit(0);
 }
 
-/* Fork a child that fills *out; wait at most the check's timeout.  0 when
- * it exited normally, else -1 with why. */
+/* Fork a child (a process group of its own, see child.h) that fills *out;
+ * wait at most the check's timeout, then kill whatever it left behind.  0
+ * when it exited normally, else -1 with why. */
 static int det_fork(const struct checker *ck, const struct cl_variant *wv,
                     const char *url, const uint64_t *idx, size_t n,
                     struct det_shared *out, char *why, size_t whylen)
 {
-    fflush(NULL);
-    pid_t pid = fork();
+    pid_t pid = cl_child_fork();
     if (pid < 0) {
         snprintf(why, whylen, "fork: %s", strerror(errno));
         return -1;
@@ -927,27 +929,19 @@ static int det_fork(const struct checker *ck, const struct cl_variant *wv,
         signal(SIGPIPE, SIG_IGN);
         det_child(ck, wv, url, idx, n, out);
     }
-    uint64_t deadline = cl_now_ns() + (uint64_t)(ck->timeout_s * 1e9);
-    int st = 0;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid)
-            break;
-        if (r < 0 && errno != EINTR) {
-            snprintf(why, whylen, "waitpid: %s", strerror(errno));
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            return -1;
-        }
-        if (cl_now_ns() >= deadline) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &st, 0);
-            snprintf(why, whylen, "timeout: create and expected() took more "
-                     "than %gs", ck->timeout_s);
-            return -1;
-        }
-        struct timespec ts = {0, 1000000};
-        nanosleep(&ts, NULL);
+    const struct cl_child_watch w = {
+        cl_now_ns() + (uint64_t)(ck->timeout_s * 1e9), 0, NULL};
+    struct cl_child_exit ex;
+    enum cl_child_end end = cl_child_wait(pid, &w, &ex);
+    int st = ex.status;
+    if (end == CL_CHILD_GONE) {
+        snprintf(why, whylen, "waitpid: %s", strerror(ECHILD));
+        return -1;
+    }
+    if (end == CL_CHILD_TIMEOUT) {
+        snprintf(why, whylen, "timeout: create and expected() took more "
+                 "than %gs", ck->timeout_s);
+        return -1;
     }
     if (WIFSIGNALED(st)) {
         snprintf(why, whylen, "crashed: killed by signal %d (%s) in create or "
