@@ -194,26 +194,20 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
     if (ck.missing || ck.duplicated || ck.wrong || ck.bad_index || ck.misuse ||
         begun > ended + lost) {
         row->status = CL_ST_WRONG;
-        if (ck.missing)
-            append(row->detail, sizeof row->detail, "%s%llu tasks never ran",
-                   row->detail[0] ? "; " : "", (unsigned long long)ck.missing);
-        if (ck.duplicated)
-            append(row->detail, sizeof row->detail, "%s%llu tasks ran more than once",
-                   row->detail[0] ? "; " : "", (unsigned long long)ck.duplicated);
-        if (ck.wrong)
-            append(row->detail, sizeof row->detail, "%s%llu tasks returned a wrong value",
-                   row->detail[0] ? "; " : "", (unsigned long long)ck.wrong);
-        if (ck.bad_index)
-            append(row->detail, sizeof row->detail, "%s%llu run_task calls with an index out of range",
-                   row->detail[0] ? "; " : "", (unsigned long long)ck.bad_index);
-        if (ck.misuse)
-            append(row->detail, sizeof row->detail,
-                   "%s%llu job calls out of protocol (see the log)",
-                   row->detail[0] ? "; " : "", (unsigned long long)ck.misuse);
-        if (begun > ended + lost)
-            append(row->detail, sizeof row->detail,
-                   "%s%u workers never ended (worker_end missing)",
-                   row->detail[0] ? "; " : "", begun - ended - lost);
+        const struct { uint64_t n; const char *what; } faults[] = {
+            {ck.missing, "tasks never ran"},
+            {ck.duplicated, "tasks ran more than once"},
+            {ck.wrong, "tasks returned a wrong value"},
+            {ck.bad_index, "run_task calls with an index out of range"},
+            {ck.misuse, "job calls out of protocol (see the log)"},
+            {begun > ended + lost ? begun - ended - lost : 0,
+             "workers never ended (worker_end missing)"},
+        };
+        for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+            if (faults[i].n)
+                append(row->detail, sizeof row->detail, "%s%llu %s",
+                       row->detail[0] ? "; " : "",
+                       (unsigned long long)faults[i].n, faults[i].what);
         return;
     }
     if (ck.failed) {

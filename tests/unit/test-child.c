@@ -27,17 +27,33 @@ static struct cl_child_watch within(double seconds)
     return w;
 }
 
-/* In a child: fork a grandchild that sleeps in pause(), write its pid to
- * fd, then return (the caller decides what the child does next). */
-static void fork_grandchild(int fd)
+/* A child (cl_child_fork) that forks a grandchild sleeping in pause(),
+ * then exits with status 0 when `exits`, else sleeps too.  Returns the
+ * child's pid, the grandchild's in *g. */
+static pid_t fork_with_grandchild(int exits, pid_t *g)
 {
-    pid_t g = fork();
-    if (g == 0) {
+    int p[2];
+    assert_int_equal(pipe(p), 0);
+    pid_t pid = cl_child_fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(p[0]);
+        pid_t gc = fork();
+        if (gc != 0) {
+            (void)!write(p[1], &gc, sizeof gc);
+            close(p[1]);
+            if (exits)
+                _exit(0);
+        }
         for (;;)
             pause();
     }
-    (void)!write(fd, &g, sizeof g);
-    close(fd);
+    close(p[1]);
+    *g = 0;
+    assert_int_equal(read(p[0], g, sizeof *g), (ssize_t)sizeof *g);
+    close(p[0]);
+    assert_int_equal(getpgid(*g), pid); /* the grandchild is in the group */
+    return pid;
 }
 
 /* The grandchild, reparented to this subreaper: reap it and say how it
@@ -91,22 +107,8 @@ static void exits_in_time(void **st)
 static void hang_is_killed_at_the_deadline_with_its_group(void **st)
 {
     (void)st;
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = cl_child_fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        fork_grandchild(p[1]);
-        for (;;)
-            pause();
-    }
-    close(p[1]);
-    pid_t g = 0;
-    assert_int_equal(read(p[0], &g, sizeof g), (ssize_t)sizeof g);
-    close(p[0]);
-    assert_int_equal(getpgid(g), pid); /* the grandchild is in the group */
-
+    pid_t g;
+    pid_t pid = fork_with_grandchild(0, &g);
     struct cl_child_watch w = within(0.2);
     struct cl_child_exit ex;
     uint64_t t0 = cl_now_ns();
@@ -127,19 +129,8 @@ static void hang_is_killed_at_the_deadline_with_its_group(void **st)
 static void what_an_exited_child_left_behind_is_killed(void **st)
 {
     (void)st;
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    pid_t pid = cl_child_fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        close(p[0]);
-        fork_grandchild(p[1]);
-        _exit(0);
-    }
-    close(p[1]);
-    pid_t g = 0;
-    assert_int_equal(read(p[0], &g, sizeof g), (ssize_t)sizeof g);
-    close(p[0]);
+    pid_t g;
+    pid_t pid = fork_with_grandchild(1, &g);
     struct cl_child_watch w = within(10);
     struct cl_child_exit ex;
     assert_int_equal(cl_child_wait(pid, &w, &ex), CL_CHILD_EXITED);
