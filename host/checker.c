@@ -205,18 +205,9 @@ void cl_ck_outcome_free(struct cl_outcome *o)
         cl_cellmem_unmap(&o->mem);
 }
 
-/* Does a workload variant name a `builtin:` URL (it needs the server)? */
-static int uses_builtin(const struct cl_variant *v)
-{
-    for (size_t i = 0; i < v->n_params; i++)
-        if (v->params[i].value && strstr(v->params[i].value, "builtin:"))
-            return 1;
-    return 0;
-}
-
 const char *cl_ck_builtin_url(struct cl_checker *ck, const struct cl_variant *w)
 {
-    if (!uses_builtin(w) || ck->server_failed)
+    if (!cl_rep_needs_server(w) || ck->server_failed)
         return NULL;
     if (!ck->server) {
         char err[512];

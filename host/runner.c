@@ -28,18 +28,6 @@
 #include "topo.h"
 #include "util.h"
 
-/* Does any workload variant name a `builtin:` URL? */
-static int uses_builtin_server(const struct cl_spec *spec)
-{
-    for (size_t i = 0; i < spec->n_workloads; i++)
-        for (size_t j = 0; j < spec->workloads[i].n_params; j++) {
-            const char *v = spec->workloads[i].params[j].value;
-            if (v && strstr(v, "builtin:"))
-                return 1;
-        }
-    return 0;
-}
-
 static void summarize_cell(struct cl_cell *cell)
 {
     double *w = cl_xmalloc((cell->n_rows ? cell->n_rows : 1) * sizeof *w);
@@ -146,7 +134,10 @@ static void print_dry_run(const struct cl_spec *spec, const struct cl_cell *cell
  * spec does not use it or it could not start (said). */
 static struct cl_server *start_server(const struct cl_spec *spec, int quiet)
 {
-    if (!uses_builtin_server(spec))
+    int needed = 0;
+    for (size_t i = 0; i < spec->n_workloads; i++)
+        needed |= cl_rep_needs_server(&spec->workloads[i]);
+    if (!needed)
         return NULL;
     char err[1024];
     struct cl_server *server = NULL;
