@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "dirlock.h" /* [dirlock] */
+#include "dirlock.h"
 #include "results.h"
 #include "resume.h"
 #include "cli.h"
@@ -943,7 +943,7 @@ int cl_cmd_merge(int argc, char **argv)
     cl_registry_init(&reg);
     char err[1024];
     int rc = CL_EXIT_USAGE;
-    /* [dirlock] merge writes DIR: own it from the first read to the last
+    /* merge writes DIR: own it from the first read to the last
      * write, as run does (issue 14). */
     struct cl_dirlock lock;
     int owned = cl_dirlock_acquire(m.dir, argc0, argv0, &lock, err, sizeof err);
@@ -990,7 +990,7 @@ int cl_cmd_merge(int argc, char **argv)
            m.n_cells - missing, m.n_cells, with_run, with_run == 1 ? "y" : "ies",
            m.dir);
 out:
-    cl_dirlock_release(&lock); /* [dirlock] */
+    cl_dirlock_release(&lock);
     merge_free(&m, &reg);
     return rc;
 }

@@ -1,5 +1,6 @@
 /* runner.h — running a loaded spec: every cell, every repetition, each in a
- * forked child of its own process group.  Host-private. */
+ * forked child of its own process group (one repetition: rep.h).
+ * Host-private. */
 #ifndef CONLAB_HOST_RUNNER_H
 #define CONLAB_HOST_RUNNER_H
 
@@ -27,20 +28,5 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o);
 char *cl_default_out_dir(const struct cl_spec *spec, char **parent);
 /** Point parent/latest at dir, atomically (symlink, rename). */
 void cl_point_latest(const char *parent, const char *dir);
-
-struct cl_cellmem;
-struct cl_rep_row;
-struct cl_topo;
-/** One repetition of the cell (strategies[strategy], workloads[workload]) of
- *  `spec`, outside a run (for `conlab check`): maps the records into *mem,
- *  forks the child as cl_run does, waits at most spec->timeout_s, judges
- *  into *row.  The caller reads mem (records, counters) and releases it with
- *  cl_cellmem_unmap.  SIGINT/SIGTERM/SIGHUP kill the child while it runs
- *  (row->status CL_ST_INTERRUPTED) and are back to default on return.
- *  Returns 0, or -1 (row->detail says why; nothing to unmap). */
-int cl_run_rep_once(const struct cl_spec *spec, size_t strategy,
-                    size_t workload, const struct cl_topo *topo,
-                    const char *builtin_url, struct cl_cellmem *mem,
-                    struct cl_rep_row *row);
 
 #endif

@@ -49,6 +49,7 @@
 
 #include <microhttpd.h>
 
+#include "child.h"
 #include "params.h" /* cl_parse_duration */
 #include "util.h"
 
@@ -1183,17 +1184,12 @@ static int read_line(int fd, char *line, size_t len, int timeout_ms,
  * running, -1 already gone (not our child any more). */
 static int reap(pid_t pid, int timeout_ms, int *status)
 {
-    uint64_t until = cl_now_ns() + (uint64_t)timeout_ms * 1000000u;
-    for (;;) {
-        pid_t r = waitpid(pid, status, WNOHANG);
-        if (r == pid)
-            return 1;
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (cl_now_ns() >= until)
-            return 0;
-        nanosleep(&(struct timespec){0, 1000000}, NULL);
-    }
+    const struct cl_child_watch w = {
+        cl_now_ns() + (uint64_t)timeout_ms * 1000000u, 0, NULL};
+    struct cl_child_exit ex;
+    enum cl_child_end end = cl_child_wait_until(pid, &w, &ex);
+    *status = ex.status;
+    return end == CL_CHILD_EXITED ? 1 : end == CL_CHILD_TIMEOUT ? 0 : -1;
 }
 
 /* SIGTERM, then SIGKILL after timeout_ms; reaped.  The exit status, or -1. */

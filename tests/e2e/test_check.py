@@ -7,6 +7,7 @@ its fault named.  Run by ctest:
 """
 import os
 import re
+import tempfile
 import subprocess
 import sys
 import time
@@ -217,6 +218,61 @@ class BrokenWorkloads(Case):
         self.assertVerdict(r, "under-threads", "PASS")
         self.assertVerdict(r, "worker-init-fini", "FAIL", "under threads",
                            "input/output error")
+
+
+def alive(pid):
+    """Is pid a live process (not gone, not a zombie)?"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+class NothingLeftBehind(Case):
+    """What a plugin under check forks dies with its check: the helper the
+    `forks` workload's create() starts and never stops, both when the child
+    exits and when it hangs past the timeout."""
+
+    def helpers_of(self, args, env):
+
+        with tempfile.TemporaryDirectory() as tmp:
+            pids = os.path.join(tmp, "pids")
+            env = dict(env, CONLAB_TEST_FORKS_PIDS=pids)
+            r = self.run_check([test_plugin("workload", "forks"), *args], env=env)
+            with open(pids) as f:
+                found = [int(line) for line in f if line.strip()]
+        return r, found
+
+    def assertAllGone(self, pids, r):
+        deadline = time.monotonic() + 5
+        while any(alive(p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in pids if alive(p)]
+        for p in left:
+            os.kill(p, 9)
+        self.assertEqual(left, [], "helpers left running\n%s" % r)
+
+    def test_deterministic_check_kills_what_create_forked(self):
+        r, pids = self.helpers_of(["--only", "deterministic-expected"], {})
+        self.assertVerdict(r, "deterministic-expected", "PASS")
+        self.assertGreaterEqual(len(pids), 3, str(r))  # 2 creates + 1
+        self.assertAllGone(pids, r)
+
+    def test_hang_in_create_kills_what_it_forked(self):
+        r, pids = self.helpers_of(
+            ["--only", "deterministic-expected", "--timeout", "1s"],
+            {"CONLAB_TEST_FORKS_HANG": "1"})
+        self.assertVerdict(r, "deterministic-expected", "FAIL", "timeout")
+        self.assertGreaterEqual(len(pids), 1, str(r))
+        self.assertAllGone(pids, r)
+
+    def test_runs_under_strategies_kill_what_create_forked(self):
+        r, pids = self.helpers_of(["--only", "under-sequential,under-processes"], {})
+        self.assertVerdict(r, "under-sequential", "PASS")
+        self.assertVerdict(r, "under-processes", "PASS")
+        self.assertGreaterEqual(len(pids), 2, str(r))
+        self.assertAllGone(pids, r)
 
 
 class CommandLine(Case):

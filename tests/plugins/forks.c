@@ -1,0 +1,77 @@
+/* forks.c — a workload whose create() forks a helper process and never
+ * stops it, as a plugin that starts a server might when it crashes.  The
+ * helper's pid is appended (as a line) to the file $CONLAB_TEST_FORKS_PIDS
+ * when that is set; with $CONLAB_TEST_FORKS_HANG set, create() then hangs.
+ * The host must leave none of these helpers behind: every process a cell
+ * or a `conlab check` child forks dies with its process group. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <conlab/conlab_plugin.h>
+
+static int create(const struct conlab_workload_env *env, const void *c, void **s)
+{
+    (void)env;
+    (void)c;
+    *s = NULL;
+    pid_t helper = fork();
+    if (helper < 0)
+        return CONLAB_E_SYS;
+    if (helper == 0) {
+        /* hold none of the host's pipes: only the process is left */
+        for (int fd = 0; fd < 1024; fd++)
+            close(fd);
+        for (;;)
+            pause();
+    }
+    const char *path = getenv("CONLAB_TEST_FORKS_PIDS");
+    if (path) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        char line[32];
+        int len = snprintf(line, sizeof line, "%d\n", (int)helper);
+        if (fd >= 0) {
+            (void)!write(fd, line, (size_t)len);
+            close(fd);
+        }
+    }
+    if (getenv("CONLAB_TEST_FORKS_HANG")) {
+        for (;;)
+            pause();
+    }
+    return CONLAB_OK;
+}
+
+static int task(void *s, void *wctx, const struct conlab_worker *w, uint64_t i,
+                struct conlab_task_result *r)
+{
+    (void)s;
+    (void)wctx;
+    (void)w;
+    r->value = i + 1;
+    return CONLAB_OK;
+}
+
+static int expected(void *s, uint64_t i, uint64_t *v)
+{
+    (void)s;
+    *v = i + 1;
+    return CONLAB_OK;
+}
+
+static const struct conlab_workload_ops ops = {
+    .struct_size = sizeof(struct conlab_workload_ops),
+    .create = create,
+    .run_task = task,
+    .expected = expected,
+};
+
+static const struct conlab_plugin desc = {
+    CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
+    .name = PLUGIN_NAME,
+    .summary = "a workload that leaves a forked helper behind, for tests",
+    .workload = &ops,
+};
+
+CONLAB_PLUGIN_DEFINE(desc)

@@ -1,0 +1,144 @@
+/* test-check-records.c — the host's exactly-once and value check over a
+ * repetition's task records (cl_check_records, job.h): every task once with
+ * the right value; tasks never run, run twice, with a wrong value, failed
+ * (reasons counted, most frequent first), and started but never finished. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "job.h"
+
+enum { N = 10 };
+
+/* Records of N tasks, every one run once, ok, with its expected value
+ * 100 + i (the workload has expected()). */
+static int setup(void **st)
+{
+    static struct cl_cellmem m;
+    if (cl_cellmem_map(&m, N) != 0)
+        return -1;
+    m.sh->has_expected = 1;
+    for (uint64_t i = 0; i < N; i++) {
+        m.expected[i] = 100 + i;
+        atomic_store(&m.rec[i].runs, 1);
+        atomic_store(&m.rec[i].state, CL_REC_DONE);
+        m.rec[i].status = CONLAB_OK;
+        m.rec[i].value = 100 + i;
+    }
+    *st = &m;
+    return 0;
+}
+
+static int teardown(void **st)
+{
+    cl_cellmem_unmap(*st);
+    return 0;
+}
+
+static void exactly_once(void **st)
+{
+    struct cl_cellmem *m = *st;
+    struct cl_check ck;
+    cl_check_records(m, &ck);
+    assert_int_equal(ck.ran_ok, N);
+    assert_int_equal(ck.failed, 0);
+    assert_int_equal(ck.missing, 0);
+    assert_int_equal(ck.duplicated, 0);
+    assert_int_equal(ck.wrong, 0);
+    assert_int_equal(ck.bad_index, 0);
+    assert_int_equal(ck.misuse, 0);
+    assert_int_equal(ck.n_reasons, 0);
+}
+
+static void missing(void **st)
+{
+    struct cl_cellmem *m = *st;
+    atomic_store(&m->rec[3].runs, 0);
+    atomic_store(&m->rec[3].state, CL_REC_NEVER);
+    atomic_store(&m->rec[9].runs, 0);
+    atomic_store(&m->rec[9].state, CL_REC_NEVER);
+    struct cl_check ck;
+    cl_check_records(m, &ck);
+    assert_int_equal(ck.missing, 2);
+    assert_int_equal(ck.ran_ok, N - 2);
+    assert_int_equal(ck.duplicated, 0);
+    assert_int_equal(ck.failed, 0);
+    assert_int_equal(ck.wrong, 0);
+}
+
+static void duplicated(void **st)
+{
+    struct cl_cellmem *m = *st;
+    atomic_store(&m->rec[0].runs, 2);
+    atomic_store(&m->rec[5].runs, 3);
+    struct cl_check ck;
+    cl_check_records(m, &ck);
+    assert_int_equal(ck.duplicated, 2);
+    /* a task run twice is not "ran ok", even with the right value */
+    assert_int_equal(ck.ran_ok, N - 2);
+    assert_int_equal(ck.missing, 0);
+    assert_int_equal(ck.wrong, 0);
+}
+
+static void wrong_value(void **st)
+{
+    struct cl_cellmem *m = *st;
+    m->rec[4].value = 12345;
+    struct cl_check ck;
+    cl_check_records(m, &ck);
+    assert_int_equal(ck.wrong, 1);
+    assert_int_equal(ck.ran_ok, N - 1);
+    assert_int_equal(ck.failed, 0);
+    /* without expected() the values are not checked */
+    m->sh->has_expected = 0;
+    cl_check_records(m, &ck);
+    assert_int_equal(ck.wrong, 0);
+    assert_int_equal(ck.ran_ok, N);
+}
+
+static void failures_counted_by_reason(void **st)
+{
+    struct cl_cellmem *m = *st;
+    uint32_t flaky = cl_reason_intern(m->sh, "flaky");
+    uint32_t refused = cl_reason_intern(m->sh, "connection refused");
+    assert_int_not_equal(flaky, refused);
+    assert_int_equal(cl_reason_intern(m->sh, "flaky"), flaky); /* interned */
+    const int fails[] = {1, 2, 6};
+    for (size_t k = 0; k < 3; k++) {
+        m->rec[fails[k]].status = CONLAB_E_TASK;
+        m->rec[fails[k]].reason = k == 0 ? flaky : refused;
+    }
+    /* started, never finished: its worker vanished */
+    atomic_store(&m->rec[8].state, CL_REC_RUNNING);
+    atomic_store(&m->sh->bad_index, 2);
+    atomic_store(&m->sh->misuse, 1);
+    struct cl_check ck;
+    cl_check_records(m, &ck);
+    assert_int_equal(ck.failed, 4);
+    assert_int_equal(ck.ran_ok, N - 4);
+    assert_int_equal(ck.bad_index, 2);
+    assert_int_equal(ck.misuse, 1);
+    assert_int_equal(ck.n_reasons, 3);
+    assert_string_equal(ck.reasons[0].text, "connection refused");
+    assert_int_equal(ck.reasons[0].count, 2);
+    /* ties keep the order of the table: the vanished worker's (0) first */
+    assert_string_equal(ck.reasons[1].text, "task never finished (worker vanished)");
+    assert_int_equal(ck.reasons[1].count, 1);
+    assert_string_equal(ck.reasons[2].text, "flaky");
+    assert_int_equal(ck.reasons[2].count, 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(exactly_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(missing, setup, teardown),
+        cmocka_unit_test_setup_teardown(duplicated, setup, teardown),
+        cmocka_unit_test_setup_teardown(wrong_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(failures_counted_by_reason, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
