@@ -440,7 +440,7 @@ void cl_floors_print(FILE *out, const struct cl_floors *f)
     for (int i = 0; i < CL_FLOOR_COUNT; i++) {
         const struct cl_floor *fl = &f->floor[i];
         if (fl->status != CL_FLOOR_OK) {
-            fprintf(out, "  %-18s  %-6s  %s\n", fl->key, status_name(fl->status), fl->reason);
+            fprintf(out, "  %-18s  %9s   %s\n", fl->key, status_name(fl->status), fl->reason);
             continue;
         }
         fprintf(out, "  %-18s  ", fl->key);
