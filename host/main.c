@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calibrate.h"
 #include "check.h"
 #include "commands.h"
 #include "compare.h"
@@ -33,6 +34,7 @@ static const char usage[] =
     "  validate SPEC...  check specs without running them\n"
     "  list [NAME...]    strategies and workloads, with their parameters\n"
     "  topology          the machine as hwloc sees it, and where workers go\n"
+    "  calibrate         the machine's floors: thread, fork, page, switch, sleep...\n"
     "  serve             the built-in loopback HTTP server for experiments\n"
     "  check PLUGIN      conformance checks for a strategy or workload plugin\n"
     "  new KIND NAME     write a ready plugin folder: KIND is strategy or workload\n"
@@ -83,6 +85,7 @@ static const struct command commands[] = {
     {"report", cl_cmd_report},   {"plot", cl_cmd_plot},
     {"compare", cl_cmd_compare}, {"slurm", cl_cmd_slurm},
     {"status", cl_cmd_status},   {"merge", cl_cmd_merge},
+    {"calibrate", cl_cmd_calibrate},
     {NULL, NULL}};
 
 int main(int argc, char **argv)
