@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "report.h"
-#include "resume.h"
 #include "cli.h"
+#include "csv.h"
+#include "report.h"
 #include "util.h"
 
 #define FONT "system-ui, 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif"
@@ -441,8 +441,8 @@ static int load_timelines(const struct cl_run_report *r, struct timeline *tl,
                           char *err, size_t errlen)
 {
     char *path = cl_xasprintf("%s/tasks.csv", r->dir);
-    FILE *f = fopen(path, "r");
-    if (!f) {
+    struct cl_csv_in in;
+    if (cl_csv_open(&in, path) != 0) {
         int rc = errno == ENOENT ? 0 : -1;
         if (rc)
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -451,8 +451,8 @@ static int load_timelines(const struct cl_run_report *r, struct timeline *tl,
     }
     free(path);
     struct cl_csv_row h, row;
-    if (cl_csv_read(f, &h) != 1) {
-        fclose(f);
+    if (cl_csv_next(&in, &h) != 1) {
+        cl_csv_close(&in);
         return 1; /* empty: the cells simply have no records */
     }
     long c_cell = cl_csv_col(&h, "cell"), c_rep = cl_csv_col(&h, "repetition"),
@@ -460,7 +460,7 @@ static int load_timelines(const struct cl_run_report *r, struct timeline *tl,
          c_cpu = cl_csv_col(&h, "cpu"), c_start = cl_csv_col(&h, "start_s"),
          c_end = cl_csv_col(&h, "end_s"), c_status = cl_csv_col(&h, "status");
     size_t hint = 0;
-    while (cl_csv_read(f, &row) == 1) {
+    while (cl_csv_next(&in, &row) == 1) {
         if (atoi(cl_csv_get(&row, c_rep)) == 1) {
             size_t ci = find_cell(r, cl_csv_get(&row, c_cell), hint);
             if (ci != SIZE_MAX) {
@@ -488,7 +488,7 @@ static int load_timelines(const struct cl_run_report *r, struct timeline *tl,
         cl_csv_row_free(&row);
     }
     cl_csv_row_free(&h);
-    fclose(f);
+    cl_csv_close(&in);
     return 1;
 }
 

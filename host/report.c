@@ -15,10 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <yaml.h>
-
-#include "resume.h"
 #include "cli.h"
+#include "csv.h"
+#include "jsonout.h"
+#include "runyaml.h"
 #include "util.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -55,157 +55,50 @@ static char *dup_or_null(const char *s)
     return s && *s ? cl_xstrdup(s) : NULL;
 }
 
-/* A time with three significant digits and a unit that fits. */
-const char *cl_fmt_dur(double s, char *buf, size_t len)
-{
-    if (!isfinite(s))
-        snprintf(buf, len, "-");
-    else if (fabs(s) < 1e-3)
-        snprintf(buf, len, "%.3g µs", s * 1e6);
-    else if (fabs(s) < 1)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
-    else
-        snprintf(buf, len, "%.3g s", s);
-    return buf;
-}
-
-/* ---- CSV columns ---------------------------------------------------------------- */
-
-static uint64_t unum(const char *s)
-{
-    return *s ? strtoull(s, NULL, 10) : 0;
-}
-
-static enum cl_status status_parse(const char *s)
-{
-    for (int st = CL_ST_OK; st <= CL_ST_SKIPPED; st++)
-        if (strcmp(s, cl_status_name((enum cl_status)st)) == 0)
-            return (enum cl_status)st;
-    return CL_ST_ERROR;
-}
-
 /* ---- run.yaml ------------------------------------------------------------------- */
-
-static const char *yaml_scalar(yaml_document_t *d, yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-         p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(d, p->key);
-        yaml_node_t *v = yaml_document_get_node(d, p->value);
-        if (k && v && k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, key) == 0)
-            return (const char *)v->data.scalar.value;
-    }
-    return NULL;
-}
-
-static yaml_node_t *yaml_child(yaml_document_t *d, yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-         p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(d, p->key);
-        if (k && k->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, key) == 0)
-            return yaml_document_get_node(d, p->value);
-    }
-    return NULL;
-}
-
-/* A host fact: under `host:`, or at the top level. */
-static const char *host_fact(yaml_document_t *d, yaml_node_t *root, const char *key)
-{
-    const char *v = yaml_scalar(d, yaml_child(d, root, "host"), key);
-    return v ? v : yaml_scalar(d, root, key);
-}
-
-static int yaml_bool(const char *s)
-{
-    if (!s)
-        return -1;
-    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1"))
-        return 1;
-    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0"))
-        return 0;
-    return -1;
-}
 
 /* Missing or unreadable run.yaml is not an error: the facts stay unknown. */
 static void load_run_yaml(struct cl_run_report *r)
 {
-    char *path = cl_xasprintf("%s/run.yaml", r->dir);
-    FILE *f = fopen(path, "rb");
-    free(path);
-    if (!f)
-        return;
-    yaml_parser_t p;
-    yaml_document_t d;
-    if (!yaml_parser_initialize(&p)) {
-        fclose(f);
-        return;
+    struct cl_runinfo ri;
+    char err[512];
+    if (cl_runyaml_read(r->dir, &ri, err, sizeof err) == 0) {
+        r->experiment = dup_or_null(ri.experiment);
+        r->state = dup_or_null(ri.state);
+        r->started = dup_or_null(ri.started);
+        r->pinning = dup_or_null(ri.pinning);
+        r->pinning_note = dup_or_null(ri.pinning_note);
+        r->pinning_possible = ri.pinning_possible;
+        r->version = dup_or_null(ri.version);
+        r->warmup = ri.warmup;
+        r->repeat = ri.repeat;
+        r->hostname = dup_or_null(ri.hostname);
+        r->cpu = dup_or_null(ri.cpu);
+        r->topology = dup_or_null(ri.topology);
+        r->governor = dup_or_null(ri.governor);
+        r->hypervisor = dup_or_null(ri.hypervisor);
+        r->virtualized = ri.virtualized;
+        r->online_cpus = ri.online_cpus;
+        r->loadavg_1m = ri.loadavg_1m;
     }
-    yaml_parser_set_input_file(&p, f);
-    if (yaml_parser_load(&p, &d)) {
-        yaml_node_t *root = yaml_document_get_root_node(&d);
-        const char *v;
-        r->experiment = dup_or_null(yaml_scalar(&d, root, "experiment"));
-        r->state = dup_or_null(yaml_scalar(&d, root, "state"));
-        r->started = dup_or_null(yaml_scalar(&d, root, "started"));
-        r->pinning = dup_or_null(yaml_scalar(&d, root, "pinning"));
-        r->pinning_note = dup_or_null(yaml_scalar(&d, root, "pinning_note"));
-        r->pinning_possible = yaml_bool(yaml_scalar(&d, root, "pinning_possible"));
-        r->version = dup_or_null(yaml_scalar(&d, yaml_child(&d, root, "conlab"), "version"));
-        if ((v = yaml_scalar(&d, root, "warmup")))
-            r->warmup = atoi(v);
-        if ((v = yaml_scalar(&d, root, "repeat")))
-            r->repeat = atoi(v);
-        r->hostname = dup_or_null(host_fact(&d, root, "hostname"));
-        r->cpu = dup_or_null(host_fact(&d, root, "cpu"));
-        r->topology = dup_or_null(host_fact(&d, root, "topology"));
-        r->governor = dup_or_null(host_fact(&d, root, "governor"));
-        r->hypervisor = dup_or_null(host_fact(&d, root, "hypervisor"));
-        r->virtualized = yaml_bool(host_fact(&d, root, "virtualized"));
-        if ((v = host_fact(&d, root, "online_cpus")))
-            r->online_cpus = atol(v);
-        if ((v = host_fact(&d, root, "loadavg_1m")))
-            r->loadavg_1m = cl_csv_num(v);
-        yaml_document_delete(&d);
-    }
-    yaml_parser_delete(&p);
-    fclose(f);
+    cl_runinfo_free(&ri);
 }
 
 /* ---- results.csv and summary.csv ---------------------------------------------- */
 
 struct cols {
-    long cell, strategy, workload, experiment, repetition, status, tasks,
-        tasks_failed, missing, duplicated, wrong, wall, user, sys, workers,
-        detail;
+    struct cl_rep_cols rep;
+    long strategy, workload, experiment;
     long *scol; /* the strategy.* columns, aligned with r->scols */
 };
 
 static void cols_find(struct cols *c, const struct cl_csv_row *h,
                       struct cl_run_report *r)
 {
-    c->cell = cl_csv_col(h, "cell");
+    cl_rep_cols_find(&c->rep, h);
     c->strategy = cl_csv_col(h, "strategy");
     c->workload = cl_csv_col(h, "workload");
     c->experiment = cl_csv_col(h, "experiment");
-    c->repetition = cl_csv_col(h, "repetition");
-    c->status = cl_csv_col(h, "status");
-    c->tasks = cl_csv_col(h, "tasks");
-    c->tasks_failed = cl_csv_col(h, "tasks_failed");
-    c->missing = cl_csv_col(h, "tasks_missing");
-    c->duplicated = cl_csv_col(h, "tasks_duplicated");
-    c->wrong = cl_csv_col(h, "tasks_wrong");
-    c->wall = cl_csv_col(h, "wall_s");
-    c->user = cl_csv_col(h, "user_s");
-    c->sys = cl_csv_col(h, "sys_s");
-    c->workers = cl_csv_col(h, "workers");
-    c->detail = cl_csv_col(h, "detail");
     /* the strategy parameter columns: the first file names them */
     if (!r->scols)
         for (size_t i = 0; i < h->n; i++)
@@ -232,7 +125,7 @@ static size_t workload_index(struct cl_run_report *r, const char *label)
 static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
                                 const struct cl_csv_row *row)
 {
-    const char *name = cl_csv_get(row, c->cell);
+    const char *name = cl_csv_get(row, c->rep.cell);
     for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
         if (strcmp(r->cells[i].name, name) == 0)
             return &r->cells[i];
@@ -262,92 +155,85 @@ static void set_detail(struct cl_rcell *cell, const char *detail)
     cell->detail = cl_xstrdup(detail);
 }
 
-static FILE *open_in(const struct cl_run_report *r, const char *file)
+static int open_in(const struct cl_run_report *r, const char *file,
+                   struct cl_csv_in *in)
 {
     char *path = cl_xasprintf("%s/%s", r->dir, file);
-    FILE *f = fopen(path, "r");
+    int rc = cl_csv_open(in, path);
     free(path);
-    return f;
+    return rc;
 }
 
 static int load_results(struct cl_run_report *r, char *err, size_t errlen)
 {
-    FILE *f = open_in(r, "results.csv");
-    if (!f) {
+    struct cl_csv_in in;
+    if (open_in(r, "results.csv", &in) != 0) {
         snprintf(err, errlen, "%s/results.csv: %s%s", r->dir, strerror(errno),
                  errno == ENOENT ? " (not a conlab run directory?)" : "");
         return -1;
     }
     struct cl_csv_row hdr, row;
-    if (cl_csv_read(f, &hdr) != 1 || cl_csv_col(&hdr, "cell") < 0 ||
+    if (cl_csv_next(&in, &hdr) != 1 || cl_csv_col(&hdr, "cell") < 0 ||
         cl_csv_col(&hdr, "wall_s") < 0) {
-        if (hdr.n)
-            cl_csv_row_free(&hdr);
-        fclose(f);
+        cl_csv_row_free(&hdr);
+        cl_csv_close(&in);
         snprintf(err, errlen, "%s/results.csv: no conlab header", r->dir);
         return -1;
     }
     struct cols c;
     cols_find(&c, &hdr, r);
+    char why[128];
     /* a torn last row (a run killed mid-write) ends the reading quietly */
-    while (cl_csv_read(f, &row) == 1) {
+    while (cl_csv_next(&in, &row) == 1) {
         struct cl_rcell *cell = cell_of(r, &c, &row);
-        enum cl_status st = status_parse(cl_csv_get(&row, c.status));
-        int rep = atoi(cl_csv_get(&row, c.repetition));
-        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.workers));
-        if (workers)
-            cell->workers = workers;
+        struct cl_rep_row rep;
+        cl_rep_row_parse(&c.rep, &row, &rep, why, sizeof why);
+        enum cl_status st = rep.status;
+        if (rep.workers)
+            cell->workers = rep.workers;
         if (st > cell->status || (st != CL_ST_OK && !*cell->detail)) {
             if (st > cell->status)
                 cell->status = st;
-            set_detail(cell, cl_csv_get(&row, c.detail));
+            set_detail(cell, rep.detail);
         }
-        if (rep >= 1) {
+        if (rep.repetition >= 1) {
             cell->reps = cl_xrealloc(cell->reps, (cell->n_reps + 1) * sizeof *cell->reps);
-            struct cl_rrep *p = &cell->reps[cell->n_reps++];
-            p->repetition = rep;
-            p->status = st;
-            p->wall_s = cl_csv_num(cl_csv_get(&row, c.wall));
-            p->user_s = cl_csv_num(cl_csv_get(&row, c.user));
-            p->sys_s = cl_csv_num(cl_csv_get(&row, c.sys));
-            p->tasks = unum(cl_csv_get(&row, c.tasks));
-            p->tasks_failed = unum(cl_csv_get(&row, c.tasks_failed));
-            p->tasks_bad = unum(cl_csv_get(&row, c.missing)) + unum(cl_csv_get(&row, c.duplicated)) +
-                           unum(cl_csv_get(&row, c.wrong));
+            cell->reps[cell->n_reps++] = rep;
         }
         cl_csv_row_free(&row);
     }
     free(c.scol);
     cl_csv_row_free(&hdr);
-    fclose(f);
+    cl_csv_close(&in);
     return 0;
 }
 
 static void load_summary(struct cl_run_report *r)
 {
-    FILE *f = open_in(r, "summary.csv");
-    if (!f)
+    struct cl_csv_in in;
+    if (open_in(r, "summary.csv", &in) != 0)
         return; /* no cell finished yet */
     struct cl_csv_row hdr, row;
-    if (cl_csv_read(f, &hdr) != 1) {
-        fclose(f);
+    if (cl_csv_next(&in, &hdr) != 1) {
+        cl_csv_close(&in);
         return;
     }
     struct cols c;
     cols_find(&c, &hdr, r);
-    while (cl_csv_read(f, &row) == 1) {
+    while (cl_csv_next(&in, &row) == 1) {
         struct cl_rcell *cell = cell_of(r, &c, &row);
         cell->finished = 1;
-        cell->status = status_parse(cl_csv_get(&row, c.status));
-        set_detail(cell, cl_csv_get(&row, c.detail));
-        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.workers));
+        cell->status = CL_ST_ERROR;
+        cl_status_parse(cl_csv_get(&row, c.rep.status), &cell->status);
+        set_detail(cell, cl_csv_get(&row, c.rep.detail));
+        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.rep.workers));
         if (workers)
             cell->workers = workers;
         cl_csv_row_free(&row);
     }
     free(c.scol);
     cl_csv_row_free(&hdr);
-    fclose(f);
+    cl_csv_close(&in);
 }
 
 /* ---- figures -------------------------------------------------------------------- */
@@ -416,26 +302,13 @@ static void make_series(struct cl_run_report *r)
 
 static void cell_figures(struct cl_rcell *c)
 {
-    double *w = cl_xmalloc((c->n_reps ? c->n_reps : 1) * sizeof *w);
-    double util = 0;
-    size_t n = 0, nu = 0;
-    c->tasks_failed = 0;
-    for (size_t i = 0; i < c->n_reps; i++) {
-        const struct cl_rrep *p = &c->reps[i];
-        c->tasks_failed += p->tasks_failed + p->tasks_bad;
-        if (p->status != CL_ST_OK || !isfinite(p->wall_s))
-            continue;
-        w[n++] = p->wall_s;
-        if (p->wall_s > 0 && isfinite(p->user_s) && isfinite(p->sys_s)) {
-            util += (p->user_s + p->sys_s) / p->wall_s;
-            nu++;
-        }
-    }
-    cl_summarize(w, n, &c->wall);
-    free(w);
-    c->n_ok = n;
-    c->cv = n >= 2 && c->wall.mean > 0 ? c->wall.sd / c->wall.mean : NAN;
-    c->cpu_util = nu ? util / (double)nu : NAN;
+    struct cl_ok_stats s;
+    cl_rows_summarize(c->reps, c->n_reps, &s);
+    c->wall = s.wall;
+    c->n_ok = s.n_ok;
+    c->tasks_failed = s.tasks_bad;
+    c->cv = s.n_ok >= 2 && c->wall.mean > 0 ? c->wall.sd / c->wall.mean : NAN;
+    c->cpu_util = s.cpu_util;
 }
 
 static void speedups(struct cl_run_report *r)
@@ -1023,176 +896,82 @@ static void write_csv(FILE *out, const struct cl_run_report *r)
 
 /* ---- JSON ------------------------------------------------------------------------- */
 
-static void json_str(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
+#define ADD(o, k, v) json_object_object_add((o), (k), (v))
 
-static void json_num(FILE *out, double v)
-{
-    if (isfinite(v))
-        fprintf(out, "%.9g", v);
-    else
-        fputs("null", out);
-}
-
-static void json_key(FILE *out, const char *k, int first)
-{
-    fputs(first ? "" : ", ", out);
-    json_str(out, k);
-    fputs(": ", out);
-}
-
-static void json_strs(FILE *out, char *const *v, size_t n)
-{
-    fputc('[', out);
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", " : "", out);
-        json_str(out, v[i]);
-    }
-    fputc(']', out);
-}
-
-static void json_bool3(FILE *out, int v)
-{
-    fputs(v < 0 ? "null" : v ? "true" : "false", out);
-}
-
-static void json_cell(FILE *out, const struct cl_run_report *r, const struct cl_rcell *c)
+static struct json_object *json_cell(const struct cl_run_report *r,
+                                     const struct cl_rcell *c)
 {
     const struct cl_summary *s = &c->wall;
-    fputs("{", out);
-    json_key(out, "cell", 1);
-    json_str(out, c->name);
-    json_key(out, "strategy", 0);
-    json_str(out, c->strategy);
-    json_key(out, "plugin", 0);
-    json_str(out, c->plugin);
-    json_key(out, "series", 0);
-    json_str(out, c->series);
-    json_key(out, "status", 0);
-    json_str(out, cell_status_text(r, c));
-    json_key(out, "finished", 0);
-    json_bool3(out, c->finished);
-    json_key(out, "detail", 0);
-    json_str(out, c->detail);
-    json_key(out, "workers", 0);
-    fprintf(out, "%u", c->workers);
-    json_key(out, "sweep", 0);
-    json_num(out, c->sweep);
-    json_key(out, "reps", 0);
-    fprintf(out, "%zu", c->n_reps);
-    json_key(out, "ok_reps", 0);
-    fprintf(out, "%zu", c->n_ok);
-    json_key(out, "wall_s", 0);
-    fputc('{', out);
+    struct json_object *o = json_object_new_object();
+    ADD(o, "cell", cl_json_str(c->name));
+    ADD(o, "strategy", cl_json_str(c->strategy));
+    ADD(o, "plugin", cl_json_str(c->plugin));
+    ADD(o, "series", cl_json_str(c->series));
+    ADD(o, "status", cl_json_str(cell_status_text(r, c)));
+    ADD(o, "finished", cl_json_bool3(c->finished));
+    ADD(o, "detail", cl_json_str(c->detail));
+    ADD(o, "workers", json_object_new_int64(c->workers));
+    ADD(o, "sweep", cl_json_num(c->sweep));
+    ADD(o, "reps", json_object_new_uint64(c->n_reps));
+    ADD(o, "ok_reps", json_object_new_uint64(c->n_ok));
+    struct json_object *w = json_object_new_object();
     const char *names[] = {"mean", "sd", "median", "min", "max", "ci95_lo", "ci95_hi", "cv"};
     const double vals[] = {s->mean, s->sd, s->median, s->min, s->max,
                            s->ci95_lo, s->ci95_hi, c->cv};
-    for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
-        json_key(out, names[k], k == 0);
-        json_num(out, vals[k]);
-    }
-    fputc('}', out);
-    json_key(out, "walls_s", 0);
-    fputc('[', out);
-    for (size_t k = 0; k < c->n_reps; k++) {
-        fputs(k ? ", " : "", out);
-        json_num(out, c->reps[k].status == CL_ST_OK ? c->reps[k].wall_s : NAN);
-    }
-    fputc(']', out);
-    json_key(out, "speedup", 0);
-    json_num(out, c->speedup);
-    json_key(out, "efficiency", 0);
-    json_num(out, c->efficiency);
-    json_key(out, "cpu_util", 0);
-    json_num(out, c->cpu_util);
-    json_key(out, "tasks_failed", 0);
-    fprintf(out, "%llu", (unsigned long long)c->tasks_failed);
-    json_key(out, "fastest", 0);
-    json_bool3(out, c->fastest);
-    json_key(out, "warnings", 0);
-    json_strs(out, c->warn, c->n_warn);
-    fputs("}", out);
+    for (size_t k = 0; k < sizeof vals / sizeof *vals; k++)
+        ADD(w, names[k], cl_json_num(vals[k]));
+    ADD(o, "wall_s", w);
+    struct json_object *walls = json_object_new_array();
+    for (size_t k = 0; k < c->n_reps; k++)
+        json_object_array_add(walls, cl_json_num(c->reps[k].status == CL_ST_OK
+                                                     ? c->reps[k].wall_s : NAN));
+    ADD(o, "walls_s", walls);
+    ADD(o, "speedup", cl_json_num(c->speedup));
+    ADD(o, "efficiency", cl_json_num(c->efficiency));
+    ADD(o, "cpu_util", cl_json_num(c->cpu_util));
+    ADD(o, "tasks_failed", json_object_new_uint64(c->tasks_failed));
+    ADD(o, "fastest", cl_json_bool3(c->fastest));
+    ADD(o, "warnings", cl_json_strs(c->warn, c->n_warn));
+    return o;
 }
 
-static void write_json(FILE *out, const struct cl_run_report *r)
+static int write_json(FILE *out, const struct cl_run_report *r)
 {
-    fputs("{", out);
-    json_key(out, "dir", 1);
-    json_str(out, r->dir);
-    json_key(out, "experiment", 0);
-    json_str(out, r->experiment);
-    json_key(out, "state", 0);
-    json_str(out, r->state);
-    json_key(out, "started", 0);
-    json_str(out, r->started);
-    json_key(out, "repeat", 0);
-    fprintf(out, "%d", r->repeat);
-    json_key(out, "warmup", 0);
-    fprintf(out, "%d", r->warmup);
-    json_key(out, "pinning", 0);
-    json_str(out, r->pinning);
-    json_key(out, "pinning_possible", 0);
-    json_bool3(out, r->pinning_possible);
-    json_key(out, "host", 0);
-    fputs("{", out);
-    json_key(out, "hostname", 1);
-    json_str(out, r->hostname);
-    json_key(out, "cpu", 0);
-    json_str(out, r->cpu);
-    json_key(out, "online_cpus", 0);
-    fprintf(out, "%ld", r->online_cpus);
-    json_key(out, "loadavg_1m", 0);
-    json_num(out, r->loadavg_1m);
-    json_key(out, "governor", 0);
-    json_str(out, r->governor);
-    json_key(out, "virtualized", 0);
-    json_bool3(out, r->virtualized);
-    json_key(out, "hypervisor", 0);
-    json_str(out, r->hypervisor);
-    fputs("}", out);
-    json_key(out, "warnings", 0);
-    json_strs(out, r->warn, r->n_warn);
-    json_key(out, "workloads", 0);
-    fputs("[", out);
+    struct json_object *o = json_object_new_object();
+    ADD(o, "dir", cl_json_str(r->dir));
+    ADD(o, "experiment", cl_json_str(r->experiment));
+    ADD(o, "state", cl_json_str(r->state));
+    ADD(o, "started", cl_json_str(r->started));
+    ADD(o, "repeat", json_object_new_int(r->repeat));
+    ADD(o, "warmup", json_object_new_int(r->warmup));
+    ADD(o, "pinning", cl_json_str(r->pinning));
+    ADD(o, "pinning_possible", cl_json_bool3(r->pinning_possible));
+    struct json_object *h = json_object_new_object();
+    ADD(h, "hostname", cl_json_str(r->hostname));
+    ADD(h, "cpu", cl_json_str(r->cpu));
+    ADD(h, "online_cpus", json_object_new_int64(r->online_cpus));
+    ADD(h, "loadavg_1m", cl_json_num(r->loadavg_1m));
+    ADD(h, "governor", cl_json_str(r->governor));
+    ADD(h, "virtualized", cl_json_bool3(r->virtualized));
+    ADD(h, "hypervisor", cl_json_str(r->hypervisor));
+    ADD(o, "host", h);
+    ADD(o, "warnings", cl_json_strs(r->warn, r->n_warn));
+    struct json_object *ws = json_object_new_array();
     for (size_t w = 0; w < r->n_workloads; w++) {
-        fputs(w ? ",\n  {" : "\n  {", out);
-        json_key(out, "workload", 1);
-        json_str(out, r->workloads[w]);
-        json_key(out, "cells", 0);
-        fputs("[", out);
-        int first = 1;
-        for (size_t i = 0; i < r->n_cells; i++) {
-            if (r->cells[i].workload_ix != w)
-                continue;
-            fputs(first ? "\n    " : ",\n    ", out);
-            first = 0;
-            json_cell(out, r, &r->cells[i]);
-        }
-        fputs("]}", out);
+        struct json_object *wo = json_object_new_object();
+        ADD(wo, "workload", cl_json_str(r->workloads[w]));
+        struct json_object *cells = json_object_new_array();
+        for (size_t i = 0; i < r->n_cells; i++)
+            if (r->cells[i].workload_ix == w)
+                json_object_array_add(cells, json_cell(r, &r->cells[i]));
+        ADD(wo, "cells", cells);
+        json_object_array_add(ws, wo);
     }
-    fputs("]}\n", out);
+    ADD(o, "workloads", ws);
+    return cl_json_write(out, o);
 }
+
+#undef ADD
 
 /* ---- HTML fragments (for plot's report.html) ---------------------------------- */
 
@@ -1396,81 +1175,3 @@ int cl_cmd_report(int argc, char **argv)
     return 0;
 }
 
-/* ---- the machine at run time ------------------------------------------------- */
-
-static int read_line(const char *root, const char *path, char *buf, size_t len)
-{
-    char *full = cl_xasprintf("%s%s", root, path);
-    FILE *f = fopen(full, "r");
-    free(full);
-    if (!f)
-        return -1;
-    int ok = fgets(buf, (int)len, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
-static void add_governor(char *list, size_t len, const char *g)
-{
-    size_t gl = strlen(g);
-    for (const char *p = list; *p;) {
-        size_t l = strcspn(p, ",");
-        if (l == gl && strncmp(p, g, l) == 0)
-            return;
-        p += l + (p[l] == ',');
-    }
-    size_t used = strlen(list);
-    snprintf(list + used, len - used, "%s%s", used ? "," : "", g);
-}
-
-void cl_host_facts_read(const char *root, struct cl_host_facts *f)
-{
-    memset(f, 0, sizeof *f);
-    char line[512];
-    f->loadavg_1m = NAN;
-    if (read_line(root, "/proc/loadavg", line, sizeof line) == 0)
-        f->loadavg_1m = strtod(line, NULL);
-    for (int cpu = 0; cpu < 4096; cpu++) {
-        char path[96];
-        snprintf(path, sizeof path,
-                 "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpu);
-        if (read_line(root, path, line, sizeof line) != 0) {
-            char *dir = cl_xasprintf("%s/sys/devices/system/cpu/cpu%d", root, cpu);
-            int exists = access(dir, F_OK) == 0;
-            free(dir);
-            if (!exists)
-                break; /* past the last CPU */
-            continue;  /* this CPU has no cpufreq */
-        }
-        if (*line)
-            add_governor(f->governor, sizeof f->governor, line);
-    }
-    /* a hypervisor announces itself in the CPU flags; DMI names it */
-    f->virtualized = -1;
-    char *path = cl_xasprintf("%s/proc/cpuinfo", root);
-    FILE *ci = fopen(path, "r");
-    free(path);
-    if (ci) {
-        f->virtualized = 0;
-        while (fgets(line, sizeof line, ci))
-            if (strncmp(line, "flags", 5) == 0) {
-                f->virtualized = strstr(line, " hypervisor") != NULL;
-                break;
-            }
-        fclose(ci);
-    }
-    if (read_line(root, "/sys/class/dmi/id/sys_vendor", line, sizeof line) == 0 &&
-        *line) {
-        static const char *const vms[] = {"QEMU", "KVM", "VMware", "Xen",
-                                          "Microsoft Corporation", "innotek",
-                                          "Amazon EC2", "Google", "Parallels"};
-        for (size_t i = 0; i < sizeof vms / sizeof *vms; i++)
-            if (strstr(line, vms[i])) {
-                f->virtualized = 1;
-                snprintf(f->hypervisor, sizeof f->hypervisor, "%.63s", line);
-            }
-    }
-}

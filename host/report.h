@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "results.h"
+#include "rundir.h"
 #include "stats.h"
 
 /* When a figure should not be trusted (the thresholds of the warnings). */
@@ -26,13 +26,6 @@ enum cl_report_format { CL_FMT_TEXT, CL_FMT_MD, CL_FMT_CSV, CL_FMT_JSON };
 /** "text", "md" (or "markdown"), "csv", "json".  0, or -1 if unknown. */
 int cl_report_format_parse(const char *s, enum cl_report_format *out);
 
-struct cl_rrep {               /* one measured repetition: a results.csv row */
-    int repetition;            /* 1-based */
-    enum cl_status status;
-    double wall_s, user_s, sys_s;
-    uint64_t tasks, tasks_failed, tasks_bad; /* bad: missing + duplicated + wrong */
-};
-
 struct cl_rcell {
     char *name, *strategy, *workload; /* cell name and the variants' labels */
     char *plugin;              /* the strategy plugin ("threads") */
@@ -46,7 +39,7 @@ struct cl_rcell {
     double sweep;              /* strategy.workers or .concurrency; NAN if none */
     char **svals;              /* strategy parameter values, as r->scols */
     size_t n_reps;
-    struct cl_rrep *reps;      /* measured repetitions, as in results.csv */
+    struct cl_rep_row *reps;   /* measured repetitions, as in results.csv */
     /* derived, over the ok repetitions */
     size_t n_ok;
     struct cl_summary wall;
@@ -97,19 +90,6 @@ int cl_report_print_dir(FILE *out, const char *dir);
 /** Write s with XML/HTML special characters escaped. */
 void cl_xml_escape(FILE *out, const char *s);
 
-/* ---- the machine at run time (for run.yaml) --------------------------------- */
-
-struct cl_host_facts {
-    double loadavg_1m;         /* /proc/loadavg; NAN if unreadable */
-    char governor[128];        /* scaling governors of all CPUs, distinct ones
-                                  joined by ","; "" without cpufreq */
-    int virtualized;           /* 1, 0, or -1 unknown */
-    char hypervisor[64];       /* "KVM", "QEMU", ... or "" */
-};
-
-/** Read the facts above from /proc and /sys (root = "" normally; tests
- *  point it at a fake tree). */
-void cl_host_facts_read(const char *root, struct cl_host_facts *f);
 
 /* ---- the statistics behind the warnings (exposed for the tests) ------------- */
 
@@ -121,8 +101,5 @@ void cl_modified_z(const double *x, size_t n, double *z);
 /** `conlab report DIR [--format F]`. */
 int cl_cmd_report(int argc, char **argv);
 
-/** A duration with three significant digits and a unit that fits
- *  ("412 µs", "1.23 s"); "-" when not finite.  Returns buf. */
-const char *cl_fmt_dur(double s, char *buf, size_t len);
 
 #endif

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "job.h"
+#include "facts.h"
 #include "report.h"
 #include "results.h"
 #include "resume.h"
@@ -192,11 +193,6 @@ static enum wait_outcome wait_child(pid_t pid, uint64_t deadline_ns,
 }
 
 /* ---- cells ------------------------------------------------------------------ */
-
-static char *cell_name(const struct cl_variant *s, const struct cl_variant *w)
-{
-    return cl_xasprintf("%s x %s", s->label, w->label);
-}
 
 static const char *signame(int sig)
 {
@@ -485,17 +481,6 @@ static int uses_builtin_server(const struct cl_spec *spec)
     return 0;
 }
 
-static void summarize_cell(struct cl_cell *cell)
-{
-    double *w = cl_xmalloc((cell->n_rows ? cell->n_rows : 1) * sizeof *w);
-    size_t n = 0;
-    for (size_t i = 0; i < cell->n_rows; i++)
-        if (cell->rows[i].status == CL_ST_OK)
-            w[n++] = cell->rows[i].wall_s;
-    cl_summarize(w, n, &cell->wall);
-    free(w);
-}
-
 char *cl_default_out_dir(const struct cl_spec *spec, char **parent)
 {
     time_t t = time(NULL);
@@ -691,20 +676,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     /* The cells, in a fixed order (workload-major); a shard keeps every
      * N-th one, so shards are balanced and disjoint, and their union is the
      * whole run. */
-    size_t n_all = spec->n_workloads * spec->n_strategies;
-    struct cl_cell *cells = cl_xcalloc(n_all ? n_all : 1, sizeof *cells);
-    size_t k = 0, n_cells = 0;
-    for (size_t w = 0; w < spec->n_workloads; w++)
-        for (size_t s = 0; s < spec->n_strategies; s++, k++) {
-            if (o->shards && k % o->shards != o->shard - 1)
-                continue;
-            size_t at = n_cells++; /* .index stays the place in the whole run */
-            cells[at].index = k;
-            cells[at].strategy = &spec->strategies[s];
-            cells[at].workload = &spec->workloads[w];
-            cells[at].name = cell_name(&spec->strategies[s], &spec->workloads[w]);
-            cells[at].speedup = NAN;
-        }
+    size_t n_cells;
+    struct cl_cell *cells = cl_cells_make(spec, o->shard, o->shards, &n_cells);
 
     if (o->dry_run) {
         for (size_t i = 0; i < n_cells; i++)
@@ -739,7 +712,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         }
         for (size_t i = 0; i < n_cells; i++)
             if (cells[i].done) {
-                summarize_cell(&cells[i]);
+                cl_cell_summarize(&cells[i]);
                 n_done++;
             }
     }
@@ -848,7 +821,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
             }
             cl_cellmem_unmap(&mem);
         }
-        summarize_cell(cell);
+        cl_cell_summarize(cell);
         cell->done = 1;
         if (cl_results_cell_done(res, cells, n_cells) != 0)
             write_failed = 1;
@@ -923,7 +896,7 @@ int cl_run_rep_once(const struct cl_spec *spec, size_t strategy,
         memset(mem, 0, sizeof *mem);
         return -1;
     }
-    cell.name = cell_name(cell.strategy, cell.workload);
+    cell.name = cl_cell_name(cell.strategy, cell.workload);
     struct rep_ctx rc = {
         .spec = spec,
         .builtin_url = builtin_url,

@@ -35,13 +35,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "specload.h"
-#include "merge.h"
+#include "cli.h"
 #include "registry.h"
-#include "results.h"
-#include "runner.h"
+#include "runner.h" /* cl_default_out_dir, cl_point_latest */
+#include "shards.h"
 #include "spec.h"
+#include "specload.h"
 #include "util.h"
+#include "yamlio.h"
 
 extern char **environ;
 
@@ -650,8 +651,8 @@ int cl_cmd_status(int argc, char **argv)
     cl_shard_read(&merged, r.dir, -1);
     if (merged.has_run)
     {
-        const char *n = cl_ydoc_str(&merged.run, NULL, "cells_merged");
-        const char *at = cl_ydoc_str(&merged.run, NULL, "merged");
+        const char *n = cl_ydoc_str(&merged.run.doc, NULL, "cells_merged");
+        const char *at = cl_ydoc_str(&merged.run.doc, NULL, "merged");
         printf("merged: %s/results.csv (%s, %s of %zu cells, at %s)\n", r.dir,
                merged.state ? merged.state : "?", n ? n : "?", r.cells, at ? at : "?");
     }

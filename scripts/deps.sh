@@ -5,7 +5,7 @@
 # (as root, or with sudo available)
 set -euo pipefail
 
-PKGS=(build-essential cmake pkg-config libyaml-dev libhwloc-dev hwloc
+PKGS=(build-essential cmake pkg-config libyaml-dev libjson-c-dev libhwloc-dev hwloc
       libcurl4-openssl-dev libmicrohttpd-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
   # cmocka: unit tests; python3: end-to-end tests; valgrind, clang: memcheck
