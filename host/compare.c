@@ -161,16 +161,16 @@ struct pair {
 static size_t ok_walls(const struct cl_rcell *c, double *w)
 {
     size_t n = 0;
-    for (size_t i = 0; c && i < c->n_reps; i++)
-        if (c->reps[i].status == CL_ST_OK && isfinite(c->reps[i].wall_s))
-            w[n++] = c->reps[i].wall_s;
+    for (size_t i = 0; c && i < c->cell.n_rows; i++)
+        if (c->cell.rows[i].status == CL_ST_OK && isfinite(c->cell.rows[i].wall_s))
+            w[n++] = c->cell.rows[i].wall_s;
     return n;
 }
 
 static void judge(struct pair *p, double threshold)
 {
-    p->med_a = p->a && p->a->n_ok ? p->a->wall.median : NAN;
-    p->med_b = p->b && p->b->n_ok ? p->b->wall.median : NAN;
+    p->med_a = p->a && p->a->n_ok ? p->a->cell.wall.median : NAN;
+    p->med_b = p->b && p->b->n_ok ? p->b->cell.wall.median : NAN;
     p->ratio = p->med_b / p->med_a;
     p->p = NAN;
     if (!p->b) {
@@ -181,11 +181,11 @@ static void judge(struct pair *p, double threshold)
         p->v = V_ONLY_B;
         return;
     }
-    if (p->a->status != p->b->status)
+    if (p->a->cell.status != p->b->cell.status)
         snprintf(p->note, sizeof p->note, "status %s -> %s",
-                 cl_status_name(p->a->status), cl_status_name(p->b->status));
-    double *wa = cl_xmalloc((p->a->n_reps + 1) * sizeof *wa);
-    double *wb = cl_xmalloc((p->b->n_reps + 1) * sizeof *wb);
+                 cl_status_name(p->a->cell.status), cl_status_name(p->b->cell.status));
+    double *wa = cl_xmalloc((p->a->cell.n_rows + 1) * sizeof *wa);
+    double *wb = cl_xmalloc((p->b->cell.n_rows + 1) * sizeof *wb);
     p->na = ok_walls(p->a, wa);
     p->nb = ok_walls(p->b, wb);
     p->p = cl_mann_whitney_p(wa, p->na, wb, p->nb, NULL);
@@ -206,7 +206,7 @@ static void judge(struct pair *p, double threshold)
 static const struct cl_rcell *find(const struct cl_run_report *r, const char *name)
 {
     for (size_t i = 0; i < r->n_cells; i++)
-        if (strcmp(r->cells[i].name, name) == 0)
+        if (strcmp(r->cells[i].cell.name, name) == 0)
             return &r->cells[i];
     return NULL;
 }
@@ -219,11 +219,11 @@ static struct pair *pair_up(const struct cl_run_report *a,
     size_t n = 0;
     for (size_t i = 0; i < a->n_cells; i++) {
         v[n].a = &a->cells[i];
-        v[n].b = find(b, a->cells[i].name);
+        v[n].b = find(b, a->cells[i].cell.name);
         judge(&v[n++], threshold);
     }
     for (size_t i = 0; i < b->n_cells; i++)
-        if (!find(a, b->cells[i].name)) {
+        if (!find(a, b->cells[i].cell.name)) {
             v[n].b = &b->cells[i];
             judge(&v[n++], threshold);
         }
@@ -246,7 +246,7 @@ static const char *fmt_p(double p, char *buf, size_t len)
 
 static const char *cell_name(const struct pair *p)
 {
-    return p->a ? p->a->name : p->b->name;
+    return p->a ? p->a->cell.name : p->b->cell.name;
 }
 
 enum { K_CELL, K_A, K_B, K_RATIO, K_P, K_VERDICT, N_K };

@@ -33,12 +33,12 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
         if (c->workload_ix != w)
             continue;
         n++;
-        if (cl_svg_text_w(c->strategy, 12) > label_w)
-            label_w = cl_svg_text_w(c->strategy, 12);
+        if (cl_svg_text_w(c->cell.strategy->label, 12) > label_w)
+            label_w = cl_svg_text_w(c->cell.strategy->label, 12);
         if (c->n_ok) {
-            hi = fmax(hi, c->wall.mean);
-            if (isfinite(c->wall.ci95_hi))
-                hi = fmax(hi, c->wall.ci95_hi);
+            hi = fmax(hi, c->cell.wall.mean);
+            if (isfinite(c->cell.wall.ci95_hi))
+                hi = fmax(hi, c->cell.wall.ci95_hi);
         }
     }
     if (label_w > 320)
@@ -46,7 +46,7 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
     double left = label_w + 24, width = 900, row = 30, top = 64;
     double height = top + (double)n * row + 56;
     char title[512];
-    snprintf(title, sizeof title, "Wall time: %s", r->workloads[w]);
+    snprintf(title, sizeof title, "Wall time: %s", r->workloads[w]->label);
     cl_svg_begin(f, width, height, title);
     cl_svg_heading(f, 12, width, title, "bar: mean of the ok repetitions · whisker: 95% confidence "
             "interval · tick: median · green: fastest");
@@ -63,42 +63,42 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
         double y = top + (double)j++ * row, mid = y + row / 2 - 3;
         fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#222\">",
                 left - 8, mid + 4);
-        cl_xml_escape(f, c->strategy);
+        cl_xml_escape(f, c->cell.strategy->label);
         fputs("</text>\n", f);
         char a1[32], a2[32], a3[32], a4[32];
         if (!c->n_ok) {
             char msg[200];
             snprintf(msg, sizeof msg, "no ok repetition (%s)",
-                     c->finished ? cl_status_name(c->status) : "unfinished");
+                     c->cell.done ? cl_status_name(c->cell.status) : "unfinished");
             cl_svg_text(f, left + 6, mid + 4, "start", 12, "fill=\"" CL_C_FAILED "\"", msg);
             continue;
         }
-        double x1 = cl_axis_at(&a, c->wall.mean);
+        double x1 = cl_axis_at(&a, c->cell.wall.mean);
         fprintf(f, "<g><title>");
-        cl_xml_escape(f, c->name);
+        cl_xml_escape(f, c->cell.name);
         fprintf(f, "\nmean %s, median %s, 95%% CI %s to %s, %zu ok repetitions%s%s</title>\n",
-                cl_fmt_dur(c->wall.mean, a1, sizeof a1), cl_fmt_dur(c->wall.median, a2, sizeof a2),
-                cl_fmt_dur(c->wall.ci95_lo, a3, sizeof a3), cl_fmt_dur(c->wall.ci95_hi, a4, sizeof a4),
-                c->n_ok, c->status != CL_ST_OK ? ", status " : "",
-                c->status != CL_ST_OK ? cl_status_name(c->status) : "");
+                cl_fmt_dur(c->cell.wall.mean, a1, sizeof a1), cl_fmt_dur(c->cell.wall.median, a2, sizeof a2),
+                cl_fmt_dur(c->cell.wall.ci95_lo, a3, sizeof a3), cl_fmt_dur(c->cell.wall.ci95_hi, a4, sizeof a4),
+                c->n_ok, c->cell.status != CL_ST_OK ? ", status " : "",
+                c->cell.status != CL_ST_OK ? cl_status_name(c->cell.status) : "");
         fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s/>\n",
                 left, y + 4, fmax(x1 - left, 1), row - 14,
-                c->fastest ? CL_C_FAST : c->status == CL_ST_OK ? CL_C_OK : CL_C_FAILED,
-                c->status == CL_ST_OK ? "" : " fill-opacity=\"0.6\"");
-        double xm = cl_axis_at(&a, c->wall.median);
+                c->fastest ? CL_C_FAST : c->cell.status == CL_ST_OK ? CL_C_OK : CL_C_FAILED,
+                c->cell.status == CL_ST_OK ? "" : " fill-opacity=\"0.6\"");
+        double xm = cl_axis_at(&a, c->cell.wall.median);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#111\" "
                 "stroke-width=\"2\"/>\n", xm, y + 4, xm, y + row - 10);
         double ex = x1;
-        if (c->n_ok >= 2 && isfinite(c->wall.ci95_lo)) {
-            double lo = cl_axis_at(&a, fmax(c->wall.ci95_lo, 0)), hi2 = cl_axis_at(&a, c->wall.ci95_hi);
+        if (c->n_ok >= 2 && isfinite(c->cell.wall.ci95_lo)) {
+            double lo = cl_axis_at(&a, fmax(c->cell.wall.ci95_lo, 0)), hi2 = cl_axis_at(&a, c->cell.wall.ci95_hi);
             fprintf(f, "<path d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\" "
                     "stroke=\"#222\" stroke-width=\"1.3\" fill=\"none\"/>\n",
                     lo, mid, hi2, lo, mid - 5, mid + 5, hi2, mid - 5, mid + 5);
             ex = fmax(ex, hi2);
         }
         char label[64];
-        snprintf(label, sizeof label, "%s%s", cl_fmt_dur(c->wall.mean, a1, sizeof a1),
-                 c->status == CL_ST_OK ? "" : " (not ok)");
+        snprintf(label, sizeof label, "%s%s", cl_fmt_dur(c->cell.wall.mean, a1, sizeof a1),
+                 c->cell.status == CL_ST_OK ? "" : " (not ok)");
         cl_svg_text(f, ex + 6, mid + 4, "start", 11, "fill=\"#333\"", label);
         fputs("</g>\n", f);
     }
@@ -114,7 +114,7 @@ static const char *speedup_missing(const struct cl_run_report *r, size_t w)
     size_t nx = 0, any = 0;
     for (size_t i = 0; i < r->n_cells; i++) {
         const struct cl_rcell *c = &r->cells[i];
-        if (c->workload_ix != w || !isfinite(c->speedup))
+        if (c->workload_ix != w || !isfinite(c->cell.speedup))
             continue;
         any++;
         if (!isfinite(c->sweep) || c->sweep <= 0)
@@ -145,13 +145,13 @@ static void plot_speedup(FILE *f, const struct cl_run_report *r, size_t w)
     size_t n_names = 0;
     for (size_t i = 0; i < r->n_cells; i++) {
         const struct cl_rcell *c = &r->cells[i];
-        if (c->workload_ix != w || !isfinite(c->speedup) || !(c->sweep > 0))
+        if (c->workload_ix != w || !isfinite(c->cell.speedup) || !(c->sweep > 0))
             continue;
         xlo = fmin(xlo, c->sweep);
         xhi = fmax(xhi, c->sweep);
-        yhi = fmax(yhi, c->speedup);
-        if (c->speedup > 0)
-            ylo = fmin(ylo, c->speedup);
+        yhi = fmax(yhi, c->cell.speedup);
+        if (c->cell.speedup > 0)
+            ylo = fmin(ylo, c->cell.speedup);
         series_index(names, &n_names, c->series);
     }
     xlo = fmin(xlo, 1);
@@ -164,7 +164,7 @@ static void plot_speedup(FILE *f, const struct cl_run_report *r, size_t w)
     /* log workers, log speedup: the ideal stays a straight line */
     struct cl_axis y = {logx ? ylo / 1.2 : 0, yhi * (logx ? 1.25 : 1.15), bottom, top, logx};
     char title[512];
-    snprintf(title, sizeof title, "Speedup: %s", r->workloads[w]);
+    snprintf(title, sizeof title, "Speedup: %s", r->workloads[w]->label);
     cl_svg_begin(f, width, height, title);
     cl_svg_heading(f, 12, width, title, "sequential mean / mean, against workers (threads, "
             "processes) or concurrency (coroutines); dashed: ideal (speedup = workers)");
@@ -190,7 +190,7 @@ static void plot_speedup(FILE *f, const struct cl_run_report *r, size_t w)
         size_t np = 0;
         for (size_t i = 0; i < r->n_cells && np < 256; i++) {
             const struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || !isfinite(c->speedup) || !(c->sweep > 0) ||
+            if (c->workload_ix != w || !isfinite(c->cell.speedup) || !(c->sweep > 0) ||
                 strcmp(c->series, names[s]) != 0)
                 continue;
             size_t k = np++;
@@ -200,7 +200,7 @@ static void plot_speedup(FILE *f, const struct cl_run_report *r, size_t w)
                 k--;
             }
             px[k] = c->sweep;
-            py[k] = c->speedup;
+            py[k] = c->cell.speedup;
         }
         if (np > 1) {
             fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
@@ -210,14 +210,14 @@ static void plot_speedup(FILE *f, const struct cl_run_report *r, size_t w)
         }
         for (size_t i = 0; i < r->n_cells; i++) {
             const struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || !isfinite(c->speedup) || !(c->sweep > 0) ||
+            if (c->workload_ix != w || !isfinite(c->cell.speedup) || !(c->sweep > 0) ||
                 strcmp(c->series, names[s]) != 0)
                 continue;
             fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" "
-                    "stroke=\"#fff\"><title>", cl_axis_at(&x, c->sweep), cl_axis_at(&y, c->speedup), col);
-            cl_xml_escape(f, c->strategy);
+                    "stroke=\"#fff\"><title>", cl_axis_at(&x, c->sweep), cl_axis_at(&y, c->cell.speedup), col);
+            cl_xml_escape(f, c->cell.strategy->label);
             fprintf(f, ": %.2fx with %g, efficiency %.0f%%</title></circle>\n",
-                    c->speedup, c->sweep, c->efficiency * 100);
+                    c->cell.speedup, c->sweep, c->efficiency * 100);
         }
         double ly = top + 8 + (double)s * 20;
         fprintf(f, "<path d=\"M%.1f %.1fh18\" stroke=\"%s\" stroke-width=\"2\"/>"
@@ -326,7 +326,7 @@ static int write_html_head(FILE *html, const struct cl_run_report *r)
     fputs("<nav>", html);
     for (size_t w = 0; w < r->n_workloads; w++) {
         fprintf(html, "<a href=\"#workload-%zu\">", w + 1);
-        cl_xml_escape(html, r->workloads[w]);
+        cl_xml_escape(html, r->workloads[w]->label);
         fputs("</a> ", html);
     }
     fputs("<a href=\"#timelines\">timelines</a></nav>\n", html);
@@ -341,7 +341,7 @@ static int plot_all(const struct cl_run_report *r, const char *out_dir, FILE *ht
         goto write_error;
     for (size_t w = 0; w < r->n_workloads; w++) {
         fprintf(html, "<section>\n<h2 id=\"workload-%zu\">", w + 1);
-        cl_xml_escape(html, r->workloads[w]);
+        cl_xml_escape(html, r->workloads[w]->label);
         fputs("</h2>\n", html);
         cl_report_html_workload(html, r, w);
         char name[64], id[64];
@@ -387,9 +387,9 @@ static int plot_all(const struct cl_run_report *r, const char *out_dir, FILE *ht
         int digits = r->n_cells >= 100 ? 3 : 2;
         for (size_t c = 0; c < r->n_cells && rc == 0; c++) {
             if (!tl[c].n) {
-                if (tl[c].present || r->cells[c].n_reps) {
+                if (tl[c].present || r->cells[c].cell.n_rows) {
                     fputs("<p class=\"note\">", html);
-                    cl_xml_escape(html, r->cells[c].name);
+                    cl_xml_escape(html, r->cells[c].cell.name);
                     fputs(": no task ran in repetition 1</p>\n", html);
                 }
                 continue;
@@ -397,7 +397,7 @@ static int plot_all(const struct cl_run_report *r, const char *out_dir, FILE *ht
             char name[64], id[64];
             snprintf(name, sizeof name, "timeline-%0*zu.svg", digits, c + 1);
             snprintf(id, sizeof id, "timeline-%zu", c + 1);
-            rc = figure(html, out_dir, name, id, r->cells[c].name, draw_timeline, r, c,
+            rc = figure(html, out_dir, name, id, r->cells[c].cell.name, draw_timeline, r, c,
                         &tl[c], err, errlen);
             n_fig += rc == 0;
         }

@@ -17,10 +17,10 @@
 
 static size_t find_cell(const struct cl_run_report *r, const char *name, size_t hint)
 {
-    if (hint < r->n_cells && strcmp(r->cells[hint].name, name) == 0)
+    if (hint < r->n_cells && strcmp(r->cells[hint].cell.name, name) == 0)
         return hint;
     for (size_t i = 0; i < r->n_cells; i++)
-        if (strcmp(r->cells[i].name, name) == 0)
+        if (strcmp(r->cells[i].cell.name, name) == 0)
             return i;
     return SIZE_MAX;
 }
@@ -111,9 +111,9 @@ static long lane_of(const unsigned *ids, size_t n, unsigned worker)
 
 static double rep1_wall(const struct cl_rcell *c)
 {
-    for (size_t i = 0; i < c->n_reps; i++)
-        if (c->reps[i].repetition == 1)
-            return c->reps[i].wall_s;
+    for (size_t i = 0; i < c->cell.n_rows; i++)
+        if (c->cell.rows[i].repetition == 1)
+            return c->cell.rows[i].wall_s;
     return NAN;
 }
 
@@ -251,7 +251,7 @@ void cl_plot_timeline(FILE *f, const struct cl_rcell *c, const struct cl_timelin
     double height = top + plot_h + 84 + (*note ? 22 : 0);
 
     char title[600], sub[400], wall[32];
-    snprintf(title, sizeof title, "Timeline: %s", c->name);
+    snprintf(title, sizeof title, "Timeline: %s", c->cell.name);
     snprintf(sub, sizeof sub, "repetition 1 · %zu task%s on %zu worker%s · wall %s · "
              "a bar is a task from start to end%s",
              t->n + t->missing, t->n + t->missing == 1 ? "" : "s", n_ids,

@@ -108,13 +108,46 @@ static void cols_find(struct cols *c, const struct cl_csv_row *h,
     }
 }
 
-static size_t workload_index(struct cl_run_report *r, const char *label)
+/* A variant read back: its label, and (strategies) the strategy.* values
+ * of the row that named it first. */
+static struct cl_variant *variant_new(const char *label, char **names,
+                                      size_t n, const long *col,
+                                      const struct cl_csv_row *row)
 {
-    for (size_t i = 0; i < r->n_workloads; i++)
-        if (strcmp(r->workloads[i], label) == 0)
+    struct cl_variant *v = cl_xcalloc(1, sizeof *v);
+    v->label = cl_xstrdup(label);
+    v->n_params = n;
+    v->params = cl_xcalloc(n ? n : 1, sizeof *v->params);
+    for (size_t i = 0; i < n; i++) {
+        v->params[i].name = names[i];
+        v->params[i].value = cl_xstrdup(cl_csv_get(row, col[i]));
+    }
+    return v;
+}
+
+static void variants_free(struct cl_variant **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < v[i]->n_params; k++)
+            free(v[i]->params[k].value);
+        free(v[i]->params);
+        free(v[i]->label);
+        free(v[i]);
+    }
+    free(v);
+}
+
+/* The index of the variant labelled `label` in *v, added if new. */
+static size_t variant_index(struct cl_variant ***v, size_t *n, const char *label,
+                            char **names, size_t n_names, const long *col,
+                            const struct cl_csv_row *row)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i]->label, label) == 0)
             return i;
-    vec_push(&r->workloads, &r->n_workloads, cl_xstrdup(label));
-    return r->n_workloads - 1;
+    *v = cl_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = variant_new(label, names, n_names, col, row);
+    return *n - 1;
 }
 
 /* The cell a row is about, added on first sight. */
@@ -123,22 +156,24 @@ static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
 {
     const char *name = cl_csv_get(row, c->rep.cell);
     for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
-        if (strcmp(r->cells[i].name, name) == 0)
+        if (strcmp(r->cells[i].cell.name, name) == 0)
             return &r->cells[i];
     r->cells = cl_xrealloc(r->cells, (r->n_cells + 1) * sizeof *r->cells);
     struct cl_rcell *cell = &r->cells[r->n_cells++];
     memset(cell, 0, sizeof *cell);
-    cell->name = cl_xstrdup(name);
-    cell->strategy = cl_xstrdup(cl_csv_get(row, c->strategy));
-    cell->workload = cl_xstrdup(cl_csv_get(row, c->workload));
-    size_t plen = strcspn(cell->strategy, "(");
-    cell->plugin = cl_xasprintf("%.*s", (int)plen, cell->strategy);
-    cell->workload_ix = workload_index(r, cell->workload);
-    cell->detail = cl_xstrdup("");
-    cell->svals = cl_xcalloc(r->n_scols ? r->n_scols : 1, sizeof *cell->svals);
-    for (size_t i = 0; i < r->n_scols; i++)
-        cell->svals[i] = cl_xstrdup(cl_csv_get(row, c->scol[i]));
-    cell->speedup = cell->efficiency = cell->cpu_util = cell->cv = NAN;
+    cell->cell.index = r->n_cells - 1;
+    cell->cell.name = cl_xstrdup(name);
+    size_t s = variant_index(&r->strategies, &r->n_strategies,
+                             cl_csv_get(row, c->strategy), r->scols, r->n_scols,
+                             c->scol, row);
+    cell->cell.strategy = r->strategies[s];
+    cell->workload_ix = variant_index(&r->workloads, &r->n_workloads,
+                                      cl_csv_get(row, c->workload), NULL, 0, NULL, row);
+    cell->cell.workload = r->workloads[cell->workload_ix];
+    char plugin[128];
+    cell->plugin = cl_xstrdup(cl_label_plugin(cell->cell.strategy->label, plugin,
+                                              sizeof plugin));
+    cell->cell.speedup = cell->efficiency = cell->cpu_util = cell->cv = NAN;
     cell->sweep = NAN;
     if (!r->experiment && *cl_csv_get(row, c->experiment))
         r->experiment = cl_xstrdup(cl_csv_get(row, c->experiment));
@@ -147,8 +182,7 @@ static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
 
 static void set_detail(struct cl_rcell *cell, const char *detail)
 {
-    free(cell->detail);
-    cell->detail = cl_xstrdup(detail);
+    snprintf(cell->cell.detail, sizeof cell->cell.detail, "%s", detail);
 }
 
 static int open_in(const struct cl_run_report *r, const char *file,
@@ -186,15 +220,15 @@ static int load_results(struct cl_run_report *r, char *err, size_t errlen)
         cl_rep_row_parse(&c.rep, &row, &rep, why, sizeof why);
         enum cl_status st = rep.status;
         if (rep.workers)
-            cell->workers = rep.workers;
-        if (st > cell->status || (st != CL_ST_OK && !*cell->detail)) {
-            if (st > cell->status)
-                cell->status = st;
+            cell->cell.workers = rep.workers;
+        if (st > cell->cell.status || (st != CL_ST_OK && !*cell->cell.detail)) {
+            if (st > cell->cell.status)
+                cell->cell.status = st;
             set_detail(cell, rep.detail);
         }
         if (rep.repetition >= 1) {
-            cell->reps = cl_xrealloc(cell->reps, (cell->n_reps + 1) * sizeof *cell->reps);
-            cell->reps[cell->n_reps++] = rep;
+            cell->cell.rows = cl_xrealloc(cell->cell.rows, (cell->cell.n_rows + 1) * sizeof *cell->cell.rows);
+            cell->cell.rows[cell->cell.n_rows++] = rep;
         }
         cl_csv_row_free(&row);
     }
@@ -218,13 +252,13 @@ static void load_summary(struct cl_run_report *r)
     cols_find(&c, &hdr, r);
     while (cl_csv_next(&in, &row) == 1) {
         struct cl_rcell *cell = cell_of(r, &c, &row);
-        cell->finished = 1;
-        cell->status = CL_ST_ERROR;
-        cl_status_parse(cl_csv_get(&row, c.rep.status), &cell->status);
+        cell->cell.done = 1;
+        cell->cell.status = CL_ST_ERROR;
+        cl_status_parse(cl_csv_get(&row, c.rep.status), &cell->cell.status);
         set_detail(cell, cl_csv_get(&row, c.rep.detail));
         unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.rep.workers));
         if (workers)
-            cell->workers = workers;
+            cell->cell.workers = workers;
         cl_csv_row_free(&row);
     }
     free(c.scol);
@@ -269,18 +303,18 @@ static void make_series(struct cl_run_report *r)
         size_t added = 0;
         for (size_t k = 0; k < r->n_scols; k++) {
             if (!strcmp(r->scols[k], "workers") || !strcmp(r->scols[k], "concurrency")) {
-                if (*c->svals[k] && !isfinite(c->sweep))
-                    c->sweep = cl_csv_num(c->svals[k]);
+                if (*c->cell.strategy->params[k].value && !isfinite(c->sweep))
+                    c->sweep = cl_csv_num(c->cell.strategy->params[k].value);
                 continue;
             }
             int varies = 0;
             for (size_t j = 0; j < r->n_cells && !varies; j++)
                 varies = !strcmp(r->cells[j].plugin, c->plugin) &&
-                         strcmp(r->cells[j].svals[k], c->svals[k]) != 0;
-            if (!varies || !*c->svals[k])
+                         strcmp(r->cells[j].cell.strategy->params[k].value, c->cell.strategy->params[k].value) != 0;
+            if (!varies || !*c->cell.strategy->params[k].value)
                 continue;
             char *s = cl_xasprintf("%s%s%s=%s", series, added ? "," : "(",
-                                   r->scols[k], c->svals[k]);
+                                   r->scols[k], c->cell.strategy->params[k].value);
             free(series);
             series = s;
             added++;
@@ -299,11 +333,11 @@ static void make_series(struct cl_run_report *r)
 static void cell_figures(struct cl_rcell *c)
 {
     struct cl_ok_stats s;
-    cl_rows_summarize(c->reps, c->n_reps, &s);
-    c->wall = s.wall;
+    cl_rows_summarize(c->cell.rows, c->cell.n_rows, &s);
+    c->cell.wall = s.wall;
     c->n_ok = s.n_ok;
     c->tasks_failed = s.tasks_bad;
-    c->cv = s.n_ok >= 2 && c->wall.mean > 0 ? c->wall.sd / c->wall.mean : NAN;
+    c->cv = s.n_ok >= 2 && c->cell.wall.mean > 0 ? c->cell.wall.sd / c->cell.wall.mean : NAN;
     c->cpu_util = s.cpu_util;
 }
 
@@ -319,9 +353,9 @@ static void speedups(struct cl_run_report *r)
                 continue;
             if (!seq && !strcmp(c->plugin, "sequential"))
                 seq = c;
-            if (c->status != CL_ST_OK)
+            if (c->cell.status != CL_ST_OK)
                 continue; /* a cell that failed is nobody's fastest */
-            if (!best || c->wall.mean < best->wall.mean)
+            if (!best || c->cell.wall.mean < best->cell.wall.mean)
                 best = c;
             with_data++;
         }
@@ -329,11 +363,11 @@ static void speedups(struct cl_run_report *r)
             best->fastest = 1;
         for (size_t i = 0; seq && i < r->n_cells; i++) {
             struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || c->n_ok == 0 || !(c->wall.mean > 0))
+            if (c->workload_ix != w || c->n_ok == 0 || !(c->cell.wall.mean > 0))
                 continue;
-            c->speedup = seq->wall.mean / c->wall.mean;
-            if (c->workers)
-                c->efficiency = c->speedup / c->workers;
+            c->cell.speedup = seq->cell.wall.mean / c->cell.wall.mean;
+            if (c->cell.workers)
+                c->efficiency = c->cell.speedup / c->cell.workers;
         }
     }
 }
@@ -397,29 +431,29 @@ static void cell_warnings(const struct cl_run_report *r, struct cl_rcell *c)
     char ***v = &c->warn;
     size_t *nv = &c->n_warn;
     char a[32];
-    if (!c->finished) {
+    if (!c->cell.done) {
         warnf(v, nv, "%s: %zu repetition%s measured so far",
               r->state && !strcmp(r->state, "running") ? "still running"
                                                         : "did not finish",
-              c->n_reps, c->n_reps == 1 ? "" : "s");
-    } else if (c->status != CL_ST_OK) {
-        warnf(v, nv, "%s%s%s", cl_status_name(c->status), *c->detail ? ": " : "",
-              c->detail);
+              c->cell.n_rows, c->cell.n_rows == 1 ? "" : "s");
+    } else if (c->cell.status != CL_ST_OK) {
+        warnf(v, nv, "%s%s%s", cl_status_name(c->cell.status), *c->cell.detail ? ": " : "",
+              c->cell.detail);
     }
     size_t n = 0;
-    double *w = cl_xmalloc((c->n_reps ? c->n_reps : 1) * sizeof *w);
-    int *rep = cl_xmalloc((c->n_reps ? c->n_reps : 1) * sizeof *rep);
-    for (size_t i = 0; i < c->n_reps; i++)
-        if (c->reps[i].status == CL_ST_OK && isfinite(c->reps[i].wall_s)) {
-            w[n] = c->reps[i].wall_s;
-            rep[n++] = c->reps[i].repetition;
+    double *w = cl_xmalloc((c->cell.n_rows ? c->cell.n_rows : 1) * sizeof *w);
+    int *rep = cl_xmalloc((c->cell.n_rows ? c->cell.n_rows : 1) * sizeof *rep);
+    for (size_t i = 0; i < c->cell.n_rows; i++)
+        if (c->cell.rows[i].status == CL_ST_OK && isfinite(c->cell.rows[i].wall_s)) {
+            w[n] = c->cell.rows[i].wall_s;
+            rep[n++] = c->cell.rows[i].repetition;
         }
-    if (n > 0 && c->wall.mean < CL_WARN_SHORT_S)
+    if (n > 0 && c->cell.wall.mean < CL_WARN_SHORT_S)
         warnf(v, nv, "%s is too short to time well (under %g ms): starting "
               "workers and timer noise weigh as much as the work; give it more "
-              "or longer tasks", cl_fmt_dur(c->wall.mean, a, sizeof a),
+              "or longer tasks", cl_fmt_dur(c->cell.wall.mean, a, sizeof a),
               CL_WARN_SHORT_S * 1e3);
-    if (n > 0 && n < 3 && c->finished)
+    if (n > 0 && n < 3 && c->cell.done)
         warnf(v, nv, "only %zu ok repetition%s: too few to judge the spread "
               "(repeat: 5 or more)", n, n == 1 ? "" : "s");
     int slow = first_rep_slow(w, rep, n, v, nv);
@@ -469,7 +503,7 @@ static void run_warnings(struct cl_run_report *r)
             }
         if (data && !seq) {
             warnf(v, nv, "no ok sequential cell for %s: no speedups there (add "
-                  "'- sequential' to the strategies)", r->workloads[w]);
+                  "'- sequential' to the strategies)", r->workloads[w]->label);
         }
     }
 }
@@ -508,18 +542,15 @@ void cl_report_free(struct cl_run_report *r)
         return;
     for (size_t i = 0; i < r->n_cells; i++) {
         struct cl_rcell *c = &r->cells[i];
-        free(c->name);
-        free(c->strategy);
-        free(c->workload);
+        free(c->cell.name);
         free(c->plugin);
         free(c->series);
-        free(c->detail);
-        free(c->reps);
-        vec_free(c->svals, r->n_scols);
+        free(c->cell.rows);
         vec_free(c->warn, c->n_warn);
     }
     free(r->cells);
-    vec_free(r->workloads, r->n_workloads);
+    variants_free(r->workloads, r->n_workloads);
+    variants_free(r->strategies, r->n_strategies);
     vec_free(r->scols, r->n_scols);
     vec_free(r->warn, r->n_warn);
     free(r->dir);

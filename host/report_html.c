@@ -87,7 +87,7 @@ void cl_report_html_workload(FILE *out, const struct cl_run_report *r, size_t w)
         const struct cl_rcell *c = &r->cells[i];
         for (size_t k = 0; c->workload_ix == w && k < c->n_warn; k++) {
             fputs(any++ ? "<li><b>" : "<ul class=\"warnings\">\n<li><b>", out);
-            cl_xml_escape(out, c->strategy);
+            cl_xml_escape(out, c->cell.strategy->label);
             fputs(":</b> ", out);
             cl_xml_escape(out, c->warn[k]);
             fputs("</li>\n", out);

@@ -14,18 +14,18 @@
 static struct json_object *json_cell(const struct cl_run_report *r,
                                      const struct cl_rcell *c)
 {
-    const struct cl_summary *s = &c->wall;
+    const struct cl_summary *s = &c->cell.wall;
     struct json_object *o = json_object_new_object();
-    ADD(o, "cell", cl_json_str(c->name));
-    ADD(o, "strategy", cl_json_str(c->strategy));
+    ADD(o, "cell", cl_json_str(c->cell.name));
+    ADD(o, "strategy", cl_json_str(c->cell.strategy->label));
     ADD(o, "plugin", cl_json_str(c->plugin));
     ADD(o, "series", cl_json_str(c->series));
     ADD(o, "status", cl_json_str(cl_report_cell_status(r, c)));
-    ADD(o, "finished", cl_json_bool3(c->finished));
-    ADD(o, "detail", cl_json_str(c->detail));
-    ADD(o, "workers", json_object_new_int64(c->workers));
+    ADD(o, "finished", cl_json_bool3(c->cell.done));
+    ADD(o, "detail", cl_json_str(c->cell.detail));
+    ADD(o, "workers", json_object_new_int64(c->cell.workers));
     ADD(o, "sweep", cl_json_num(c->sweep));
-    ADD(o, "reps", json_object_new_uint64(c->n_reps));
+    ADD(o, "reps", json_object_new_uint64(c->cell.n_rows));
     ADD(o, "ok_reps", json_object_new_uint64(c->n_ok));
     struct json_object *w = json_object_new_object();
     const char *names[] = {"mean", "sd", "median", "min", "max", "ci95_lo", "ci95_hi", "cv"};
@@ -35,11 +35,11 @@ static struct json_object *json_cell(const struct cl_run_report *r,
         ADD(w, names[k], cl_json_num(vals[k]));
     ADD(o, "wall_s", w);
     struct json_object *walls = json_object_new_array();
-    for (size_t k = 0; k < c->n_reps; k++)
-        json_object_array_add(walls, cl_json_num(c->reps[k].status == CL_ST_OK
-                                                     ? c->reps[k].wall_s : NAN));
+    for (size_t k = 0; k < c->cell.n_rows; k++)
+        json_object_array_add(walls, cl_json_num(c->cell.rows[k].status == CL_ST_OK
+                                                     ? c->cell.rows[k].wall_s : NAN));
     ADD(o, "walls_s", walls);
-    ADD(o, "speedup", cl_json_num(c->speedup));
+    ADD(o, "speedup", cl_json_num(c->cell.speedup));
     ADD(o, "efficiency", cl_json_num(c->efficiency));
     ADD(o, "cpu_util", cl_json_num(c->cpu_util));
     ADD(o, "tasks_failed", json_object_new_uint64(c->tasks_failed));
@@ -72,7 +72,7 @@ int cl_report_write_json(FILE *out, const struct cl_run_report *r)
     struct json_object *ws = json_object_new_array();
     for (size_t w = 0; w < r->n_workloads; w++) {
         struct json_object *wo = json_object_new_object();
-        ADD(wo, "workload", cl_json_str(r->workloads[w]));
+        ADD(wo, "workload", cl_json_str(r->workloads[w]->label));
         struct json_object *cells = json_object_new_array();
         for (size_t i = 0; i < r->n_cells; i++)
             if (r->cells[i].workload_ix == w)

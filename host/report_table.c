@@ -21,8 +21,8 @@ struct cl_report_unit cl_report_unit(const struct cl_run_report *r, size_t w)
 {
     double lo = INFINITY;
     for (size_t i = 0; i < r->n_cells; i++)
-        if (r->cells[i].workload_ix == w && r->cells[i].n_ok && r->cells[i].wall.mean < lo)
-            lo = r->cells[i].wall.mean;
+        if (r->cells[i].workload_ix == w && r->cells[i].n_ok && r->cells[i].cell.wall.mean < lo)
+            lo = r->cells[i].cell.wall.mean;
     if (!isfinite(lo) || lo >= 1)
         return (struct cl_report_unit){"s", 1, 3};
     if (lo >= 1e-3)
@@ -33,8 +33,8 @@ struct cl_report_unit cl_report_unit(const struct cl_run_report *r, size_t w)
 const char *cl_report_cell_status(const struct cl_run_report *r,
                                     const struct cl_rcell *c)
 {
-    if (c->finished)
-        return cl_status_name(c->status);
+    if (c->cell.done)
+        return cl_status_name(c->cell.status);
     return r->state && !strcmp(r->state, "running") ? "running" : "unfinished";
 }
 
@@ -42,10 +42,10 @@ const char *cl_report_cell_status(const struct cl_run_report *r,
 void cl_report_row(const struct cl_run_report *r, const struct cl_rcell *c,
                       struct cl_report_unit u, char *f[CL_RCOLS])
 {
-    const struct cl_summary *s = &c->wall;
+    const struct cl_summary *s = &c->cell.wall;
     f[CL_RCOL_MARK] = cl_xstrdup(c->fastest ? "*" : "");
-    f[CL_RCOL_STRATEGY] = cl_xstrdup(c->strategy);
-    f[CL_RCOL_WORKERS] = c->workers ? cl_xasprintf("%u", c->workers) : cl_xstrdup("-");
+    f[CL_RCOL_STRATEGY] = cl_xstrdup(c->cell.strategy->label);
+    f[CL_RCOL_WORKERS] = c->cell.workers ? cl_xasprintf("%u", c->cell.workers) : cl_xstrdup("-");
     if (c->n_ok) {
         f[CL_RCOL_MEAN] = cl_xasprintf("%.*f", u.dec, s->mean * u.mul);
         f[CL_RCOL_SD] = cl_xasprintf("± %.*f", u.dec, s->sd * u.mul);
@@ -59,7 +59,7 @@ void cl_report_row(const struct cl_run_report *r, const struct cl_rcell *c,
         f[CL_RCOL_MEDIAN] = cl_xstrdup("-");
         f[CL_RCOL_CI] = cl_xstrdup("-");
     }
-    f[CL_RCOL_SPEEDUP] = isfinite(c->speedup) ? cl_xasprintf("%.2fx", c->speedup) : cl_xstrdup("-");
+    f[CL_RCOL_SPEEDUP] = isfinite(c->cell.speedup) ? cl_xasprintf("%.2fx", c->cell.speedup) : cl_xstrdup("-");
     f[CL_RCOL_EFF] = isfinite(c->efficiency) ? cl_xasprintf("%.0f%%", c->efficiency * 100)
                                        : cl_xstrdup("-");
     f[CL_RCOL_CPU] = isfinite(c->cpu_util) ? cl_xasprintf("%.0f%%", c->cpu_util * 100)
@@ -132,7 +132,7 @@ static void text_header(FILE *out, const struct cl_run_report *r)
 {
     size_t n_fin = 0;
     for (size_t i = 0; i < r->n_cells; i++)
-        n_fin += r->cells[i].finished;
+        n_fin += r->cells[i].cell.done;
     fprintf(out, "%s: %s, %zu cell%s", r->experiment ? r->experiment : "conlab run",
             r->state ? r->state : "state unknown", n_fin, n_fin == 1 ? "" : "s");
     if (n_fin != r->n_cells)
@@ -178,7 +178,7 @@ static void text_workload(FILE *out, const struct cl_run_report *r, size_t w)
                 width[k] = disp_width(rows[j][k]);
         j++;
     }
-    fprintf(out, "\n%s  (wall time in %s)\n", r->workloads[w], u.name);
+    fprintf(out, "\n%s  (wall time in %s)\n", r->workloads[w]->label, u.name);
     for (int k = 0; k < CL_RCOLS; k++) {
         fputs(k == 0 ? "" : k == CL_RCOL_SD ? " " : "  ", out);
         pad(out, cl_report_col_head[k], width[k], cl_report_col_left[k]);
@@ -201,7 +201,7 @@ static void text_workload(FILE *out, const struct cl_run_report *r, size_t w)
         if (c->workload_ix != w)
             continue;
         for (size_t k = 0; k < c->n_warn; k++) {
-            char *first = cl_xasprintf("  ! %s: ", c->strategy);
+            char *first = cl_xasprintf("  ! %s: ", c->cell.strategy->label);
             wrap(out, first, "      ", c->warn[k], 100);
             free(first);
         }
@@ -261,7 +261,7 @@ int cl_report_write_md(FILE *out, const struct cl_run_report *r)
     for (size_t w = 0; w < r->n_workloads; w++) {
         struct cl_report_unit u = cl_report_unit(r, w);
         fputs("\n## ", out);
-        md_text(out, r->workloads[w]);
+        md_text(out, r->workloads[w]->label);
         fprintf(out, "\n\nWall time in %s.\n\n|", u.name);
         for (int k = 0; k < CL_RCOLS; k++) {
             fputc(' ', out);
@@ -295,7 +295,7 @@ int cl_report_write_md(FILE *out, const struct cl_run_report *r)
             for (size_t k = 0; c->workload_ix == w && k < c->n_warn; k++) {
                 fputs(any++ ? "- " : "\n- ", out);
                 fputs("**", out);
-                md_text(out, c->strategy);
+                md_text(out, c->cell.strategy->label);
                 fputs(":** ", out);
                 md_text(out, c->warn[k]);
                 fputc('\n', out);
@@ -325,18 +325,18 @@ int cl_report_write_csv(FILE *out, const struct cl_run_report *r)
             if (c->workload_ix != w)
                 continue;
             cl_csv_field(out, r->experiment ? r->experiment : "", 1);
-            cl_csv_field(out, c->workload, 0);
-            cl_csv_field(out, c->strategy, 0);
-            cl_csv_field(out, c->name, 0);
+            cl_csv_field(out, c->cell.workload->label, 0);
+            cl_csv_field(out, c->cell.strategy->label, 0);
+            cl_csv_field(out, c->cell.name, 0);
             cl_csv_field(out, cl_report_cell_status(r, c), 0);
-            fprintf(out, ",%d,%zu,%zu,%u", c->finished, c->n_reps, c->n_ok, c->workers);
-            csv_d(out, c->wall.mean);
-            csv_d(out, c->wall.sd);
-            csv_d(out, c->wall.median);
-            csv_d(out, c->wall.ci95_lo);
-            csv_d(out, c->wall.ci95_hi);
+            fprintf(out, ",%d,%zu,%zu,%u", c->cell.done, c->cell.n_rows, c->n_ok, c->cell.workers);
+            csv_d(out, c->cell.wall.mean);
+            csv_d(out, c->cell.wall.sd);
+            csv_d(out, c->cell.wall.median);
+            csv_d(out, c->cell.wall.ci95_lo);
+            csv_d(out, c->cell.wall.ci95_hi);
             csv_d(out, c->cv);
-            csv_d(out, c->speedup);
+            csv_d(out, c->cell.speedup);
             csv_d(out, c->efficiency);
             csv_d(out, c->cpu_util);
             fprintf(out, ",%llu,%d", (unsigned long long)c->tasks_failed, c->fastest);

@@ -205,22 +205,32 @@ static void written_run_reads_back(void **st)
     assert_int_equal(ri.shards, 0);
     cl_runinfo_free(&ri);
 
-    /* report's reader: the same repetitions and figures */
+    /* report's reader: the same model, without the spec */
     struct cl_run_report *rep;
     assert_int_equal(cl_report_load(x.dir, &rep, err, sizeof err), 0);
     assert_int_equal(rep->n_cells, 2);
+    assert_int_equal(rep->n_strategies, 2);
+    assert_int_equal(rep->n_workloads, 1);
     for (size_t c = 0; c < n; c++) {
-        const struct cl_rcell *rc = &rep->cells[c];
+        const struct cl_cell *rc = &rep->cells[c].cell;
         assert_string_equal(rc->name, cells[c].name);
-        assert_true(rc->finished);
+        assert_string_equal(rc->strategy->label, cells[c].strategy->label);
+        assert_string_equal(rc->workload->label, cells[c].workload->label);
+        assert_null(rc->strategy->plugin);
+        assert_int_equal(rc->strategy->n_params, 1);
+        assert_string_equal(rc->strategy->params[0].name, "workers");
+        assert_string_equal(rc->strategy->params[0].value, cells[c].strategy->params[0].value);
+        assert_true(rc->done);
         assert_int_equal(rc->status, cells[c].status);
-        assert_int_equal(rc->n_reps, cells[c].n_rows);
-        for (size_t r = 0; r < rc->n_reps; r++)
-            assert_rows_equal(&cells[c].rows[r], &rc->reps[r]);
+        assert_string_equal(rc->detail, cells[c].detail);
+        assert_int_equal(rc->workers, cells[c].workers);
+        assert_int_equal(rc->n_rows, cells[c].n_rows);
+        for (size_t r = 0; r < rc->n_rows; r++)
+            assert_rows_equal(&cells[c].rows[r], &rc->rows[r]);
         assert_float_equal(rc->wall.mean, cells[c].wall.mean, 1e-8);
     }
     cl_cells_speedups(cells, n);
-    assert_float_equal(rep->cells[1].speedup, cells[1].speedup, 1e-8);
+    assert_float_equal(rep->cells[1].cell.speedup, cells[1].speedup, 1e-8);
     assert_float_equal(cells[1].speedup, 0.4 / 0.205, 1e-8);
     cl_report_free(rep);
 
