@@ -82,8 +82,8 @@ static void load_run_yaml(struct cl_run_report *r)
 
 /* ---- results.csv and summary.csv ---------------------------------------------- */
 
+/* The columns of a cell's identity (its repetition's: cl_rows_in.cols). */
 struct cols {
-    struct cl_rep_cols rep;
     long strategy, workload, experiment;
     long *scol; /* the strategy.* columns, aligned with r->scols */
 };
@@ -91,7 +91,6 @@ struct cols {
 static void cols_find(struct cols *c, const struct cl_csv_row *h,
                       struct cl_run_report *r)
 {
-    cl_rep_cols_find(&c->rep, h);
     c->strategy = cl_csv_col(h, "strategy");
     c->workload = cl_csv_col(h, "workload");
     c->experiment = cl_csv_col(h, "experiment");
@@ -152,9 +151,10 @@ static size_t variant_index(struct cl_variant ***v, size_t *n, const char *label
 
 /* The cell a row is about, added on first sight. */
 static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
+                                const struct cl_rep_cols *rc,
                                 const struct cl_csv_row *row)
 {
-    const char *name = cl_csv_get(row, c->rep.cell);
+    const char *name = cl_csv_get(row, rc->cell);
     for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
         if (strcmp(r->cells[i].cell.name, name) == 0)
             return &r->cells[i];
@@ -185,39 +185,27 @@ static void set_detail(struct cl_rcell *cell, const char *detail)
     snprintf(cell->cell.detail, sizeof cell->cell.detail, "%s", detail);
 }
 
-static int open_in(const struct cl_run_report *r, const char *file,
-                   struct cl_csv_in *in)
-{
-    char *path = cl_xasprintf("%s/%s", r->dir, file);
-    int rc = cl_csv_open(in, path);
-    free(path);
-    return rc;
-}
-
 static int load_results(struct cl_run_report *r, char *err, size_t errlen)
 {
-    struct cl_csv_in in;
-    if (open_in(r, "results.csv", &in) != 0) {
-        snprintf(err, errlen, "%s/results.csv: %s%s", r->dir, strerror(errno),
-                 errno == ENOENT ? " (not a conlab run directory?)" : "");
-        return -1;
-    }
-    struct cl_csv_row hdr, row;
-    if (cl_csv_next(&in, &hdr) != 1 || cl_csv_col(&hdr, "cell") < 0 ||
-        cl_csv_col(&hdr, "wall_s") < 0) {
-        cl_csv_row_free(&hdr);
-        cl_csv_close(&in);
+    struct cl_rows_in ri;
+    int bad = cl_rows_open(&ri, r->dir, "results.csv", err, errlen) != 0;
+    if (bad && errno == ENOENT)
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 " (not a conlab run directory?)");
+    else if ((bad && errno == EINVAL) || (!bad && ri.cols.wall_s < 0))
         snprintf(err, errlen, "%s/results.csv: no conlab header", r->dir);
+    if (bad || ri.cols.wall_s < 0) {
+        cl_rows_close(&ri);
         return -1;
     }
     struct cols c;
-    cols_find(&c, &hdr, r);
-    char why[128];
+    cols_find(&c, &ri.hdr, r);
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    char why[512];
     /* a torn last row (a run killed mid-write) ends the reading quietly */
-    while (cl_csv_next(&in, &row) == 1) {
-        struct cl_rcell *cell = cell_of(r, &c, &row);
-        struct cl_rep_row rep;
-        cl_rep_row_parse(&c.rep, &row, &rep, why, sizeof why);
+    while (cl_rows_next(&ri, &row, &rep, why, sizeof why) > 0) {
+        struct cl_rcell *cell = cell_of(r, &c, &ri.cols, &row);
         enum cl_status st = rep.status;
         if (rep.workers)
             cell->cell.workers = rep.workers;
@@ -227,43 +215,40 @@ static int load_results(struct cl_run_report *r, char *err, size_t errlen)
             set_detail(cell, rep.detail);
         }
         if (rep.repetition >= 1) {
-            cell->cell.rows = cl_xrealloc(cell->cell.rows, (cell->cell.n_rows + 1) * sizeof *cell->cell.rows);
-            cell->cell.rows[cell->cell.n_rows++] = rep;
+            struct cl_cell *m = &cell->cell;
+            m->rows = cl_xrealloc(m->rows, (m->n_rows + 1) * sizeof *m->rows);
+            m->rows[m->n_rows++] = rep;
         }
         cl_csv_row_free(&row);
     }
     free(c.scol);
-    cl_csv_row_free(&hdr);
-    cl_csv_close(&in);
+    cl_rows_close(&ri);
     return 0;
 }
 
 static void load_summary(struct cl_run_report *r)
 {
-    struct cl_csv_in in;
-    if (open_in(r, "summary.csv", &in) != 0)
+    struct cl_rows_in ri;
+    char why[512];
+    if (cl_rows_open(&ri, r->dir, "summary.csv", why, sizeof why) != 0) {
+        cl_rows_close(&ri);
         return; /* no cell finished yet */
-    struct cl_csv_row hdr, row;
-    if (cl_csv_next(&in, &hdr) != 1) {
-        cl_csv_close(&in);
-        return;
     }
     struct cols c;
-    cols_find(&c, &hdr, r);
-    while (cl_csv_next(&in, &row) == 1) {
-        struct cl_rcell *cell = cell_of(r, &c, &row);
+    cols_find(&c, &ri.hdr, r);
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    while (cl_rows_next(&ri, &row, &rep, why, sizeof why) > 0) {
+        struct cl_rcell *cell = cell_of(r, &c, &ri.cols, &row);
         cell->cell.done = 1;
-        cell->cell.status = CL_ST_ERROR;
-        cl_status_parse(cl_csv_get(&row, c.rep.status), &cell->cell.status);
-        set_detail(cell, cl_csv_get(&row, c.rep.detail));
-        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.rep.workers));
-        if (workers)
-            cell->cell.workers = workers;
+        cell->cell.status = rep.status;
+        set_detail(cell, rep.detail);
+        if (rep.workers)
+            cell->cell.workers = rep.workers;
         cl_csv_row_free(&row);
     }
     free(c.scol);
-    cl_csv_row_free(&hdr);
-    cl_csv_close(&in);
+    cl_rows_close(&ri);
 }
 
 /* ---- figures -------------------------------------------------------------------- */

@@ -12,23 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
 #include "runyaml.h"
 #include "util.h"
-
-static int open_in(struct cl_csv_in *in, const char *dir, const char *file,
-                   char *err, size_t errlen)
-{
-    char *path = cl_xasprintf("%s/%s", dir, file);
-    int rc = cl_csv_open(in, path);
-    if (rc != 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot resume from %s: %s", path, strerror(e));
-        errno = e;
-    }
-    free(path);
-    return rc;
-}
 
 /* Refuse DIR when its run.yaml names another spec (unless force). */
 static int check_spec(const char *dir, const struct cl_spec *spec, int force,
@@ -60,54 +45,49 @@ int cl_resume_load(const char *dir, const struct cl_spec *spec, int force,
         return -1;
 
     /* which cells finished */
-    struct cl_csv_in in;
-    if (open_in(&in, dir, "summary.csv", err, errlen) != 0)
-        return errno == ENOENT ? 0 : -1; /* ENOENT: killed before the first
-                                            cell finished: nothing done */
-    struct cl_csv_row hdr, row;
-    if (cl_csv_next(&in, &hdr) != 1) {
-        cl_csv_close(&in);
-        return 0;
+    struct cl_rows_in ri;
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    char why[512];
+    int rc;
+    if (cl_rows_open(&ri, dir, "summary.csv", why, sizeof why) != 0) {
+        int e = errno;
+        cl_rows_close(&ri);
+        if (e == ENOENT || e == EINVAL)
+            return 0; /* killed before the first cell finished: nothing done */
+        snprintf(err, errlen, "cannot resume from %s", why);
+        return -1;
     }
-    long c_cell = cl_csv_col(&hdr, "cell"), c_status = cl_csv_col(&hdr, "status");
-    long c_detail = cl_csv_col(&hdr, "detail");
-    while (cl_csv_next(&in, &row) == 1) {
-        struct cl_cell *c = cl_cell_find(cells, n_cells, cl_csv_get(&row, c_cell));
-        enum cl_status st = CL_ST_ERROR;
-        cl_status_parse(cl_csv_get(&row, c_status), &st);
-        if (c && st != CL_ST_INTERRUPTED) {
+    while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
+        struct cl_cell *c = cl_cell_find(cells, n_cells, cl_csv_get(&row, ri.cols.cell));
+        if (c && rep.status != CL_ST_INTERRUPTED) {
             c->done = 1;
-            c->status = st;
-            snprintf(c->detail, sizeof c->detail, "%s", cl_csv_get(&row, c_detail));
+            c->status = rep.status;
+            snprintf(c->detail, sizeof c->detail, "%s", rep.detail);
         }
         cl_csv_row_free(&row);
     }
-    cl_csv_row_free(&hdr);
-    cl_csv_close(&in);
+    cl_rows_close(&ri);
 
     /* their rows */
-    if (open_in(&in, dir, "results.csv", err, errlen) != 0)
-        return -1;
-    if (cl_csv_next(&in, &hdr) != 1) {
-        cl_csv_close(&in);
-        snprintf(err, errlen, "cannot resume from %s: results.csv has no header", dir);
+    if (cl_rows_open(&ri, dir, "results.csv", why, sizeof why) != 0) {
+        if (errno == EINVAL)
+            snprintf(err, errlen, "cannot resume from %s: results.csv has no header", dir);
+        else
+            snprintf(err, errlen, "cannot resume from %s", why);
+        cl_rows_close(&ri);
         return -1;
     }
-    struct cl_rep_cols cols;
-    cl_rep_cols_find(&cols, &hdr);
-    char why[128];
-    while (cl_csv_next(&in, &row) == 1) {
-        struct cl_cell *c = cl_cell_find(cells, n_cells, cl_csv_get(&row, cols.cell));
+    while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
+        struct cl_cell *c = cl_cell_find(cells, n_cells, cl_csv_get(&row, ri.cols.cell));
         if (c && c->done) {
             c->rows = cl_xrealloc(c->rows, (c->n_rows + 1) * sizeof *c->rows);
-            struct cl_rep_row *r = &c->rows[c->n_rows++];
-            cl_rep_row_parse(&cols, &row, r, why, sizeof why);
-            c->workers = r->workers;
+            c->rows[c->n_rows++] = rep;
+            c->workers = rep.workers;
         }
         cl_csv_row_free(&row);
     }
-    /* a torn last line, from an unfinished cell: dropped */
-    cl_csv_row_free(&hdr);
-    cl_csv_close(&in);
+    /* rc == -1: a torn last line, from an unfinished cell: dropped */
+    cl_rows_close(&ri);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* rundir.c — see rundir.h. */
 #include "rundir.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -243,4 +244,54 @@ int cl_rep_row_parse(const struct cl_rep_cols *c, const struct cl_csv_row *row,
     snprintf(r->detail, sizeof r->detail, "%s", cl_csv_get(row, c->detail));
     snprintf(r->reasons, sizeof r->reasons, "%s", cl_csv_get(row, c->reasons));
     return rc;
+}
+
+/* ---- reading results.csv and summary.csv ------------------------------------- */
+
+int cl_rows_open(struct cl_rows_in *ri, const char *dir, const char *file,
+                 char *err, size_t errlen)
+{
+    memset(ri, 0, sizeof *ri);
+    ri->file = cl_xasprintf("%s/%s", dir, file);
+    if (cl_csv_open(&ri->in, ri->file) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", ri->file, strerror(e));
+        errno = e;
+        return -1;
+    }
+    if (cl_csv_next(&ri->in, &ri->hdr) != 1 || cl_csv_col(&ri->hdr, "cell") < 0) {
+        snprintf(err, errlen, "%s: no conlab header", ri->file);
+        errno = EINVAL;
+        return -1;
+    }
+    cl_rep_cols_find(&ri->cols, &ri->hdr);
+    return 0;
+}
+
+int cl_rows_next(struct cl_rows_in *ri, struct cl_csv_row *row,
+                 struct cl_rep_row *rep, char *err, size_t errlen)
+{
+    int rc = cl_csv_next(&ri->in, row);
+    if (rc == 0)
+        return 0;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s:%zu: torn last record (a write cut short)",
+                 ri->file, row->line);
+        return -1;
+    }
+    char why[160];
+    if (cl_rep_row_parse(&ri->cols, row, rep, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s:%zu: cell '%s': %s", ri->file, row->line,
+                 cl_csv_get(row, ri->cols.cell), why);
+        return 2;
+    }
+    return 1;
+}
+
+void cl_rows_close(struct cl_rows_in *ri)
+{
+    cl_csv_row_free(&ri->hdr);
+    cl_csv_close(&ri->in);
+    free(ri->file);
+    ri->file = NULL;
 }

@@ -131,4 +131,32 @@ void cl_rep_cols_find(struct cl_rep_cols *c, const struct cl_csv_row *hdr);
 int cl_rep_row_parse(const struct cl_rep_cols *c, const struct cl_csv_row *row,
                      struct cl_rep_row *out, char *err, size_t errlen);
 
+/* ---- reading results.csv and summary.csv ------------------------------------- */
+
+/* One of a run directory's CSV files (results.csv, summary.csv) being read
+ * row by row: both name their cells, statuses, details and workers by the
+ * same columns, so one reader serves both. */
+struct cl_rows_in {
+    struct cl_csv_in in;
+    struct cl_csv_row hdr;
+    struct cl_rep_cols cols;
+    char *file;          /* "DIR/results.csv", for messages */
+};
+
+/** Open DIR/FILE and read its header.  0; or -1 with "DIR/FILE: why" in
+ *  err and errno (ENOENT: no such file; EINVAL: no header, or no `cell`
+ *  column).  Close with cl_rows_close, also after a failure. */
+int cl_rows_open(struct cl_rows_in *ri, const char *dir, const char *file,
+                 char *err, size_t errlen);
+/** The next row, as a repetition (summary.csv rows: status, detail,
+ *  workers), with the row itself (the caller frees it with
+ *  cl_csv_row_free; its cell name is cl_csv_get(row, ri->cols.cell)).
+ *  Returns 1 with a row; 0 at the end; -1 on a torn last record (err:
+ *  "FILE:LINE: torn last record (a write cut short)"); 2 with a row that
+ *  has a problem (err: "FILE:LINE: cell 'NAME': why"), parsed as far as it
+ *  goes, reading may go on. */
+int cl_rows_next(struct cl_rows_in *ri, struct cl_csv_row *row,
+                 struct cl_rep_row *rep, char *err, size_t errlen);
+void cl_rows_close(struct cl_rows_in *ri);
+
 #endif

@@ -4,6 +4,7 @@
  * repetitions and facts; statuses, the summariser of ok repetitions, the
  * cells of a shard. */
 #include <setjmp.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <math.h>
@@ -300,6 +301,56 @@ static void a_row_with_an_unknown_status(void **st)
     assert_true(isnan(r.user_s)); /* absent column */
 }
 
+static void rows_reader_says_where(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/conlab-rows-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("cell,repetition,status,wall_s,detail\n"
+          "a,1,ok,0.5,\n"
+          "\"b, quoted\",1,weird,0.25,\"two\nlines\"\n"
+          "c,1,ok,0.75,\n"
+          "d,1,ok,0.", f); /* torn: the run was killed mid-write */
+    fclose(f);
+    struct cl_rows_in ri;
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    char err[256], want[256];
+    assert_int_equal(cl_rows_open(&ri, dir, "results.csv", err, sizeof err), 0);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), 1);
+    assert_string_equal(cl_csv_get(&row, ri.cols.cell), "a");
+    assert_float_equal(rep.wall_s, 0.5, 0);
+    cl_csv_row_free(&row);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), 2);
+    snprintf(want, sizeof want, "%s:3: cell 'b, quoted': unknown status 'weird'", path);
+    assert_string_equal(err, want);
+    assert_string_equal(rep.detail, "two\nlines");
+    cl_csv_row_free(&row);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), 1);
+    assert_int_equal(row.line, 5);
+    cl_csv_row_free(&row);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:6: torn last record (a write cut short)", path);
+    assert_string_equal(err, want);
+    cl_rows_close(&ri);
+    /* no such file; a file without a cell column */
+    assert_int_equal(cl_rows_open(&ri, dir, "summary.csv", err, sizeof err), -1);
+    assert_int_equal(errno, ENOENT);
+    cl_rows_close(&ri);
+    f = fopen(path, "w");
+    fputs("x,y\n1,2\n", f);
+    fclose(f);
+    assert_int_equal(cl_rows_open(&ri, dir, "results.csv", err, sizeof err), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(err, "no conlab header"));
+    cl_rows_close(&ri);
+    remove_dir(dir);
+}
+
 static void summary_of_ok_repetitions(void **st)
 {
     (void)st;
@@ -355,6 +406,7 @@ int main(void)
         cmocka_unit_test(resume_refuses_another_spec),
         cmocka_unit_test(statuses_by_name),
         cmocka_unit_test(a_row_with_an_unknown_status),
+        cmocka_unit_test(rows_reader_says_where),
         cmocka_unit_test(summary_of_ok_repetitions),
         cmocka_unit_test(cells_of_a_shard),
     };
