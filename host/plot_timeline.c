@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "csv.h"
-#include "plot.h"
 #include "plot_svg.h"
 #include "util.h"
 

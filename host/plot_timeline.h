@@ -10,6 +10,10 @@
 
 #include "report.h"
 
+/* Limits of a timeline: beyond them it says what it left out. */
+#define CL_PLOT_MAX_LANES 64    /* workers drawn */
+#define CL_PLOT_MAX_BARS 5000   /* tasks drawn (failed ones are always kept) */
+
 /* One task: when it ran, where. */
 struct cl_bar {
     double start, end;

@@ -2,6 +2,7 @@
  * sinfo): argument lists, running them, reading the queue; and the small
  * parsers of their output.  See slurm.h and slurm_int.h. */
 #include "slurm_int.h"
+#include "slurm.h"
 
 #include <ctype.h>
 #include <dirent.h>

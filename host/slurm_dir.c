@@ -2,6 +2,7 @@
  * submission), the state of each shard, and `conlab status`.  See
  * slurm_int.h. */
 #include "slurm_int.h"
+#include "slurm.h"
 
 #include <ctype.h>
 #include <dirent.h>

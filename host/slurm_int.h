@@ -7,7 +7,6 @@
 #include <stddef.h>
 
 #include "shards.h"
-#include "slurm.h"
 #include "yamlio.h"
 
 /* One argv grown as needed. */
