@@ -310,7 +310,7 @@ static void make_series(struct cl_run_report *r)
             series = s;
         }
         c->series = series;
-        if (!isfinite(c->sweep) && !strcmp(c->plugin, "sequential"))
+        if (!isfinite(c->sweep) && cl_cell_is_sequential(&c->cell))
             c->sweep = 1;
     }
 }
@@ -336,7 +336,7 @@ static void speedups(struct cl_run_report *r)
             struct cl_rcell *c = &r->cells[i];
             if (c->workload_ix != w || c->n_ok == 0)
                 continue;
-            if (!seq && !strcmp(c->plugin, "sequential"))
+            if (!seq && cl_cell_is_sequential(&c->cell))
                 seq = c;
             if (c->cell.status != CL_ST_OK)
                 continue; /* a cell that failed is nobody's fastest */
@@ -348,10 +348,10 @@ static void speedups(struct cl_run_report *r)
             best->fastest = 1;
         for (size_t i = 0; seq && i < r->n_cells; i++) {
             struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || c->n_ok == 0 || !(c->cell.wall.mean > 0))
+            if (c->workload_ix != w)
                 continue;
-            c->cell.speedup = seq->cell.wall.mean / c->cell.wall.mean;
-            if (c->cell.workers)
+            c->cell.speedup = cl_cell_speedup(&seq->cell, &c->cell);
+            if (c->cell.workers && isfinite(c->cell.speedup))
                 c->efficiency = c->cell.speedup / c->cell.workers;
         }
     }
@@ -483,7 +483,7 @@ static void run_warnings(struct cl_run_report *r)
         int seq = 0, data = 0;
         for (size_t i = 0; i < r->n_cells; i++)
             if (r->cells[i].workload_ix == w) {
-                seq |= !strcmp(r->cells[i].plugin, "sequential") && r->cells[i].n_ok;
+                seq |= cl_cell_is_sequential(&r->cells[i].cell) && r->cells[i].n_ok;
                 data |= r->cells[i].n_ok > 0;
             }
         if (data && !seq) {

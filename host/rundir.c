@@ -139,18 +139,31 @@ const char *cl_label_plugin(const char *label, char *buf, size_t len)
     return buf;
 }
 
+int cl_cell_is_sequential(const struct cl_cell *c)
+{
+    char buf[64];
+    const char *name = c->strategy->plugin ? c->strategy->plugin->name
+                                           : cl_label_plugin(c->strategy->label, buf,
+                                                             sizeof buf);
+    return strcmp(name, "sequential") == 0;
+}
+
+double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c)
+{
+    if (!seq || seq->wall.n == 0 || c->wall.n == 0 || !(c->wall.mean > 0))
+        return NAN;
+    return seq->wall.mean / c->wall.mean;
+}
+
 void cl_cells_speedups(struct cl_cell *cells, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        cells[i].speedup = NAN;
-        for (size_t j = 0; j < n; j++) {
-            if (cells[j].workload != cells[i].workload ||
-                strcmp(cells[j].strategy->plugin->name, "sequential") != 0 ||
-                cells[j].wall.n == 0 || cells[i].wall.n == 0)
-                continue;
-            cells[i].speedup = cells[j].wall.mean / cells[i].wall.mean;
-            break;
-        }
+        const struct cl_cell *seq = NULL;
+        for (size_t j = 0; j < n && !seq; j++)
+            if (cells[j].workload == cells[i].workload && cells[j].wall.n &&
+                cl_cell_is_sequential(&cells[j]))
+                seq = &cells[j];
+        cells[i].speedup = cl_cell_speedup(seq, &cells[i]);
     }
 }
 

@@ -103,6 +103,13 @@ void cl_cell_summarize(struct cl_cell *cell);
 /** The name of a strategy plugin from a variant label: "threads" of
  *  "threads(workers=2)".  Into buf; returns buf. */
 const char *cl_label_plugin(const char *label, char *buf, size_t len);
+/** 1 when the cell ran the `sequential` strategy (its plugin's name, or,
+ *  read back without plugins, its label's). */
+int cl_cell_is_sequential(const struct cl_cell *c);
+/** The speedup of c against seq, the sequential cell of its workload: seq's
+ *  mean ok wall time / c's; NAN when seq is NULL, either has no ok
+ *  repetition, or c's mean is not positive. */
+double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c);
 /** Fill in speedups against the `sequential` cell of the same workload. */
 void cl_cells_speedups(struct cl_cell *cells, size_t n_cells);
 
