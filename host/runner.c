@@ -26,8 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "job.h"
 #include "facts.h"
+#include "job.h"
 #include "report.h"
 #include "results.h"
 #include "resume.h"
