@@ -2,8 +2,9 @@
  * that writes or reads one (run, resume, merge, report, plot, compare,
  * slurm): statuses, a measured repetition (one results.csv row), a cell with
  * its repetitions, the summary of its ok repetitions, speedups, the spec
- * hash.  The files themselves: csv.h, results.h (writers), runyaml.h
- * (run.yaml), resume.h and report.h (readers).  Host-private. */
+ * hash, and the one reader of results.csv and summary.csv rows.  Around it:
+ * csv.h (the CSV format), results.h (the writers), runyaml.h (run.yaml),
+ * resume.h, report.h and shards.h (what is read back).  Host-private. */
 #ifndef CONLAB_HOST_RUNDIR_H
 #define CONLAB_HOST_RUNDIR_H
 
