@@ -18,9 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
-#include "results.h"
 #include "cli.h"
+#include "csv.h"
+#include "jsonout.h"
+#include "report.h"
 #include "util.h"
 
 /* ---- the test ------------------------------------------------------------------- */
@@ -160,16 +161,16 @@ struct pair {
 static size_t ok_walls(const struct cl_rcell *c, double *w)
 {
     size_t n = 0;
-    for (size_t i = 0; c && i < c->n_reps; i++)
-        if (c->reps[i].status == CL_ST_OK && isfinite(c->reps[i].wall_s))
-            w[n++] = c->reps[i].wall_s;
+    for (size_t i = 0; c && i < c->cell.n_rows; i++)
+        if (c->cell.rows[i].status == CL_ST_OK && isfinite(c->cell.rows[i].wall_s))
+            w[n++] = c->cell.rows[i].wall_s;
     return n;
 }
 
 static void judge(struct pair *p, double threshold)
 {
-    p->med_a = p->a && p->a->n_ok ? p->a->wall.median : NAN;
-    p->med_b = p->b && p->b->n_ok ? p->b->wall.median : NAN;
+    p->med_a = p->a && p->a->n_ok ? p->a->cell.wall.median : NAN;
+    p->med_b = p->b && p->b->n_ok ? p->b->cell.wall.median : NAN;
     p->ratio = p->med_b / p->med_a;
     p->p = NAN;
     if (!p->b) {
@@ -180,11 +181,11 @@ static void judge(struct pair *p, double threshold)
         p->v = V_ONLY_B;
         return;
     }
-    if (p->a->status != p->b->status)
+    if (p->a->cell.status != p->b->cell.status)
         snprintf(p->note, sizeof p->note, "status %s -> %s",
-                 cl_status_name(p->a->status), cl_status_name(p->b->status));
-    double *wa = cl_xmalloc((p->a->n_reps + 1) * sizeof *wa);
-    double *wb = cl_xmalloc((p->b->n_reps + 1) * sizeof *wb);
+                 cl_status_name(p->a->cell.status), cl_status_name(p->b->cell.status));
+    double *wa = cl_xmalloc((p->a->cell.n_rows + 1) * sizeof *wa);
+    double *wb = cl_xmalloc((p->b->cell.n_rows + 1) * sizeof *wb);
     p->na = ok_walls(p->a, wa);
     p->nb = ok_walls(p->b, wb);
     p->p = cl_mann_whitney_p(wa, p->na, wb, p->nb, NULL);
@@ -205,7 +206,7 @@ static void judge(struct pair *p, double threshold)
 static const struct cl_rcell *find(const struct cl_run_report *r, const char *name)
 {
     for (size_t i = 0; i < r->n_cells; i++)
-        if (strcmp(r->cells[i].name, name) == 0)
+        if (strcmp(r->cells[i].cell.name, name) == 0)
             return &r->cells[i];
     return NULL;
 }
@@ -218,11 +219,11 @@ static struct pair *pair_up(const struct cl_run_report *a,
     size_t n = 0;
     for (size_t i = 0; i < a->n_cells; i++) {
         v[n].a = &a->cells[i];
-        v[n].b = find(b, a->cells[i].name);
+        v[n].b = find(b, a->cells[i].cell.name);
         judge(&v[n++], threshold);
     }
     for (size_t i = 0; i < b->n_cells; i++)
-        if (!find(a, b->cells[i].name)) {
+        if (!find(a, b->cells[i].cell.name)) {
             v[n].b = &b->cells[i];
             judge(&v[n++], threshold);
         }
@@ -231,19 +232,6 @@ static struct pair *pair_up(const struct cl_run_report *a,
 }
 
 /* ---- output --------------------------------------------------------------------- */
-
-static const char *fmt_s(double s, char *buf, size_t len)
-{
-    if (!isfinite(s))
-        snprintf(buf, len, "-");
-    else if (s < 1e-3)
-        snprintf(buf, len, "%.3g µs", s * 1e6);
-    else if (s < 1)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
-    else
-        snprintf(buf, len, "%.3g s", s);
-    return buf;
-}
 
 static const char *fmt_p(double p, char *buf, size_t len)
 {
@@ -258,7 +246,7 @@ static const char *fmt_p(double p, char *buf, size_t len)
 
 static const char *cell_name(const struct pair *p)
 {
-    return p->a ? p->a->name : p->b->name;
+    return p->a ? p->a->cell.name : p->b->cell.name;
 }
 
 enum { K_CELL, K_A, K_B, K_RATIO, K_P, K_VERDICT, N_K };
@@ -266,8 +254,8 @@ enum { K_CELL, K_A, K_B, K_RATIO, K_P, K_VERDICT, N_K };
 static void pair_fields(const struct pair *p, char f[N_K][300])
 {
     snprintf(f[K_CELL], 300, "%s", cell_name(p));
-    fmt_s(p->med_a, f[K_A], 300);
-    fmt_s(p->med_b, f[K_B], 300);
+    cl_fmt_dur(p->med_a, f[K_A], 300);
+    cl_fmt_dur(p->med_b, f[K_B], 300);
     if (isfinite(p->ratio))
         snprintf(f[K_RATIO], 300, "%.3f", p->ratio);
     else
@@ -415,58 +403,35 @@ static void write_csv(FILE *out, const struct pair *v, size_t n)
     }
 }
 
-static void json_str(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            fprintf(out, "\\%c", *c);
-        else if (*c < 0x20)
-            fprintf(out, "\\u%04x", *c);
-        else
-            fputc(*c, out);
-    }
-    fputc('"', out);
-}
-
-static void json_num(FILE *out, double x)
-{
-    if (isfinite(x))
-        fprintf(out, "%.9g", x);
-    else
-        fputs("null", out);
-}
-
 static void write_json(FILE *out, const struct cl_run_report *a,
                        const struct cl_run_report *b, const struct pair *v,
                        size_t n, double threshold)
 {
-    fputs("{\"a\": ", out);
-    json_str(out, a->dir);
-    fputs(", \"b\": ", out);
-    json_str(out, b->dir);
-    fprintf(out, ", \"test\": \"mann-whitney-u\", \"alpha\": %g, \"threshold\": %g,"
-            " \"cells\": [", CL_COMPARE_ALPHA, threshold);
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "a", cl_json_str(a->dir));
+    json_object_object_add(o, "b", cl_json_str(b->dir));
+    json_object_object_add(o, "test", cl_json_str("mann-whitney-u"));
+    json_object_object_add(o, "alpha", cl_json_num(CL_COMPARE_ALPHA));
+    json_object_object_add(o, "threshold", cl_json_num(threshold));
+    struct json_object *cells = json_object_new_array();
     for (size_t i = 0; i < n; i++) {
         const struct pair *p = &v[i];
-        fputs(i ? ",\n  {\"cell\": " : "\n  {\"cell\": ", out);
-        json_str(out, cell_name(p));
-        fputs(", \"a_median_s\": ", out);
-        json_num(out, p->med_a);
-        fputs(", \"b_median_s\": ", out);
-        json_num(out, p->med_b);
-        fputs(", \"ratio\": ", out);
-        json_num(out, p->ratio);
-        fputs(", \"p\": ", out);
-        json_num(out, p->p);
-        fprintf(out, ", \"a_reps\": %zu, \"b_reps\": %zu, \"verdict\": ", p->na, p->nb);
-        json_str(out, verdict_name[p->v]);
-        fprintf(out, ", \"changed\": %s, \"note\": ",
-                p->v == V_FASTER || p->v == V_SLOWER ? "true" : "false");
-        json_str(out, p->note);
-        fputc('}', out);
+        struct json_object *c = json_object_new_object();
+        json_object_object_add(c, "cell", cl_json_str(cell_name(p)));
+        json_object_object_add(c, "a_median_s", cl_json_num(p->med_a));
+        json_object_object_add(c, "b_median_s", cl_json_num(p->med_b));
+        json_object_object_add(c, "ratio", cl_json_num(p->ratio));
+        json_object_object_add(c, "p", cl_json_num(p->p));
+        json_object_object_add(c, "a_reps", json_object_new_uint64(p->na));
+        json_object_object_add(c, "b_reps", json_object_new_uint64(p->nb));
+        json_object_object_add(c, "verdict", cl_json_str(verdict_name[p->v]));
+        json_object_object_add(c, "changed", json_object_new_boolean(
+                                                 p->v == V_FASTER || p->v == V_SLOWER));
+        json_object_object_add(c, "note", cl_json_str(p->note));
+        json_object_array_add(cells, c);
     }
-    fputs("]}\n", out);
+    json_object_object_add(o, "cells", cells);
+    cl_json_write(out, o);
 }
 
 /* ---- the command ---------------------------------------------------------------- */

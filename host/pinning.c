@@ -99,3 +99,14 @@ bad:
            "scatter, or a list of PU numbers such as 0,2,4 or 0-3,8", text);
     return -1;
 }
+
+const char *cl_pinning_text(const struct cl_pinning *p, char *buf, size_t len)
+{
+    if (p->kind != CL_PIN_LIST)
+        return cl_pinning_kind_name(p->kind);
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n && off + 12 < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%d", i ? ";" : "", p->cpus[i]);
+    return buf;
+}

@@ -45,4 +45,9 @@ extern const size_t cl_pinning_n_names;
 int cl_pinning_parse(const char *text, struct cl_pinning *pin, char *err,
                      size_t errlen);
 
+/** The pinning as results.csv and run.yaml write it: "none", "compact",
+ *  "scatter", or the CPU list "0;2;4".  Into buf; returns buf or a static
+ *  string. */
+const char *cl_pinning_text(const struct cl_pinning *p, char *buf, size_t len);
+
 #endif

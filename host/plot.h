@@ -6,10 +6,6 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Limits of a timeline: beyond them it says what it left out. */
-#define CL_PLOT_MAX_LANES 64    /* workers drawn */
-#define CL_PLOT_MAX_BARS 5000   /* tasks drawn (failed ones are always kept) */
-
 /** Draw the figures of run directory `dir` into `out_dir` (created if
  *  needed): wall-W.svg and speedup-W.svg per workload variant,
  *  timeline-C.svg per cell when tasks.csv is there, and report.html with

@@ -26,11 +26,6 @@
 #include "topo.h"
 #include "util.h"
 
-char *cl_cell_name(const struct cl_variant *s, const struct cl_variant *w)
-{
-    return cl_xasprintf("%s x %s", s->label, w->label);
-}
-
 int cl_rep_needs_server(const struct cl_variant *w)
 {
     for (size_t i = 0; i < w->n_params; i++)

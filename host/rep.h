@@ -32,9 +32,6 @@ struct cl_rep_ctx {
  *  repetition that could not run is a row with status CL_ST_ERROR. */
 void cl_rep_run(const struct cl_rep_ctx *c, struct cl_rep_row *row);
 
-/** "strategy label x workload label": a cell's name, owned by the caller. */
-char *cl_cell_name(const struct cl_variant *s, const struct cl_variant *w);
-
 /** Does workload variant w name a `builtin:` URL, so that its cells need
  *  the built-in server (serve.h)?  1 or 0. */
 int cl_rep_needs_server(const struct cl_variant *w);

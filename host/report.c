@@ -8,17 +8,13 @@
 #include "report.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <yaml.h>
-
-#include "resume.h"
-#include "cli.h"
+#include "csv.h"
+#include "runyaml.h"
 #include "util.h"
 
 /* ---- small helpers ------------------------------------------------------------ */
@@ -55,157 +51,49 @@ static char *dup_or_null(const char *s)
     return s && *s ? cl_xstrdup(s) : NULL;
 }
 
-/* A time with three significant digits and a unit that fits. */
-const char *cl_fmt_dur(double s, char *buf, size_t len)
-{
-    if (!isfinite(s))
-        snprintf(buf, len, "-");
-    else if (fabs(s) < 1e-3)
-        snprintf(buf, len, "%.3g µs", s * 1e6);
-    else if (fabs(s) < 1)
-        snprintf(buf, len, "%.3g ms", s * 1e3);
-    else
-        snprintf(buf, len, "%.3g s", s);
-    return buf;
-}
-
-/* ---- CSV columns ---------------------------------------------------------------- */
-
-static uint64_t unum(const char *s)
-{
-    return *s ? strtoull(s, NULL, 10) : 0;
-}
-
-static enum cl_status status_parse(const char *s)
-{
-    for (int st = CL_ST_OK; st <= CL_ST_SKIPPED; st++)
-        if (strcmp(s, cl_status_name((enum cl_status)st)) == 0)
-            return (enum cl_status)st;
-    return CL_ST_ERROR;
-}
-
 /* ---- run.yaml ------------------------------------------------------------------- */
-
-static const char *yaml_scalar(yaml_document_t *d, yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-         p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(d, p->key);
-        yaml_node_t *v = yaml_document_get_node(d, p->value);
-        if (k && v && k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, key) == 0)
-            return (const char *)v->data.scalar.value;
-    }
-    return NULL;
-}
-
-static yaml_node_t *yaml_child(yaml_document_t *d, yaml_node_t *map, const char *key)
-{
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start;
-         p < map->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(d, p->key);
-        if (k && k->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, key) == 0)
-            return yaml_document_get_node(d, p->value);
-    }
-    return NULL;
-}
-
-/* A host fact: under `host:`, or at the top level. */
-static const char *host_fact(yaml_document_t *d, yaml_node_t *root, const char *key)
-{
-    const char *v = yaml_scalar(d, yaml_child(d, root, "host"), key);
-    return v ? v : yaml_scalar(d, root, key);
-}
-
-static int yaml_bool(const char *s)
-{
-    if (!s)
-        return -1;
-    if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "1"))
-        return 1;
-    if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "0"))
-        return 0;
-    return -1;
-}
 
 /* Missing or unreadable run.yaml is not an error: the facts stay unknown. */
 static void load_run_yaml(struct cl_run_report *r)
 {
-    char *path = cl_xasprintf("%s/run.yaml", r->dir);
-    FILE *f = fopen(path, "rb");
-    free(path);
-    if (!f)
-        return;
-    yaml_parser_t p;
-    yaml_document_t d;
-    if (!yaml_parser_initialize(&p)) {
-        fclose(f);
-        return;
+    struct cl_runinfo ri;
+    char err[512];
+    if (cl_runyaml_read(r->dir, &ri, err, sizeof err) == 0) {
+        r->experiment = dup_or_null(ri.experiment);
+        r->state = dup_or_null(ri.state);
+        r->started = dup_or_null(ri.started);
+        r->pinning = dup_or_null(ri.pinning);
+        r->pinning_note = dup_or_null(ri.pinning_note);
+        r->pinning_possible = ri.pinning_possible;
+        r->version = dup_or_null(ri.version);
+        r->warmup = ri.warmup;
+        r->repeat = ri.repeat;
+        r->hostname = dup_or_null(ri.hostname);
+        r->cpu = dup_or_null(ri.cpu);
+        r->topology = dup_or_null(ri.topology);
+        r->governor = dup_or_null(ri.governor);
+        r->hypervisor = dup_or_null(ri.hypervisor);
+        r->virtualized = ri.virtualized;
+        r->online_cpus = ri.online_cpus;
+        r->loadavg_1m = ri.loadavg_1m;
     }
-    yaml_parser_set_input_file(&p, f);
-    if (yaml_parser_load(&p, &d)) {
-        yaml_node_t *root = yaml_document_get_root_node(&d);
-        const char *v;
-        r->experiment = dup_or_null(yaml_scalar(&d, root, "experiment"));
-        r->state = dup_or_null(yaml_scalar(&d, root, "state"));
-        r->started = dup_or_null(yaml_scalar(&d, root, "started"));
-        r->pinning = dup_or_null(yaml_scalar(&d, root, "pinning"));
-        r->pinning_note = dup_or_null(yaml_scalar(&d, root, "pinning_note"));
-        r->pinning_possible = yaml_bool(yaml_scalar(&d, root, "pinning_possible"));
-        r->version = dup_or_null(yaml_scalar(&d, yaml_child(&d, root, "conlab"), "version"));
-        if ((v = yaml_scalar(&d, root, "warmup")))
-            r->warmup = atoi(v);
-        if ((v = yaml_scalar(&d, root, "repeat")))
-            r->repeat = atoi(v);
-        r->hostname = dup_or_null(host_fact(&d, root, "hostname"));
-        r->cpu = dup_or_null(host_fact(&d, root, "cpu"));
-        r->topology = dup_or_null(host_fact(&d, root, "topology"));
-        r->governor = dup_or_null(host_fact(&d, root, "governor"));
-        r->hypervisor = dup_or_null(host_fact(&d, root, "hypervisor"));
-        r->virtualized = yaml_bool(host_fact(&d, root, "virtualized"));
-        if ((v = host_fact(&d, root, "online_cpus")))
-            r->online_cpus = atol(v);
-        if ((v = host_fact(&d, root, "loadavg_1m")))
-            r->loadavg_1m = cl_csv_num(v);
-        yaml_document_delete(&d);
-    }
-    yaml_parser_delete(&p);
-    fclose(f);
+    cl_runinfo_free(&ri);
 }
 
 /* ---- results.csv and summary.csv ---------------------------------------------- */
 
+/* The columns of a cell's identity (its repetition's: cl_rows_in.cols). */
 struct cols {
-    long cell, strategy, workload, experiment, repetition, status, tasks,
-        tasks_failed, missing, duplicated, wrong, wall, user, sys, workers,
-        detail;
+    long strategy, workload, experiment;
     long *scol; /* the strategy.* columns, aligned with r->scols */
 };
 
 static void cols_find(struct cols *c, const struct cl_csv_row *h,
                       struct cl_run_report *r)
 {
-    c->cell = cl_csv_col(h, "cell");
     c->strategy = cl_csv_col(h, "strategy");
     c->workload = cl_csv_col(h, "workload");
     c->experiment = cl_csv_col(h, "experiment");
-    c->repetition = cl_csv_col(h, "repetition");
-    c->status = cl_csv_col(h, "status");
-    c->tasks = cl_csv_col(h, "tasks");
-    c->tasks_failed = cl_csv_col(h, "tasks_failed");
-    c->missing = cl_csv_col(h, "tasks_missing");
-    c->duplicated = cl_csv_col(h, "tasks_duplicated");
-    c->wrong = cl_csv_col(h, "tasks_wrong");
-    c->wall = cl_csv_col(h, "wall_s");
-    c->user = cl_csv_col(h, "user_s");
-    c->sys = cl_csv_col(h, "sys_s");
-    c->workers = cl_csv_col(h, "workers");
-    c->detail = cl_csv_col(h, "detail");
     /* the strategy parameter columns: the first file names them */
     if (!r->scols)
         for (size_t i = 0; i < h->n; i++)
@@ -219,37 +107,73 @@ static void cols_find(struct cols *c, const struct cl_csv_row *h,
     }
 }
 
-static size_t workload_index(struct cl_run_report *r, const char *label)
+/* A variant read back: its label, and (strategies) the strategy.* values
+ * of the row that named it first. */
+static struct cl_variant *variant_new(const char *label, char **names,
+                                      size_t n, const long *col,
+                                      const struct cl_csv_row *row)
 {
-    for (size_t i = 0; i < r->n_workloads; i++)
-        if (strcmp(r->workloads[i], label) == 0)
+    struct cl_variant *v = cl_xcalloc(1, sizeof *v);
+    v->label = cl_xstrdup(label);
+    v->n_params = n;
+    v->params = cl_xcalloc(n ? n : 1, sizeof *v->params);
+    for (size_t i = 0; i < n; i++) {
+        v->params[i].name = names[i];
+        v->params[i].value = cl_xstrdup(cl_csv_get(row, col[i]));
+    }
+    return v;
+}
+
+static void variants_free(struct cl_variant **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t k = 0; k < v[i]->n_params; k++)
+            free(v[i]->params[k].value);
+        free(v[i]->params);
+        free(v[i]->label);
+        free(v[i]);
+    }
+    free(v);
+}
+
+/* The index of the variant labelled `label` in *v, added if new. */
+static size_t variant_index(struct cl_variant ***v, size_t *n, const char *label,
+                            char **names, size_t n_names, const long *col,
+                            const struct cl_csv_row *row)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i]->label, label) == 0)
             return i;
-    vec_push(&r->workloads, &r->n_workloads, cl_xstrdup(label));
-    return r->n_workloads - 1;
+    *v = cl_xrealloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = variant_new(label, names, n_names, col, row);
+    return *n - 1;
 }
 
 /* The cell a row is about, added on first sight. */
 static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
+                                const struct cl_rep_cols *rc,
                                 const struct cl_csv_row *row)
 {
-    const char *name = cl_csv_get(row, c->cell);
+    const char *name = cl_csv_get(row, rc->cell);
     for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
-        if (strcmp(r->cells[i].name, name) == 0)
+        if (strcmp(r->cells[i].cell.name, name) == 0)
             return &r->cells[i];
     r->cells = cl_xrealloc(r->cells, (r->n_cells + 1) * sizeof *r->cells);
     struct cl_rcell *cell = &r->cells[r->n_cells++];
     memset(cell, 0, sizeof *cell);
-    cell->name = cl_xstrdup(name);
-    cell->strategy = cl_xstrdup(cl_csv_get(row, c->strategy));
-    cell->workload = cl_xstrdup(cl_csv_get(row, c->workload));
-    size_t plen = strcspn(cell->strategy, "(");
-    cell->plugin = cl_xasprintf("%.*s", (int)plen, cell->strategy);
-    cell->workload_ix = workload_index(r, cell->workload);
-    cell->detail = cl_xstrdup("");
-    cell->svals = cl_xcalloc(r->n_scols ? r->n_scols : 1, sizeof *cell->svals);
-    for (size_t i = 0; i < r->n_scols; i++)
-        cell->svals[i] = cl_xstrdup(cl_csv_get(row, c->scol[i]));
-    cell->speedup = cell->efficiency = cell->cpu_util = cell->cv = NAN;
+    cell->cell.index = r->n_cells - 1;
+    cell->cell.name = cl_xstrdup(name);
+    size_t s = variant_index(&r->strategies, &r->n_strategies,
+                             cl_csv_get(row, c->strategy), r->scols, r->n_scols,
+                             c->scol, row);
+    cell->cell.strategy = r->strategies[s];
+    cell->workload_ix = variant_index(&r->workloads, &r->n_workloads,
+                                      cl_csv_get(row, c->workload), NULL, 0, NULL, row);
+    cell->cell.workload = r->workloads[cell->workload_ix];
+    char plugin[128];
+    cell->plugin = cl_xstrdup(cl_label_plugin(cell->cell.strategy->label, plugin,
+                                              sizeof plugin));
+    cell->cell.speedup = cell->efficiency = cell->cpu_util = cell->cv = NAN;
     cell->sweep = NAN;
     if (!r->experiment && *cl_csv_get(row, c->experiment))
         r->experiment = cl_xstrdup(cl_csv_get(row, c->experiment));
@@ -258,96 +182,73 @@ static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
 
 static void set_detail(struct cl_rcell *cell, const char *detail)
 {
-    free(cell->detail);
-    cell->detail = cl_xstrdup(detail);
-}
-
-static FILE *open_in(const struct cl_run_report *r, const char *file)
-{
-    char *path = cl_xasprintf("%s/%s", r->dir, file);
-    FILE *f = fopen(path, "r");
-    free(path);
-    return f;
+    snprintf(cell->cell.detail, sizeof cell->cell.detail, "%s", detail);
 }
 
 static int load_results(struct cl_run_report *r, char *err, size_t errlen)
 {
-    FILE *f = open_in(r, "results.csv");
-    if (!f) {
-        snprintf(err, errlen, "%s/results.csv: %s%s", r->dir, strerror(errno),
-                 errno == ENOENT ? " (not a conlab run directory?)" : "");
-        return -1;
-    }
-    struct cl_csv_row hdr, row;
-    if (cl_csv_read(f, &hdr) != 1 || cl_csv_col(&hdr, "cell") < 0 ||
-        cl_csv_col(&hdr, "wall_s") < 0) {
-        if (hdr.n)
-            cl_csv_row_free(&hdr);
-        fclose(f);
+    struct cl_rows_in ri;
+    int bad = cl_rows_open(&ri, r->dir, "results.csv", err, errlen) != 0;
+    if (bad && errno == ENOENT)
+        snprintf(err + strlen(err), errlen - strlen(err),
+                 " (not a conlab run directory?)");
+    else if ((bad && errno == EINVAL) || (!bad && ri.cols.wall_s < 0))
         snprintf(err, errlen, "%s/results.csv: no conlab header", r->dir);
+    if (bad || ri.cols.wall_s < 0) {
+        cl_rows_close(&ri);
         return -1;
     }
     struct cols c;
-    cols_find(&c, &hdr, r);
+    cols_find(&c, &ri.hdr, r);
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    char why[512];
     /* a torn last row (a run killed mid-write) ends the reading quietly */
-    while (cl_csv_read(f, &row) == 1) {
-        struct cl_rcell *cell = cell_of(r, &c, &row);
-        enum cl_status st = status_parse(cl_csv_get(&row, c.status));
-        int rep = atoi(cl_csv_get(&row, c.repetition));
-        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.workers));
-        if (workers)
-            cell->workers = workers;
-        if (st > cell->status || (st != CL_ST_OK && !*cell->detail)) {
-            if (st > cell->status)
-                cell->status = st;
-            set_detail(cell, cl_csv_get(&row, c.detail));
+    while (cl_rows_next(&ri, &row, &rep, why, sizeof why) > 0) {
+        struct cl_rcell *cell = cell_of(r, &c, &ri.cols, &row);
+        enum cl_status st = rep.status;
+        if (rep.workers)
+            cell->cell.workers = rep.workers;
+        if (st > cell->cell.status || (st != CL_ST_OK && !*cell->cell.detail)) {
+            if (st > cell->cell.status)
+                cell->cell.status = st;
+            set_detail(cell, rep.detail);
         }
-        if (rep >= 1) {
-            cell->reps = cl_xrealloc(cell->reps, (cell->n_reps + 1) * sizeof *cell->reps);
-            struct cl_rrep *p = &cell->reps[cell->n_reps++];
-            p->repetition = rep;
-            p->status = st;
-            p->wall_s = cl_csv_num(cl_csv_get(&row, c.wall));
-            p->user_s = cl_csv_num(cl_csv_get(&row, c.user));
-            p->sys_s = cl_csv_num(cl_csv_get(&row, c.sys));
-            p->tasks = unum(cl_csv_get(&row, c.tasks));
-            p->tasks_failed = unum(cl_csv_get(&row, c.tasks_failed));
-            p->tasks_bad = unum(cl_csv_get(&row, c.missing)) + unum(cl_csv_get(&row, c.duplicated)) +
-                           unum(cl_csv_get(&row, c.wrong));
+        if (rep.repetition >= 1) {
+            struct cl_cell *m = &cell->cell;
+            m->rows = cl_xrealloc(m->rows, (m->n_rows + 1) * sizeof *m->rows);
+            m->rows[m->n_rows++] = rep;
         }
         cl_csv_row_free(&row);
     }
     free(c.scol);
-    cl_csv_row_free(&hdr);
-    fclose(f);
+    cl_rows_close(&ri);
     return 0;
 }
 
 static void load_summary(struct cl_run_report *r)
 {
-    FILE *f = open_in(r, "summary.csv");
-    if (!f)
+    struct cl_rows_in ri;
+    char why[512];
+    if (cl_rows_open(&ri, r->dir, "summary.csv", why, sizeof why) != 0) {
+        cl_rows_close(&ri);
         return; /* no cell finished yet */
-    struct cl_csv_row hdr, row;
-    if (cl_csv_read(f, &hdr) != 1) {
-        fclose(f);
-        return;
     }
     struct cols c;
-    cols_find(&c, &hdr, r);
-    while (cl_csv_read(f, &row) == 1) {
-        struct cl_rcell *cell = cell_of(r, &c, &row);
-        cell->finished = 1;
-        cell->status = status_parse(cl_csv_get(&row, c.status));
-        set_detail(cell, cl_csv_get(&row, c.detail));
-        unsigned workers = (unsigned)atoi(cl_csv_get(&row, c.workers));
-        if (workers)
-            cell->workers = workers;
+    cols_find(&c, &ri.hdr, r);
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    while (cl_rows_next(&ri, &row, &rep, why, sizeof why) > 0) {
+        struct cl_rcell *cell = cell_of(r, &c, &ri.cols, &row);
+        cell->cell.done = 1;
+        cell->cell.status = rep.status;
+        set_detail(cell, rep.detail);
+        if (rep.workers)
+            cell->cell.workers = rep.workers;
         cl_csv_row_free(&row);
     }
     free(c.scol);
-    cl_csv_row_free(&hdr);
-    fclose(f);
+    cl_rows_close(&ri);
 }
 
 /* ---- figures -------------------------------------------------------------------- */
@@ -387,18 +288,18 @@ static void make_series(struct cl_run_report *r)
         size_t added = 0;
         for (size_t k = 0; k < r->n_scols; k++) {
             if (!strcmp(r->scols[k], "workers") || !strcmp(r->scols[k], "concurrency")) {
-                if (*c->svals[k] && !isfinite(c->sweep))
-                    c->sweep = cl_csv_num(c->svals[k]);
+                if (*c->cell.strategy->params[k].value && !isfinite(c->sweep))
+                    c->sweep = cl_csv_num(c->cell.strategy->params[k].value);
                 continue;
             }
             int varies = 0;
             for (size_t j = 0; j < r->n_cells && !varies; j++)
                 varies = !strcmp(r->cells[j].plugin, c->plugin) &&
-                         strcmp(r->cells[j].svals[k], c->svals[k]) != 0;
-            if (!varies || !*c->svals[k])
+                         strcmp(r->cells[j].cell.strategy->params[k].value, c->cell.strategy->params[k].value) != 0;
+            if (!varies || !*c->cell.strategy->params[k].value)
                 continue;
             char *s = cl_xasprintf("%s%s%s=%s", series, added ? "," : "(",
-                                   r->scols[k], c->svals[k]);
+                                   r->scols[k], c->cell.strategy->params[k].value);
             free(series);
             series = s;
             added++;
@@ -409,33 +310,20 @@ static void make_series(struct cl_run_report *r)
             series = s;
         }
         c->series = series;
-        if (!isfinite(c->sweep) && !strcmp(c->plugin, "sequential"))
+        if (!isfinite(c->sweep) && cl_cell_is_sequential(&c->cell))
             c->sweep = 1;
     }
 }
 
 static void cell_figures(struct cl_rcell *c)
 {
-    double *w = cl_xmalloc((c->n_reps ? c->n_reps : 1) * sizeof *w);
-    double util = 0;
-    size_t n = 0, nu = 0;
-    c->tasks_failed = 0;
-    for (size_t i = 0; i < c->n_reps; i++) {
-        const struct cl_rrep *p = &c->reps[i];
-        c->tasks_failed += p->tasks_failed + p->tasks_bad;
-        if (p->status != CL_ST_OK || !isfinite(p->wall_s))
-            continue;
-        w[n++] = p->wall_s;
-        if (p->wall_s > 0 && isfinite(p->user_s) && isfinite(p->sys_s)) {
-            util += (p->user_s + p->sys_s) / p->wall_s;
-            nu++;
-        }
-    }
-    cl_summarize(w, n, &c->wall);
-    free(w);
-    c->n_ok = n;
-    c->cv = n >= 2 && c->wall.mean > 0 ? c->wall.sd / c->wall.mean : NAN;
-    c->cpu_util = nu ? util / (double)nu : NAN;
+    struct cl_ok_stats s;
+    cl_rows_summarize(c->cell.rows, c->cell.n_rows, &s);
+    c->cell.wall = s.wall;
+    c->n_ok = s.n_ok;
+    c->tasks_failed = s.tasks_bad;
+    c->cv = s.n_ok >= 2 && c->cell.wall.mean > 0 ? c->cell.wall.sd / c->cell.wall.mean : NAN;
+    c->cpu_util = s.cpu_util;
 }
 
 static void speedups(struct cl_run_report *r)
@@ -448,11 +336,11 @@ static void speedups(struct cl_run_report *r)
             struct cl_rcell *c = &r->cells[i];
             if (c->workload_ix != w || c->n_ok == 0)
                 continue;
-            if (!seq && !strcmp(c->plugin, "sequential"))
+            if (!seq && cl_cell_is_sequential(&c->cell))
                 seq = c;
-            if (c->status != CL_ST_OK)
+            if (c->cell.status != CL_ST_OK)
                 continue; /* a cell that failed is nobody's fastest */
-            if (!best || c->wall.mean < best->wall.mean)
+            if (!best || c->cell.wall.mean < best->cell.wall.mean)
                 best = c;
             with_data++;
         }
@@ -460,11 +348,11 @@ static void speedups(struct cl_run_report *r)
             best->fastest = 1;
         for (size_t i = 0; seq && i < r->n_cells; i++) {
             struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || c->n_ok == 0 || !(c->wall.mean > 0))
+            if (c->workload_ix != w)
                 continue;
-            c->speedup = seq->wall.mean / c->wall.mean;
-            if (c->workers)
-                c->efficiency = c->speedup / c->workers;
+            c->cell.speedup = cl_cell_speedup(&seq->cell, &c->cell);
+            if (c->cell.workers && isfinite(c->cell.speedup))
+                c->efficiency = c->cell.speedup / c->cell.workers;
         }
     }
 }
@@ -528,29 +416,29 @@ static void cell_warnings(const struct cl_run_report *r, struct cl_rcell *c)
     char ***v = &c->warn;
     size_t *nv = &c->n_warn;
     char a[32];
-    if (!c->finished) {
+    if (!c->cell.done) {
         warnf(v, nv, "%s: %zu repetition%s measured so far",
               r->state && !strcmp(r->state, "running") ? "still running"
                                                         : "did not finish",
-              c->n_reps, c->n_reps == 1 ? "" : "s");
-    } else if (c->status != CL_ST_OK) {
-        warnf(v, nv, "%s%s%s", cl_status_name(c->status), *c->detail ? ": " : "",
-              c->detail);
+              c->cell.n_rows, c->cell.n_rows == 1 ? "" : "s");
+    } else if (c->cell.status != CL_ST_OK) {
+        warnf(v, nv, "%s%s%s", cl_status_name(c->cell.status), *c->cell.detail ? ": " : "",
+              c->cell.detail);
     }
     size_t n = 0;
-    double *w = cl_xmalloc((c->n_reps ? c->n_reps : 1) * sizeof *w);
-    int *rep = cl_xmalloc((c->n_reps ? c->n_reps : 1) * sizeof *rep);
-    for (size_t i = 0; i < c->n_reps; i++)
-        if (c->reps[i].status == CL_ST_OK && isfinite(c->reps[i].wall_s)) {
-            w[n] = c->reps[i].wall_s;
-            rep[n++] = c->reps[i].repetition;
+    double *w = cl_xmalloc((c->cell.n_rows ? c->cell.n_rows : 1) * sizeof *w);
+    int *rep = cl_xmalloc((c->cell.n_rows ? c->cell.n_rows : 1) * sizeof *rep);
+    for (size_t i = 0; i < c->cell.n_rows; i++)
+        if (c->cell.rows[i].status == CL_ST_OK && isfinite(c->cell.rows[i].wall_s)) {
+            w[n] = c->cell.rows[i].wall_s;
+            rep[n++] = c->cell.rows[i].repetition;
         }
-    if (n > 0 && c->wall.mean < CL_WARN_SHORT_S)
+    if (n > 0 && c->cell.wall.mean < CL_WARN_SHORT_S)
         warnf(v, nv, "%s is too short to time well (under %g ms): starting "
               "workers and timer noise weigh as much as the work; give it more "
-              "or longer tasks", cl_fmt_dur(c->wall.mean, a, sizeof a),
+              "or longer tasks", cl_fmt_dur(c->cell.wall.mean, a, sizeof a),
               CL_WARN_SHORT_S * 1e3);
-    if (n > 0 && n < 3 && c->finished)
+    if (n > 0 && n < 3 && c->cell.done)
         warnf(v, nv, "only %zu ok repetition%s: too few to judge the spread "
               "(repeat: 5 or more)", n, n == 1 ? "" : "s");
     int slow = first_rep_slow(w, rep, n, v, nv);
@@ -595,12 +483,12 @@ static void run_warnings(struct cl_run_report *r)
         int seq = 0, data = 0;
         for (size_t i = 0; i < r->n_cells; i++)
             if (r->cells[i].workload_ix == w) {
-                seq |= !strcmp(r->cells[i].plugin, "sequential") && r->cells[i].n_ok;
+                seq |= cl_cell_is_sequential(&r->cells[i].cell) && r->cells[i].n_ok;
                 data |= r->cells[i].n_ok > 0;
             }
         if (data && !seq) {
             warnf(v, nv, "no ok sequential cell for %s: no speedups there (add "
-                  "'- sequential' to the strategies)", r->workloads[w]);
+                  "'- sequential' to the strategies)", r->workloads[w]->label);
         }
     }
 }
@@ -639,18 +527,15 @@ void cl_report_free(struct cl_run_report *r)
         return;
     for (size_t i = 0; i < r->n_cells; i++) {
         struct cl_rcell *c = &r->cells[i];
-        free(c->name);
-        free(c->strategy);
-        free(c->workload);
+        free(c->cell.name);
         free(c->plugin);
         free(c->series);
-        free(c->detail);
-        free(c->reps);
-        vec_free(c->svals, r->n_scols);
+        free(c->cell.rows);
         vec_free(c->warn, c->n_warn);
     }
     free(r->cells);
-    vec_free(r->workloads, r->n_workloads);
+    variants_free(r->workloads, r->n_workloads);
+    variants_free(r->strategies, r->n_strategies);
     vec_free(r->scols, r->n_scols);
     vec_free(r->warn, r->n_warn);
     free(r->dir);
@@ -668,809 +553,3 @@ void cl_report_free(struct cl_run_report *r)
     free(r);
 }
 
-/* ---- the table, shared by text, markdown and HTML ------------------------------ */
-
-enum { C_MARK, C_STRATEGY, C_WORKERS, C_MEAN, C_SD, C_MEDIAN, C_CI, C_SPEEDUP,
-       C_EFF, C_CPU, C_FAILED, C_STATUS, N_COLS };
-
-static const char *const col_head[N_COLS] = {
-    "", "strategy", "workers", "mean", "± sd", "median", "95% CI",
-    "speedup", "efficiency", "CPU", "failed", "status"};
-static const int col_left[N_COLS] = {1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-
-/* One unit per table, so a column reads at a glance: the fastest decides. */
-struct unit {
-    const char *name;
-    double mul;
-    int dec;
-};
-
-static struct unit table_unit(const struct cl_run_report *r, size_t w)
-{
-    double lo = INFINITY;
-    for (size_t i = 0; i < r->n_cells; i++)
-        if (r->cells[i].workload_ix == w && r->cells[i].n_ok && r->cells[i].wall.mean < lo)
-            lo = r->cells[i].wall.mean;
-    if (!isfinite(lo) || lo >= 1)
-        return (struct unit){"s", 1, 3};
-    if (lo >= 1e-3)
-        return (struct unit){"ms", 1e3, 2};
-    return (struct unit){"µs", 1e6, 1};
-}
-
-static const char *cell_status_text(const struct cl_run_report *r,
-                                    const struct cl_rcell *c)
-{
-    if (c->finished)
-        return cl_status_name(c->status);
-    return r->state && !strcmp(r->state, "running") ? "running" : "unfinished";
-}
-
-/* The row of a cell, every field allocated. */
-static void table_row(const struct cl_run_report *r, const struct cl_rcell *c,
-                      struct unit u, char *f[N_COLS])
-{
-    const struct cl_summary *s = &c->wall;
-    f[C_MARK] = cl_xstrdup(c->fastest ? "*" : "");
-    f[C_STRATEGY] = cl_xstrdup(c->strategy);
-    f[C_WORKERS] = c->workers ? cl_xasprintf("%u", c->workers) : cl_xstrdup("-");
-    if (c->n_ok) {
-        f[C_MEAN] = cl_xasprintf("%.*f", u.dec, s->mean * u.mul);
-        f[C_SD] = cl_xasprintf("± %.*f", u.dec, s->sd * u.mul);
-        f[C_MEDIAN] = cl_xasprintf("%.*f", u.dec, s->median * u.mul);
-        f[C_CI] = c->n_ok >= 2 ? cl_xasprintf("%.*f–%.*f", u.dec, s->ci95_lo * u.mul,
-                                             u.dec, s->ci95_hi * u.mul)
-                               : cl_xstrdup("-");
-    } else {
-        f[C_MEAN] = cl_xstrdup("-");
-        f[C_SD] = cl_xstrdup("");
-        f[C_MEDIAN] = cl_xstrdup("-");
-        f[C_CI] = cl_xstrdup("-");
-    }
-    f[C_SPEEDUP] = isfinite(c->speedup) ? cl_xasprintf("%.2fx", c->speedup) : cl_xstrdup("-");
-    f[C_EFF] = isfinite(c->efficiency) ? cl_xasprintf("%.0f%%", c->efficiency * 100)
-                                       : cl_xstrdup("-");
-    f[C_CPU] = isfinite(c->cpu_util) ? cl_xasprintf("%.0f%%", c->cpu_util * 100)
-                                     : cl_xstrdup("-");
-    f[C_FAILED] = cl_xasprintf("%llu", (unsigned long long)c->tasks_failed);
-    f[C_STATUS] = cl_xasprintf("%s%s", cell_status_text(r, c),
-                               c->n_warn ? " !" : "");
-}
-
-static void row_free(char *f[N_COLS])
-{
-    for (int i = 0; i < N_COLS; i++)
-        free(f[i]);
-}
-
-/* Columns on a terminal: UTF-8 continuation bytes take no room. */
-static size_t disp_width(const char *s)
-{
-    size_t w = 0;
-    for (; *s; s++)
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    return w;
-}
-
-static void pad(FILE *out, const char *s, size_t width, int left)
-{
-    size_t w = disp_width(s);
-    if (!left)
-        for (size_t i = w; i < width; i++)
-            fputc(' ', out);
-    fputs(s, out);
-    if (left)
-        for (size_t i = w; i < width; i++)
-            fputc(' ', out);
-}
-
-/* Words of `text` wrapped at `width` columns, lines after the first indented. */
-static void wrap(FILE *out, const char *first, const char *indent,
-                 const char *text, size_t width)
-{
-    size_t col = disp_width(first);
-    fputs(first, out);
-    const char *p = text;
-    int line_start = 1;
-    while (*p) {
-        size_t len = strcspn(p, " ");
-        char word[512];
-        snprintf(word, sizeof word, "%.*s", (int)len, p);
-        size_t w = disp_width(word);
-        if (!line_start && col + 1 + w > width) {
-            fprintf(out, "\n%s", indent);
-            col = disp_width(indent);
-            line_start = 1;
-        }
-        if (!line_start) {
-            fputc(' ', out);
-            col++;
-        }
-        fwrite(p, 1, len, out);
-        col += w;
-        line_start = 0;
-        p += len;
-        while (*p == ' ')
-            p++;
-    }
-    fputc('\n', out);
-}
-
-static void text_header(FILE *out, const struct cl_run_report *r)
-{
-    size_t n_fin = 0;
-    for (size_t i = 0; i < r->n_cells; i++)
-        n_fin += r->cells[i].finished;
-    fprintf(out, "%s: %s, %zu cell%s", r->experiment ? r->experiment : "conlab run",
-            r->state ? r->state : "state unknown", n_fin, n_fin == 1 ? "" : "s");
-    if (n_fin != r->n_cells)
-        fprintf(out, " finished (%zu started)", r->n_cells);
-    if (r->repeat >= 0)
-        fprintf(out, ", %d measured repetition%s each", r->repeat, r->repeat == 1 ? "" : "s");
-    if (r->warmup > 0)
-        fprintf(out, " after %d warmup", r->warmup);
-    fputc('\n', out);
-    fprintf(out, "  %s", r->dir);
-    if (r->hostname)
-        fprintf(out, " · %s", r->hostname);
-    if (r->cpu)
-        fprintf(out, " · %s", r->cpu);
-    if (r->online_cpus > 0)
-        fprintf(out, " · %ld CPUs", r->online_cpus);
-    if (r->pinning)
-        fprintf(out, " · pinning %s", r->pinning);
-    if (r->started)
-        fprintf(out, " · %s", r->started);
-    fputc('\n', out);
-    for (size_t i = 0; i < r->n_warn; i++)
-        wrap(out, "  ! ", "    ", r->warn[i], 100);
-}
-
-static void text_workload(FILE *out, const struct cl_run_report *r, size_t w)
-{
-    struct unit u = table_unit(r, w);
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_cells; i++)
-        n += r->cells[i].workload_ix == w;
-    char *(*rows)[N_COLS] = cl_xcalloc(n, sizeof *rows);
-    size_t width[N_COLS];
-    for (int k = 0; k < N_COLS; k++)
-        width[k] = disp_width(col_head[k]);
-    size_t j = 0;
-    for (size_t i = 0; i < r->n_cells; i++) {
-        if (r->cells[i].workload_ix != w)
-            continue;
-        table_row(r, &r->cells[i], u, rows[j]);
-        for (int k = 0; k < N_COLS; k++)
-            if (disp_width(rows[j][k]) > width[k])
-                width[k] = disp_width(rows[j][k]);
-        j++;
-    }
-    fprintf(out, "\n%s  (wall time in %s)\n", r->workloads[w], u.name);
-    for (int k = 0; k < N_COLS; k++) {
-        fputs(k == 0 ? "" : k == C_SD ? " " : "  ", out);
-        pad(out, col_head[k], width[k], col_left[k]);
-    }
-    fputc('\n', out);
-    for (j = 0; j < n; j++) {
-        for (int k = 0; k < N_COLS; k++) {
-            fputs(k == 0 ? "" : k == C_SD ? " " : "  ", out);
-            if (k == N_COLS - 1)
-                fputs(rows[j][k], out); /* no trailing blanks */
-            else
-                pad(out, rows[j][k], width[k], col_left[k]);
-        }
-        fputc('\n', out);
-        row_free(rows[j]);
-    }
-    free(rows);
-    for (size_t i = 0; i < r->n_cells; i++) {
-        const struct cl_rcell *c = &r->cells[i];
-        if (c->workload_ix != w)
-            continue;
-        for (size_t k = 0; k < c->n_warn; k++) {
-            char *first = cl_xasprintf("  ! %s: ", c->strategy);
-            wrap(out, first, "      ", c->warn[k], 100);
-            free(first);
-        }
-    }
-}
-
-static void write_text(FILE *out, const struct cl_run_report *r)
-{
-    text_header(out, r);
-    for (size_t w = 0; w < r->n_workloads; w++)
-        text_workload(out, r, w);
-    if (r->n_cells)
-        fputs("\n* fastest · speedup = sequential mean / mean, efficiency = "
-              "speedup / workers · CPU = (user+sys) / wall, 100% = one CPU · "
-              "95% CI: Student t over the ok repetitions · ! see the notes\n", out);
-    else
-        fputs("\nno repetition measured yet\n", out);
-}
-
-/* ---- markdown ------------------------------------------------------------------- */
-
-static void md_text(FILE *out, const char *s)
-{
-    for (; *s; s++) {
-        if (*s == '|' || *s == '*' || *s == '_' || *s == '`' || *s == '\\')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-}
-
-static void write_md(FILE *out, const struct cl_run_report *r)
-{
-    fputs("# ", out);
-    md_text(out, r->experiment ? r->experiment : "conlab run");
-    fprintf(out, "\n\n%s, %zu cells", r->state ? r->state : "state unknown", r->n_cells);
-    if (r->hostname) {
-        fputs(" · ", out);
-        md_text(out, r->hostname);
-    }
-    if (r->cpu) {
-        fputs(" · ", out);
-        md_text(out, r->cpu);
-    }
-    if (r->online_cpus > 0)
-        fprintf(out, " · %ld CPUs", r->online_cpus);
-    if (r->started)
-        fprintf(out, " · %s", r->started);
-    fputs("\n", out);
-    if (r->n_warn)
-        fputc('\n', out);
-    for (size_t i = 0; i < r->n_warn; i++) {
-        fputs("- **warning:** ", out);
-        md_text(out, r->warn[i]);
-        fputc('\n', out);
-    }
-    for (size_t w = 0; w < r->n_workloads; w++) {
-        struct unit u = table_unit(r, w);
-        fputs("\n## ", out);
-        md_text(out, r->workloads[w]);
-        fprintf(out, "\n\nWall time in %s.\n\n|", u.name);
-        for (int k = 0; k < N_COLS; k++) {
-            fputc(' ', out);
-            md_text(out, k == C_MARK ? " " : col_head[k]);
-            fputs(" |", out);
-        }
-        fputs("\n|", out);
-        for (int k = 0; k < N_COLS; k++)
-            fputs(col_left[k] ? " --- |" : " ---: |", out);
-        fputc('\n', out);
-        for (size_t i = 0; i < r->n_cells; i++) {
-            if (r->cells[i].workload_ix != w)
-                continue;
-            char *f[N_COLS];
-            table_row(r, &r->cells[i], u, f);
-            fputc('|', out);
-            for (int k = 0; k < N_COLS; k++) {
-                fputc(' ', out);
-                if (k == C_MARK && r->cells[i].fastest)
-                    fputs("**fastest**", out);
-                else
-                    md_text(out, f[k]);
-                fputs(" |", out);
-            }
-            fputc('\n', out);
-            row_free(f);
-        }
-        int any = 0;
-        for (size_t i = 0; i < r->n_cells; i++) {
-            const struct cl_rcell *c = &r->cells[i];
-            for (size_t k = 0; c->workload_ix == w && k < c->n_warn; k++) {
-                fputs(any++ ? "- " : "\n- ", out);
-                fputs("**", out);
-                md_text(out, c->strategy);
-                fputs(":** ", out);
-                md_text(out, c->warn[k]);
-                fputc('\n', out);
-            }
-        }
-    }
-}
-
-/* ---- CSV -------------------------------------------------------------------------- */
-
-static void csv_d(FILE *out, double v)
-{
-    fputc(',', out);
-    if (isfinite(v))
-        fprintf(out, "%.9g", v);
-}
-
-static void write_csv(FILE *out, const struct cl_run_report *r)
-{
-    fputs("experiment,workload,strategy,cell,status,finished,reps,ok_reps,workers,"
-          "wall_mean_s,wall_sd_s,wall_median_s,wall_ci95_lo_s,wall_ci95_hi_s,"
-          "wall_cv,speedup,efficiency,cpu_util,tasks_failed,fastest,warnings\n", out);
-    for (size_t w = 0; w < r->n_workloads; w++)
-        for (size_t i = 0; i < r->n_cells; i++) {
-            const struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w)
-                continue;
-            cl_csv_field(out, r->experiment ? r->experiment : "", 1);
-            cl_csv_field(out, c->workload, 0);
-            cl_csv_field(out, c->strategy, 0);
-            cl_csv_field(out, c->name, 0);
-            cl_csv_field(out, cell_status_text(r, c), 0);
-            fprintf(out, ",%d,%zu,%zu,%u", c->finished, c->n_reps, c->n_ok, c->workers);
-            csv_d(out, c->wall.mean);
-            csv_d(out, c->wall.sd);
-            csv_d(out, c->wall.median);
-            csv_d(out, c->wall.ci95_lo);
-            csv_d(out, c->wall.ci95_hi);
-            csv_d(out, c->cv);
-            csv_d(out, c->speedup);
-            csv_d(out, c->efficiency);
-            csv_d(out, c->cpu_util);
-            fprintf(out, ",%llu,%d", (unsigned long long)c->tasks_failed, c->fastest);
-            size_t len = 0;
-            for (size_t k = 0; k < c->n_warn; k++)
-                len += strlen(c->warn[k]) + 2;
-            char *all = cl_xcalloc(len + 1, 1);
-            for (size_t k = 0; k < c->n_warn; k++) {
-                if (k)
-                    strcat(all, "; ");
-                strcat(all, c->warn[k]);
-            }
-            cl_csv_field(out, all, 0);
-            free(all);
-            fputc('\n', out);
-        }
-}
-
-/* ---- JSON ------------------------------------------------------------------------- */
-
-static void json_str(FILE *out, const char *s)
-{
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        default:
-            if (*p < 0x20)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_num(FILE *out, double v)
-{
-    if (isfinite(v))
-        fprintf(out, "%.9g", v);
-    else
-        fputs("null", out);
-}
-
-static void json_key(FILE *out, const char *k, int first)
-{
-    fputs(first ? "" : ", ", out);
-    json_str(out, k);
-    fputs(": ", out);
-}
-
-static void json_strs(FILE *out, char *const *v, size_t n)
-{
-    fputc('[', out);
-    for (size_t i = 0; i < n; i++) {
-        fputs(i ? ", " : "", out);
-        json_str(out, v[i]);
-    }
-    fputc(']', out);
-}
-
-static void json_bool3(FILE *out, int v)
-{
-    fputs(v < 0 ? "null" : v ? "true" : "false", out);
-}
-
-static void json_cell(FILE *out, const struct cl_run_report *r, const struct cl_rcell *c)
-{
-    const struct cl_summary *s = &c->wall;
-    fputs("{", out);
-    json_key(out, "cell", 1);
-    json_str(out, c->name);
-    json_key(out, "strategy", 0);
-    json_str(out, c->strategy);
-    json_key(out, "plugin", 0);
-    json_str(out, c->plugin);
-    json_key(out, "series", 0);
-    json_str(out, c->series);
-    json_key(out, "status", 0);
-    json_str(out, cell_status_text(r, c));
-    json_key(out, "finished", 0);
-    json_bool3(out, c->finished);
-    json_key(out, "detail", 0);
-    json_str(out, c->detail);
-    json_key(out, "workers", 0);
-    fprintf(out, "%u", c->workers);
-    json_key(out, "sweep", 0);
-    json_num(out, c->sweep);
-    json_key(out, "reps", 0);
-    fprintf(out, "%zu", c->n_reps);
-    json_key(out, "ok_reps", 0);
-    fprintf(out, "%zu", c->n_ok);
-    json_key(out, "wall_s", 0);
-    fputc('{', out);
-    const char *names[] = {"mean", "sd", "median", "min", "max", "ci95_lo", "ci95_hi", "cv"};
-    const double vals[] = {s->mean, s->sd, s->median, s->min, s->max,
-                           s->ci95_lo, s->ci95_hi, c->cv};
-    for (size_t k = 0; k < sizeof vals / sizeof *vals; k++) {
-        json_key(out, names[k], k == 0);
-        json_num(out, vals[k]);
-    }
-    fputc('}', out);
-    json_key(out, "walls_s", 0);
-    fputc('[', out);
-    for (size_t k = 0; k < c->n_reps; k++) {
-        fputs(k ? ", " : "", out);
-        json_num(out, c->reps[k].status == CL_ST_OK ? c->reps[k].wall_s : NAN);
-    }
-    fputc(']', out);
-    json_key(out, "speedup", 0);
-    json_num(out, c->speedup);
-    json_key(out, "efficiency", 0);
-    json_num(out, c->efficiency);
-    json_key(out, "cpu_util", 0);
-    json_num(out, c->cpu_util);
-    json_key(out, "tasks_failed", 0);
-    fprintf(out, "%llu", (unsigned long long)c->tasks_failed);
-    json_key(out, "fastest", 0);
-    json_bool3(out, c->fastest);
-    json_key(out, "warnings", 0);
-    json_strs(out, c->warn, c->n_warn);
-    fputs("}", out);
-}
-
-static void write_json(FILE *out, const struct cl_run_report *r)
-{
-    fputs("{", out);
-    json_key(out, "dir", 1);
-    json_str(out, r->dir);
-    json_key(out, "experiment", 0);
-    json_str(out, r->experiment);
-    json_key(out, "state", 0);
-    json_str(out, r->state);
-    json_key(out, "started", 0);
-    json_str(out, r->started);
-    json_key(out, "repeat", 0);
-    fprintf(out, "%d", r->repeat);
-    json_key(out, "warmup", 0);
-    fprintf(out, "%d", r->warmup);
-    json_key(out, "pinning", 0);
-    json_str(out, r->pinning);
-    json_key(out, "pinning_possible", 0);
-    json_bool3(out, r->pinning_possible);
-    json_key(out, "host", 0);
-    fputs("{", out);
-    json_key(out, "hostname", 1);
-    json_str(out, r->hostname);
-    json_key(out, "cpu", 0);
-    json_str(out, r->cpu);
-    json_key(out, "online_cpus", 0);
-    fprintf(out, "%ld", r->online_cpus);
-    json_key(out, "loadavg_1m", 0);
-    json_num(out, r->loadavg_1m);
-    json_key(out, "governor", 0);
-    json_str(out, r->governor);
-    json_key(out, "virtualized", 0);
-    json_bool3(out, r->virtualized);
-    json_key(out, "hypervisor", 0);
-    json_str(out, r->hypervisor);
-    fputs("}", out);
-    json_key(out, "warnings", 0);
-    json_strs(out, r->warn, r->n_warn);
-    json_key(out, "workloads", 0);
-    fputs("[", out);
-    for (size_t w = 0; w < r->n_workloads; w++) {
-        fputs(w ? ",\n  {" : "\n  {", out);
-        json_key(out, "workload", 1);
-        json_str(out, r->workloads[w]);
-        json_key(out, "cells", 0);
-        fputs("[", out);
-        int first = 1;
-        for (size_t i = 0; i < r->n_cells; i++) {
-            if (r->cells[i].workload_ix != w)
-                continue;
-            fputs(first ? "\n    " : ",\n    ", out);
-            first = 0;
-            json_cell(out, r, &r->cells[i]);
-        }
-        fputs("]}", out);
-    }
-    fputs("]}\n", out);
-}
-
-/* ---- HTML fragments (for plot's report.html) ---------------------------------- */
-
-void cl_xml_escape(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
-
-void cl_report_html_header(FILE *out, const struct cl_run_report *r)
-{
-    fputs("<h1>", out);
-    cl_xml_escape(out, r->experiment ? r->experiment : "conlab run");
-    fputs("</h1>\n<p class=\"meta\">", out);
-    cl_xml_escape(out, r->state ? r->state : "state unknown");
-    fprintf(out, " · %zu cells", r->n_cells);
-    if (r->repeat >= 0)
-        fprintf(out, " · %d measured repetitions each", r->repeat);
-    const char *facts[] = {r->hostname, r->cpu, r->topology, r->started};
-    for (size_t i = 0; i < sizeof facts / sizeof *facts; i++)
-        if (facts[i]) {
-            fputs(" · ", out);
-            cl_xml_escape(out, facts[i]);
-        }
-    if (r->pinning) {
-        fputs(" · pinning ", out);
-        cl_xml_escape(out, r->pinning);
-    }
-    fputs("</p>\n", out);
-    if (!r->n_warn)
-        return;
-    fputs("<ul class=\"warnings\">\n", out);
-    for (size_t i = 0; i < r->n_warn; i++) {
-        fputs("<li>", out);
-        cl_xml_escape(out, r->warn[i]);
-        fputs("</li>\n", out);
-    }
-    fputs("</ul>\n", out);
-}
-
-void cl_report_html_workload(FILE *out, const struct cl_run_report *r, size_t w)
-{
-    struct unit u = table_unit(r, w);
-    fprintf(out, "<table class=\"summary\">\n<caption>wall time in %s</caption>\n<tr>",
-            u.name);
-    for (int k = 0; k < N_COLS; k++) {
-        fputs("<th>", out);
-        cl_xml_escape(out, col_head[k]);
-        fputs("</th>", out);
-    }
-    fputs("</tr>\n", out);
-    for (size_t i = 0; i < r->n_cells; i++) {
-        const struct cl_rcell *c = &r->cells[i];
-        if (c->workload_ix != w)
-            continue;
-        char *f[N_COLS];
-        table_row(r, c, u, f);
-        fprintf(out, "<tr%s>", c->fastest ? " class=\"fastest\"" : "");
-        for (int k = 0; k < N_COLS; k++) {
-            fputs(col_left[k] ? "<td>" : "<td class=\"num\">", out);
-            cl_xml_escape(out, k == C_MARK && c->fastest ? "★" : f[k]);
-            fputs("</td>", out);
-        }
-        fputs("</tr>\n", out);
-        row_free(f);
-    }
-    fputs("</table>\n", out);
-    int any = 0;
-    for (size_t i = 0; i < r->n_cells; i++) {
-        const struct cl_rcell *c = &r->cells[i];
-        for (size_t k = 0; c->workload_ix == w && k < c->n_warn; k++) {
-            fputs(any++ ? "<li><b>" : "<ul class=\"warnings\">\n<li><b>", out);
-            cl_xml_escape(out, c->strategy);
-            fputs(":</b> ", out);
-            cl_xml_escape(out, c->warn[k]);
-            fputs("</li>\n", out);
-        }
-    }
-    if (any)
-        fputs("</ul>\n", out);
-}
-
-/* ---- entry points --------------------------------------------------------------- */
-
-int cl_report_format_parse(const char *s, enum cl_report_format *out)
-{
-    static const struct {
-        const char *name;
-        enum cl_report_format f;
-    } names[] = {{"text", CL_FMT_TEXT}, {"md", CL_FMT_MD}, {"markdown", CL_FMT_MD},
-                 {"csv", CL_FMT_CSV},   {"json", CL_FMT_JSON}};
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-        if (strcmp(s, names[i].name) == 0) {
-            *out = names[i].f;
-            return 0;
-        }
-    return -1;
-}
-
-int cl_report_write(FILE *out, const struct cl_run_report *r,
-                    enum cl_report_format fmt)
-{
-    switch (fmt) {
-    case CL_FMT_TEXT: write_text(out, r); break;
-    case CL_FMT_MD: write_md(out, r); break;
-    case CL_FMT_CSV: write_csv(out, r); break;
-    case CL_FMT_JSON: write_json(out, r); break;
-    }
-    return fflush(out) == 0 && !ferror(out) ? 0 : -1;
-}
-
-int cl_report_print_dir(FILE *out, const char *dir)
-{
-    struct cl_run_report *r = NULL;
-    char err[1024];
-    if (cl_report_load(dir, &r, err, sizeof err) != 0) {
-        fprintf(stderr, "conlab: report: %s\n", err);
-        return -1;
-    }
-    fputc('\n', out);
-    int rc = cl_report_write(out, r, CL_FMT_TEXT);
-    cl_report_free(r);
-    return rc;
-}
-
-static const char report_help[] =
-    "usage: conlab report DIR [--format text|md|csv|json]\n"
-    "\n"
-    "What a run directory shows, read from its files (a finished run, or one\n"
-    "still going, or interrupted): for every workload variant a table of its\n"
-    "strategy variants with wall time mean ± sd, median and 95% confidence\n"
-    "interval (Student t over the ok repetitions), speedup against the\n"
-    "`sequential` cell and parallel efficiency (speedup / workers), CPU use\n"
-    "((user+sys)/wall: 100% is one CPU busy), failed tasks and the status;\n"
-    "the fastest is marked *.\n"
-    "\n"
-    "Warnings say when a figure should not be trusted: wall time varying more\n"
-    "than 10% (CV) between repetitions, an outlier repetition (modified\n"
-    "z-score above 3.5), a cell shorter than 5 ms, a first repetition much\n"
-    "slower than the rest (too little warmup), and, from run.yaml, CPU\n"
-    "frequency scaling, a busy machine, a virtual machine, pinning that could\n"
-    "not be applied, an unfinished run.\n"
-    "\n"
-    "  -f, --format F    text (default), md (Markdown), csv (a row per cell),\n"
-    "                    json (everything, with each cell's repetitions)\n"
-    "\n"
-    "Exit status: 0; 2 bad command line or DIR unreadable; 3 cannot write.\n";
-
-int cl_cmd_report(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    enum cl_report_format fmt = CL_FMT_TEXT;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'f':
-            if (cl_report_format_parse(optarg, &fmt) != 0) {
-                fprintf(stderr, "conlab report: unknown format '%s' (text, md, "
-                        "csv or json)\n", optarg);
-                return CL_EXIT_USAGE;
-            }
-            break;
-        case 'h': fputs(report_help, stdout); return 0;
-        default:
-            fprintf(stderr, "see 'conlab report --help'\n");
-            return CL_EXIT_USAGE;
-        }
-    }
-    if (argc - optind != 1) {
-        fprintf(stderr, "conlab report: one run directory, please; see "
-                "'conlab report --help'\n");
-        return CL_EXIT_USAGE;
-    }
-    struct cl_run_report *r = NULL;
-    char err[1024];
-    if (cl_report_load(argv[optind], &r, err, sizeof err) != 0) {
-        fprintf(stderr, "conlab report: %s\n", err);
-        return CL_EXIT_USAGE;
-    }
-    if (fmt == CL_FMT_CSV) /* the CSV has a row per cell: run notes go aside */
-        for (size_t i = 0; i < r->n_warn; i++)
-            fprintf(stderr, "conlab report: warning: %s\n", r->warn[i]);
-    int rc = cl_report_write(stdout, r, fmt);
-    cl_report_free(r);
-    if (rc != 0) {
-        fprintf(stderr, "conlab report: cannot write: %s\n", strerror(errno));
-        return CL_EXIT_INTERNAL;
-    }
-    return 0;
-}
-
-/* ---- the machine at run time ------------------------------------------------- */
-
-static int read_line(const char *root, const char *path, char *buf, size_t len)
-{
-    char *full = cl_xasprintf("%s%s", root, path);
-    FILE *f = fopen(full, "r");
-    free(full);
-    if (!f)
-        return -1;
-    int ok = fgets(buf, (int)len, f) != NULL;
-    fclose(f);
-    if (!ok)
-        return -1;
-    buf[strcspn(buf, "\r\n")] = '\0';
-    return 0;
-}
-
-static void add_governor(char *list, size_t len, const char *g)
-{
-    size_t gl = strlen(g);
-    for (const char *p = list; *p;) {
-        size_t l = strcspn(p, ",");
-        if (l == gl && strncmp(p, g, l) == 0)
-            return;
-        p += l + (p[l] == ',');
-    }
-    size_t used = strlen(list);
-    snprintf(list + used, len - used, "%s%s", used ? "," : "", g);
-}
-
-void cl_host_facts_read(const char *root, struct cl_host_facts *f)
-{
-    memset(f, 0, sizeof *f);
-    char line[512];
-    f->loadavg_1m = NAN;
-    if (read_line(root, "/proc/loadavg", line, sizeof line) == 0)
-        f->loadavg_1m = strtod(line, NULL);
-    for (int cpu = 0; cpu < 4096; cpu++) {
-        char path[96];
-        snprintf(path, sizeof path,
-                 "/sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpu);
-        if (read_line(root, path, line, sizeof line) != 0) {
-            char *dir = cl_xasprintf("%s/sys/devices/system/cpu/cpu%d", root, cpu);
-            int exists = access(dir, F_OK) == 0;
-            free(dir);
-            if (!exists)
-                break; /* past the last CPU */
-            continue;  /* this CPU has no cpufreq */
-        }
-        if (*line)
-            add_governor(f->governor, sizeof f->governor, line);
-    }
-    /* a hypervisor announces itself in the CPU flags; DMI names it */
-    f->virtualized = -1;
-    char *path = cl_xasprintf("%s/proc/cpuinfo", root);
-    FILE *ci = fopen(path, "r");
-    free(path);
-    if (ci) {
-        f->virtualized = 0;
-        while (fgets(line, sizeof line, ci))
-            if (strncmp(line, "flags", 5) == 0) {
-                f->virtualized = strstr(line, " hypervisor") != NULL;
-                break;
-            }
-        fclose(ci);
-    }
-    if (read_line(root, "/sys/class/dmi/id/sys_vendor", line, sizeof line) == 0 &&
-        *line) {
-        static const char *const vms[] = {"QEMU", "KVM", "VMware", "Xen",
-                                          "Microsoft Corporation", "innotek",
-                                          "Amazon EC2", "Google", "Parallels"};
-        for (size_t i = 0; i < sizeof vms / sizeof *vms; i++)
-            if (strstr(line, vms[i])) {
-                f->virtualized = 1;
-                snprintf(f->hypervisor, sizeof f->hypervisor, "%.63s", line);
-            }
-    }
-}

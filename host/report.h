@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "results.h"
+#include "rundir.h"
 #include "stats.h"
 
 /* When a figure should not be trusted (the thresholds of the warnings). */
@@ -26,31 +26,21 @@ enum cl_report_format { CL_FMT_TEXT, CL_FMT_MD, CL_FMT_CSV, CL_FMT_JSON };
 /** "text", "md" (or "markdown"), "csv", "json".  0, or -1 if unknown. */
 int cl_report_format_parse(const char *s, enum cl_report_format *out);
 
-struct cl_rrep {               /* one measured repetition: a results.csv row */
-    int repetition;            /* 1-based */
-    enum cl_status status;
-    double wall_s, user_s, sys_s;
-    uint64_t tasks, tasks_failed, tasks_bad; /* bad: missing + duplicated + wrong */
-};
-
+/* A cell as the report sees it: the run's cell (rundir.h's model: name,
+ * variants, status, detail, workers, measured repetitions, wall-time
+ * summary, speedup; done = summary.csv has it, else still running) and the
+ * report's own figures. */
 struct cl_rcell {
-    char *name, *strategy, *workload; /* cell name and the variants' labels */
+    struct cl_cell cell;       /* cell.strategy and cell.workload point into
+                                  cl_run_report.strategies / .workloads */
     char *plugin;              /* the strategy plugin ("threads") */
     char *series;              /* plugin + the strategy parameters that vary,
                                   but workers/concurrency: "threads" */
-    char *detail;              /* why it is not ok ("" when ok) */
     size_t workload_ix;        /* index into cl_run_report.workloads */
-    enum cl_status status;     /* worst repetition, or summary.csv's */
-    int finished;              /* summary.csv has it (else still running) */
-    unsigned workers;
     double sweep;              /* strategy.workers or .concurrency; NAN if none */
-    char **svals;              /* strategy parameter values, as r->scols */
-    size_t n_reps;
-    struct cl_rrep *reps;      /* measured repetitions, as in results.csv */
     /* derived, over the ok repetitions */
     size_t n_ok;
-    struct cl_summary wall;
-    double cv, speedup, efficiency, cpu_util; /* NAN when undefined */
+    double cv, efficiency, cpu_util; /* NAN when undefined */
     uint64_t tasks_failed;     /* failed + bad tasks, all measured repetitions */
     int fastest;               /* the lowest mean wall time of its workload */
     size_t n_warn;
@@ -66,8 +56,13 @@ struct cl_run_report {
     int warmup, repeat;
     double loadavg_1m;
     int virtualized, pinning_possible;
+    /* the variants, as results.csv names them (no plugin loaded: .plugin
+     * is NULL; a strategy's params are the strategy.* columns, .name one of
+     * scols) */
     size_t n_workloads;
-    char **workloads;          /* labels, in run order */
+    struct cl_variant **workloads; /* in run order */
+    size_t n_strategies;
+    struct cl_variant **strategies;
     size_t n_scols;
     char **scols;              /* the strategy parameter names ("workers") */
     size_t n_cells;
@@ -97,19 +92,6 @@ int cl_report_print_dir(FILE *out, const char *dir);
 /** Write s with XML/HTML special characters escaped. */
 void cl_xml_escape(FILE *out, const char *s);
 
-/* ---- the machine at run time (for run.yaml) --------------------------------- */
-
-struct cl_host_facts {
-    double loadavg_1m;         /* /proc/loadavg; NAN if unreadable */
-    char governor[128];        /* scaling governors of all CPUs, distinct ones
-                                  joined by ","; "" without cpufreq */
-    int virtualized;           /* 1, 0, or -1 unknown */
-    char hypervisor[64];       /* "KVM", "QEMU", ... or "" */
-};
-
-/** Read the facts above from /proc and /sys (root = "" normally; tests
- *  point it at a fake tree). */
-void cl_host_facts_read(const char *root, struct cl_host_facts *f);
 
 /* ---- the statistics behind the warnings (exposed for the tests) ------------- */
 
@@ -121,8 +103,5 @@ void cl_modified_z(const double *x, size_t n, double *z);
 /** `conlab report DIR [--format F]`. */
 int cl_cmd_report(int argc, char **argv);
 
-/** A duration with three significant digits and a unit that fits
- *  ("412 µs", "1.23 s"); "-" when not finite.  Returns buf. */
-const char *cl_fmt_dur(double s, char *buf, size_t len);
 
 #endif

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "dirlock.h"
+#include "facts.h"
 #include "job.h"
 #include "progress.h"
 #include "rep.h"
@@ -28,79 +29,6 @@
 #include "stats.h"
 #include "topo.h"
 #include "util.h"
-
-static void summarize_cell(struct cl_cell *cell)
-{
-    double *w = cl_xmalloc((cell->n_rows ? cell->n_rows : 1) * sizeof *w);
-    size_t n = 0;
-    for (size_t i = 0; i < cell->n_rows; i++)
-        if (cell->rows[i].status == CL_ST_OK)
-            w[n++] = cell->rows[i].wall_s;
-    cl_summarize(w, n, &cell->wall);
-    free(w);
-}
-
-char *cl_default_out_dir(const struct cl_spec *spec, char **parent)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    *parent = cl_xasprintf("results/%s", spec->experiment);
-    char *dir = cl_xasprintf("%s/%s", *parent, stamp);
-    for (int k = 2; access(dir, F_OK) == 0; k++) {
-        free(dir);
-        dir = cl_xasprintf("%s/%s-%d", *parent, stamp, k);
-    }
-    return dir;
-}
-
-void cl_point_latest(const char *parent, const char *dir)
-{
-    const char *base = strrchr(dir, '/');
-    base = base ? base + 1 : dir;
-    char *tmp = cl_xasprintf("%s/.latest.%ld", parent, (long)getpid());
-    char *link = cl_xasprintf("%s/latest", parent);
-    unlink(tmp);
-    if (symlink(base, tmp) == 0 && rename(tmp, link) != 0)
-        unlink(tmp);
-    free(tmp);
-    free(link);
-}
-
-/* The cells of this invocation, in a fixed order (workload-major); a shard
- * keeps every N-th one, so shards are balanced and disjoint, and their union
- * is the whole run.  Owned by the caller (free_cells). */
-static struct cl_cell *make_cells(const struct cl_spec *spec,
-                                  const struct cl_run_opts *o, size_t *n_cells)
-{
-    size_t n_all = spec->n_workloads * spec->n_strategies;
-    struct cl_cell *cells = cl_xcalloc(n_all ? n_all : 1, sizeof *cells);
-    size_t k = 0, n = 0;
-    for (size_t w = 0; w < spec->n_workloads; w++)
-        for (size_t s = 0; s < spec->n_strategies; s++, k++) {
-            if (o->shards && k % o->shards != o->shard - 1)
-                continue;
-            size_t at = n++; /* .index stays the place in the whole run */
-            cells[at].index = k;
-            cells[at].strategy = &spec->strategies[s];
-            cells[at].workload = &spec->workloads[w];
-            cells[at].name = cl_cell_name(&spec->strategies[s], &spec->workloads[w]);
-            cells[at].speedup = NAN;
-        }
-    *n_cells = n;
-    return cells;
-}
-
-static void free_cells(struct cl_cell *cells, size_t n_cells)
-{
-    for (size_t i = 0; cells && i < n_cells; i++) {
-        free(cells[i].name);
-        free(cells[i].rows);
-    }
-    free(cells);
-}
 
 static void print_dry_run(const struct cl_spec *spec, const struct cl_cell *cells,
                           size_t n_cells)
@@ -211,7 +139,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         goto out;
     }
     run.topo = topo;
-    cells = make_cells(spec, o, &n_cells);
+    cells = cl_cells_make(spec, o->shard, o->shards, &n_cells);
     if (o->dry_run) {
         print_dry_run(spec, cells, n_cells);
         goto out;
@@ -243,7 +171,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     if (o->resume) {
         for (size_t i = 0; i < n_cells; i++)
             if (cells[i].done) {
-                summarize_cell(&cells[i]);
+                cl_cell_summarize(&cells[i]);
                 n_done++;
             }
     }
@@ -288,7 +216,7 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
             continue;
         cl_progress_cell(&run.prog, cell, ci);
         write_failed = run_cell(&run, cell) != 0;
-        summarize_cell(cell);
+        cl_cell_summarize(cell);
         cell->done = 1;
         if (cl_results_cell_done(run.res, cells, n_cells) != 0)
             write_failed = 1;
@@ -322,7 +250,7 @@ out:
     if (run.res)
         cl_results_close(run.res);
     cl_dirlock_release(&lock);
-    free_cells(cells, n_cells);
+    cl_cells_free(cells, n_cells);
     free(topo_summary);
     free(dir);
     free(parent);

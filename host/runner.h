@@ -23,10 +23,5 @@ struct cl_run_opts {
 
 int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o);
 
-/** results/<experiment>/<timestamp>[-k]: a new run directory's path (not
- *  created); *parent gets results/<experiment>.  Both owned by the caller. */
-char *cl_default_out_dir(const struct cl_spec *spec, char **parent);
-/** Point parent/latest at dir, atomically (symlink, rename). */
-void cl_point_latest(const char *parent, const char *dir);
 
 #endif

@@ -16,6 +16,7 @@
  * Pinning: a shard plans its workers on the PUs this process may use (see
  * topo.h), so inside an allocation it binds only where Slurm let it run. */
 #include "slurm.h"
+#include "slurm_int.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -35,635 +36,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "specload.h"
-#include "merge.h"
+#include "cli.h"
 #include "registry.h"
-#include "results.h"
-#include "runner.h"
+#include "rundir.h"
+#include "shards.h"
 #include "spec.h"
+#include "specload.h"
 #include "util.h"
-
-extern char **environ;
+#include "yamlio.h"
 
 enum { MAX_ARRAY_TASKS = 1000, DEFAULT_CPU_CAP = 64 };
-
-/* ---- small pieces ------------------------------------------------------------- */
-
-char *cl_slurm_ranges(const unsigned *idx, size_t n)
-{
-    size_t cap = 16, len = 0;
-    char *s = cl_xmalloc(cap);
-    s[0] = '\0';
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && idx[j + 1] == idx[j] + 1)
-            j++;
-        char part[48];
-        int k = j > i ? snprintf(part, sizeof part, "%s%u-%u", len ? "," : "", idx[i], idx[j])
-                      : snprintf(part, sizeof part, "%s%u", len ? "," : "", idx[i]);
-        while (len + (size_t)k + 1 > cap)
-            s = cl_xrealloc(s, cap *= 2);
-        memcpy(s + len, part, (size_t)k + 1);
-        len += (size_t)k;
-        i = j + 1;
-    }
-    return s;
-}
-
-int cl_slurm_ranges_has(const char *list, unsigned i)
-{
-    const char *p = list;
-    while (p && *p && *p != '%') {
-        char *end;
-        unsigned long a = strtoul(p, &end, 10), b = a, step = 1;
-        if (end == p)
-            return 0;
-        if (*end == '-') {
-            p = end + 1;
-            b = strtoul(p, &end, 10);
-            if (end == p)
-                return 0;
-            if (*end == ':') {
-                p = end + 1;
-                step = strtoul(p, &end, 10);
-                if (end == p || step == 0)
-                    return 0;
-            }
-        }
-        if (i >= a && i <= b && (i - a) % step == 0)
-            return 1;
-        p = *end == ',' ? end + 1 : end;
-        if (*end && *end != ',' && *end != '%')
-            return 0;
-    }
-    return 0;
-}
-
-int cl_slurm_parse_jobid(const char *out, char *id, size_t len)
-{
-    while (out && isspace((unsigned char)*out))
-        out++;
-    size_t n = 0;
-    while (out && isdigit((unsigned char)out[n]))
-        n++;
-    if (n == 0 || n >= len || (out[n] && out[n] != ';' && !isspace((unsigned char)out[n])))
-        return -1;
-    memcpy(id, out, n);
-    id[n] = '\0';
-    return 0;
-}
-
-int cl_slurm_parse_squeue(const char *line, char *job, size_t joblen,
-                          long *task, char *state, size_t statelen)
-{
-    const char *a = strchr(line, '|');
-    const char *b = a ? strchr(a + 1, '|') : NULL;
-    if (!a || !b || a == line || (size_t)(a - line) >= joblen)
-        return -1;
-    for (const char *p = line; p < a; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    memcpy(job, line, (size_t)(a - line));
-    job[a - line] = '\0';
-    char *end;
-    *task = strtol(a + 1, &end, 10);
-    if (end == a + 1)
-        *task = -1; /* "N/A": not an array task */
-    else if (end != b)
-        return -1;
-    size_t n = strcspn(b + 1, "\r\n");
-    if (n == 0 || n >= statelen)
-        return -1;
-    memcpy(state, b + 1, n);
-    state[n] = '\0';
-    return 0;
-}
-
-char *cl_sh_quote(const char *s)
-{
-    size_t n = 3;
-    for (const char *p = s; *p; p++)
-        n += *p == '\'' ? 4 : 1;
-    char *q = cl_xmalloc(n), *o = q;
-    *o++ = '\'';
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'') {
-            memcpy(o, "'\\''", 4);
-            o += 4;
-        } else {
-            *o++ = *p;
-        }
-    }
-    *o++ = '\'';
-    *o = '\0';
-    return q;
-}
-
-/* A value that goes on an #SBATCH line as it is. */
-static int sbatch_safe(const char *s)
-{
-    if (!*s)
-        return 0;
-    for (const char *p = s; *p; p++)
-        if (isspace((unsigned char)*p) || *p == '\'' || *p == '"' || *p == '\\' ||
-            *p == '%' || *p == '#' || !isprint((unsigned char)*p))
-            return 0;
-    return 1;
-}
-
-/* ---- running Slurm's commands ------------------------------------------------- */
-
-/* Run argv[0] (searched in PATH) with stdout captured into *out (owned,
- * NUL-terminated).  stderr goes to ours, or nowhere when `quiet`.  Returns
- * the exit status, 127 when the command cannot be started (errno says
- * why), or -1. */
-static int run_capture(char *const argv[], char **out, int quiet)
-{
-    *out = NULL;
-    int fd[2];
-    if (pipe(fd) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
-    posix_spawn_file_actions_addclose(&fa, fd[1]);
-    if (quiet)
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    fflush(NULL);
-    int e = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
-    if (e != 0) {
-        close(fd[0]);
-        errno = e;
-        return 127;
-    }
-    size_t cap = 256, len = 0;
-    char *buf = cl_xmalloc(cap);
-    for (;;) {
-        if (len + 1 >= cap)
-            buf = cl_xrealloc(buf, cap *= 2);
-        ssize_t r = read(fd[0], buf + len, cap - len - 1);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        len += (size_t)r;
-    }
-    buf[len] = '\0';
-    close(fd[0]);
-    int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR) {
-            free(buf);
-            return -1;
-        }
-    *out = buf;
-    if (WIFEXITED(st))
-        return WEXITSTATUS(st) == 127 ? 126 : WEXITSTATUS(st);
-    return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
-}
-
-/* One argv grown as needed. */
-struct args {
-    char **v;
-    size_t n;
-};
-
-static void args_add(struct args *a, const char *s)
-{
-    a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
-    a->v[a->n++] = cl_xstrdup(s);
-    a->v[a->n] = NULL;
-}
-
-static void args_addf(struct args *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void args_addf(struct args *a, const char *fmt, ...)
-{
-    va_list ap;
-    char *s = NULL;
-    va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        s = cl_xstrdup(""); /* vasprintf failed: out of memory */
-    a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
-    a->v[a->n++] = s;
-    a->v[a->n] = NULL;
-}
-
-static void args_free(struct args *a)
-{
-    for (size_t i = 0; i < a->n; i++)
-        free(a->v[i]);
-    free(a->v);
-    a->v = NULL;
-    a->n = 0;
-}
-
-static char *args_text(const struct args *a)
-{
-    char *s = cl_xstrdup("");
-    for (size_t i = 0; i < a->n; i++) {
-        int plain = a->v[i][0] != '\0';
-        for (const char *p = a->v[i]; *p && plain; p++)
-            plain = isalnum((unsigned char)*p) || strchr("-_=./:,+@%", *p);
-        char *q = plain ? cl_xstrdup(a->v[i]) : cl_sh_quote(a->v[i]);
-        char *t = cl_xasprintf("%s%s%s", s, i ? " " : "", q);
-        free(q);
-        free(s);
-        s = t;
-    }
-    return s;
-}
-
-/* sbatch ARGS: the job id, or -1 with the reason told on stderr. */
-static int sbatch(const struct args *a, char *id, size_t len)
-{
-    char *out = NULL;
-    int rc = run_capture(a->v, &out, 0);
-    if (rc == 127)
-        fprintf(stderr, "conlab slurm: cannot run sbatch: %s (is this a Slurm "
-                "submit host? --dry-run writes the scripts without submitting)\n",
-                strerror(errno));
-    else if (rc != 0)
-        fprintf(stderr, "conlab slurm: sbatch failed (exit status %d)\n", rc);
-    else if (cl_slurm_parse_jobid(out, id, len) != 0) {
-        fprintf(stderr, "conlab slurm: sbatch printed no job id: '%s'\n", out);
-        rc = -1;
-    }
-    free(out);
-    return rc == 0 ? 0 : -1;
-}
-
-/* Most CPUs of a node Slurm lists (in `partition`, if given), or 0. */
-static unsigned node_cpus(const char *partition)
-{
-    struct args a = {NULL, 0};
-    args_add(&a, "sinfo");
-    args_add(&a, "-h");
-    args_add(&a, "-o");
-    args_add(&a, "%c");
-    if (partition) {
-        args_add(&a, "-p");
-        args_add(&a, partition);
-    }
-    char *out = NULL;
-    unsigned best = 0;
-    if (run_capture(a.v, &out, 1) == 0)
-        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-            unsigned long c = strtoul(line, NULL, 10);
-            if (c > best && c < 1u << 20)
-                best = (unsigned)c;
-        }
-    free(out);
-    args_free(&a);
-    return best;
-}
-
-/* ---- the queue ---------------------------------------------------------------- */
-
-struct qentry {
-    char job[32];
-    long task;
-    char state[32];
-};
-
-struct queue {
-    int known;       /* squeue answered */
-    struct qentry *v;
-    size_t n;
-};
-
-/* Our jobs Slurm still knows as pending, running, completing, ... */
-static void queue_read(struct queue *q)
-{
-    memset(q, 0, sizeof q[0]);
-    struct args a = {NULL, 0};
-    args_add(&a, "squeue");
-    args_add(&a, "-h");
-    args_add(&a, "-r");
-    args_add(&a, "-o");
-    args_add(&a, "%F|%K|%T");
-    struct passwd *pw = getpwuid(geteuid());
-    const char *user = pw ? pw->pw_name : getenv("USER");
-    if (user) {
-        args_add(&a, "-u");
-        args_add(&a, user);
-    }
-    char *out = NULL;
-    if (run_capture(a.v, &out, 1) == 0) {
-        q->known = 1;
-        for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
-            struct qentry e;
-            if (cl_slurm_parse_squeue(line, e.job, sizeof e.job, &e.task, e.state,
-                                      sizeof e.state) != 0)
-                continue;
-            for (char *p = e.state; *p; p++)
-                *p = (char)tolower((unsigned char)*p);
-            q->v = cl_xrealloc(q->v, (q->n + 1) * sizeof *q->v);
-            q->v[q->n++] = e;
-        }
-    }
-    free(out);
-    args_free(&a);
-}
-
-static const char *queue_state(const struct queue *q, const char *job, long task)
-{
-    for (size_t i = 0; job && i < q->n; i++)
-        if (strcmp(q->v[i].job, job) == 0 && q->v[i].task == task)
-            return q->v[i].state;
-    return NULL;
-}
-
-/* ---- DIR/slurm.yaml ----------------------------------------------------------- */
-
-struct run_dir {
-    char *dir;              /* absolute */
-    struct cl_ydoc y;       /* slurm.yaml */
-    unsigned shards;
-    size_t cells;
-    const char *experiment; /* borrowed from y */
-    yaml_node_t *subs;      /* the submissions sequence, or NULL */
-};
-
-static int run_dir_load(struct run_dir *r, const char *dir, char *err, size_t errlen)
-{
-    memset(r, 0, sizeof *r);
-    char *abs = realpath(dir, NULL);
-    if (!abs) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    r->dir = abs;
-    char *path = cl_xasprintf("%s/slurm.yaml", abs);
-    int rc = cl_ydoc_load(&r->y, path, err, errlen);
-    if (rc != 0 && errno == ENOENT)
-        snprintf(err, errlen, "%s has no slurm.yaml: not a run `conlab slurm` made", dir);
-    free(path);
-    if (rc != 0)
-        return -1;
-    const char *n = cl_ydoc_str(&r->y, NULL, "shards");
-    const char *c = cl_ydoc_str(&r->y, NULL, "cells");
-    r->experiment = cl_ydoc_str(&r->y, NULL, "experiment");
-    r->shards = n ? (unsigned)strtoul(n, NULL, 10) : 0;
-    r->cells = c ? strtoul(c, NULL, 10) : 0;
-    r->subs = cl_ydoc_get(&r->y, NULL, "submissions");
-    if (r->subs && r->subs->type != YAML_SEQUENCE_NODE)
-        r->subs = NULL;
-    if (r->shards == 0 || r->cells == 0) {
-        snprintf(err, errlen, "%s/slurm.yaml: no `shards` or `cells`", dir);
-        return -1;
-    }
-    return 0;
-}
-
-static void run_dir_free(struct run_dir *r)
-{
-    cl_ydoc_free(&r->y);
-    free(r->dir);
-}
-
-/* The array job that last ran task i, or NULL. */
-static const char *job_of_task(struct run_dir *r, unsigned i)
-{
-    const char *job = NULL;
-    for (yaml_node_item_t *it = r->subs ? r->subs->data.sequence.items.start : NULL;
-         it && it < r->subs->data.sequence.items.top; it++) {
-        yaml_node_t *s = yaml_document_get_node(&r->y.doc, *it);
-        const char *id = cl_ydoc_str(&r->y, s, "array_job");
-        const char *list = cl_ydoc_str(&r->y, s, "array");
-        if (id && list && cl_slurm_ranges_has(list, i))
-            job = id;
-    }
-    return job;
-}
-
-/* The newest submission's merge job, or NULL. */
-static const char *last_merge_job(struct run_dir *r)
-{
-    const char *job = NULL;
-    for (yaml_node_item_t *it = r->subs ? r->subs->data.sequence.items.start : NULL;
-         it && it < r->subs->data.sequence.items.top; it++) {
-        const char *m = cl_ydoc_str(&r->y, yaml_document_get_node(&r->y.doc, *it),
-                                    "merge_job");
-        if (m && *m)
-            job = m;
-    }
-    return job;
-}
-
-struct submission {
-    const char *array_job, *array, *merge_job, *sbatch;
-};
-
-/* Rewrite DIR/slurm.yaml with one more submission. */
-static int record_submission(struct run_dir *r, const struct submission *s)
-{
-    char *path = cl_xasprintf("%s/slurm.yaml", r->dir);
-    struct cl_yout y;
-    if (cl_yout_open(&y, path) != 0) {
-        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
-        free(path);
-        return -1;
-    }
-    yaml_node_t *root = yaml_document_get_root_node(&r->y.doc);
-    for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
-         p < root->data.mapping.pairs.top; p++) {
-        yaml_node_t *k = yaml_document_get_node(&r->y.doc, p->key);
-        if (k->type == YAML_SCALAR_NODE &&
-            strcmp((const char *)k->data.scalar.value, "submissions") == 0)
-            continue;
-        cl_yout_node(&y, &r->y, k);
-        cl_yout_node(&y, &r->y, yaml_document_get_node(&r->y.doc, p->value));
-    }
-    cl_yout_scalar(&y, "submissions");
-    cl_yout_seq_start(&y, 0);
-    for (yaml_node_item_t *it = r->subs ? r->subs->data.sequence.items.start : NULL;
-         it && it < r->subs->data.sequence.items.top; it++)
-        cl_yout_node(&y, &r->y, yaml_document_get_node(&r->y.doc, *it));
-    cl_yout_map_start(&y);
-    char now[64];
-    cl_iso_time(cl_wall_time(), now, sizeof now);
-    cl_yout_kv(&y, "submitted", now);
-    cl_yout_kv(&y, "array_job", s->array_job);
-    cl_yout_kv(&y, "array", s->array);
-    cl_yout_kv(&y, "merge_job", s->merge_job ? s->merge_job : "");
-    cl_yout_kv(&y, "sbatch", s->sbatch);
-    cl_yout_map_end(&y);
-    cl_yout_seq_end(&y);
-    int rc = cl_yout_close(&y);
-    if (rc != 0)
-        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
-    free(path);
-    return rc;
-}
-
-/* ---- shard states (status, resume) -------------------------------------------- */
-
-enum shard_verdict { V_DONE, V_QUEUED, V_FAILED, V_INCOMPLETE, V_NOT_SUBMITTED };
-
-struct shard_state {
-    struct cl_shard sh;
-    size_t expect;        /* cells in this shard */
-    const char *job;      /* array job that ran it last, or NULL */
-    const char *queued;   /* squeue's state ("pending", "running"), or NULL */
-    enum shard_verdict v;
-    char label[32];
-    char note[1200];
-};
-
-static size_t cells_in_shard(size_t cells, unsigned shards, unsigned i)
-{
-    return i < cells ? (cells - i + shards - 1) / shards : 0;
-}
-
-static void judge_shard(struct shard_state *s, const struct queue *q,
-                        const char *logdir, unsigned i)
-{
-    size_t done = s->sh.has_run ? s->sh.cells_done : 0;
-    s->queued = s->job ? queue_state(q, s->job, (long)i) : NULL;
-    if (s->queued) {
-        s->v = V_QUEUED;
-        snprintf(s->label, sizeof s->label, "%s", s->queued);
-        if (s->sh.has_run && strcmp(s->queued, "pending") == 0)
-            snprintf(s->note, sizeof s->note, "will resume");
-        return;
-    }
-    if (s->sh.has_run && cl_shard_done(&s->sh) && done >= s->expect) {
-        s->v = V_DONE;
-        snprintf(s->label, sizeof s->label, "done");
-        return;
-    }
-    char why[600];
-    if (!s->sh.has_run)
-        snprintf(why, sizeof why, "%s", s->sh.why);
-    else if (s->sh.state && strcmp(s->sh.state, "complete") == 0)
-        snprintf(why, sizeof why, "complete, but %zu of %zu cells finished",
-                 done, s->expect);
-    else
-        snprintf(why, sizeof why, "run.yaml says %s", s->sh.state ? s->sh.state : "nothing");
-    if (!s->job) {
-        s->v = s->sh.has_run ? V_INCOMPLETE : V_NOT_SUBMITTED;
-        snprintf(s->label, sizeof s->label, "%s",
-                 s->sh.has_run ? "incomplete" : "not submitted");
-        snprintf(s->note, sizeof s->note, "%s", why);
-    } else if (!q->known) {
-        s->v = V_INCOMPLETE;
-        snprintf(s->label, sizeof s->label, "incomplete");
-        snprintf(s->note, sizeof s->note, "%s; squeue unavailable: job state unknown", why);
-    } else {
-        s->v = V_FAILED;
-        snprintf(s->label, sizeof s->label, "failed");
-        snprintf(s->note, sizeof s->note, "%s and job %s_%u is gone; log: %s/shard-%u-%s.out",
-                 why, s->job, i, logdir, i, s->job);
-    }
-}
-
-static struct shard_state *shard_states(struct run_dir *r, const struct queue *q)
-{
-    struct shard_state *v = cl_xcalloc(r->shards, sizeof *v);
-    char *logdir = cl_xasprintf("%s/logs", r->dir);
-    for (unsigned i = 0; i < r->shards; i++) {
-        char *d = cl_xasprintf("%s/shard-%u", r->dir, i);
-        cl_shard_read(&v[i].sh, d, (long)i);
-        free(d);
-        v[i].expect = cells_in_shard(r->cells, r->shards, i);
-        v[i].job = job_of_task(r, i);
-        judge_shard(&v[i], q, logdir, i);
-    }
-    free(logdir);
-    return v;
-}
-
-static void shard_states_free(struct shard_state *v, unsigned n)
-{
-    for (unsigned i = 0; v && i < n; i++)
-        cl_shard_free(&v[i].sh);
-    free(v);
-}
-
-/* ---- conlab status ------------------------------------------------------------ */
-
-static const char status_help[] =
-    "usage: conlab status DIR\n"
-    "\n"
-    "Where a run made by `conlab slurm` stands: one line per shard (array\n"
-    "task) with its state, its cells finished, and why it is not done:\n"
-    "  done        run.yaml says complete and every cell of the shard finished\n"
-    "  pending, running, ...   as squeue says (the job is still in the queue)\n"
-    "  failed      the job is gone and the shard did not finish (no run.yaml,\n"
-    "              or run.yaml says running or interrupted, or cells missing)\n"
-    "  incomplete  not finished, and squeue cannot say whether a job runs it\n"
-    "  not submitted\n"
-    "then the merge job and the merged files.  `conlab slurm --resume DIR`\n"
-    "submits again every shard that is failed or incomplete.\n"
-    "\n"
-    "Exit status: 0 every shard done; 1 not yet (or failed); 2 DIR is not a\n"
-    "`conlab slurm` run.\n";
-
-int cl_cmd_status(int argc, char **argv)
-{
-    if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-        fputs(status_help, stdout);
-        return 0;
-    }
-    if (argc != 2 || argv[1][0] == '-') {
-        fputs(status_help, stderr);
-        return CL_EXIT_USAGE;
-    }
-    struct run_dir r;
-    char err[1024];
-    if (run_dir_load(&r, argv[1], err, sizeof err) != 0) {
-        fprintf(stderr, "conlab status: %s\n", err);
-        run_dir_free(&r);
-        return CL_EXIT_USAGE;
-    }
-    struct queue q;
-    queue_read(&q);
-    struct shard_state *v = shard_states(&r, &q);
-    printf("%s: experiment %s, %zu cells in %u shards%s\n", r.dir,
-           r.experiment ? r.experiment : "?", r.cells, r.shards,
-           q.known ? "" : " (squeue unavailable: job states unknown)");
-    printf("  %-7s %-14s %-13s %-7s %s\n", "shard", "job", "state", "cells", "note");
-    unsigned n_done = 0;
-    for (unsigned i = 0; i < r.shards; i++) {
-        char job[48] = "-", cells[32];
-        if (v[i].job)
-            snprintf(job, sizeof job, "%s_%u", v[i].job, i);
-        snprintf(cells, sizeof cells, "%zu/%zu",
-                 v[i].sh.has_run ? v[i].sh.cells_done : 0, v[i].expect);
-        char shard[24];
-        snprintf(shard, sizeof shard, "%u/%u", i + 1, r.shards);
-        printf("  %-7s %-14s %-13s %-7s %s\n", shard, job, v[i].label, cells, v[i].note);
-        n_done += v[i].v == V_DONE;
-    }
-    const char *mj = last_merge_job(&r);
-    const char *ms = mj ? queue_state(&q, mj, -1) : NULL;
-    if (mj)
-        printf("merge job %s: %s\n", mj, ms ? ms : q.known ? "finished" : "unknown");
-    struct cl_shard merged;
-    cl_shard_read(&merged, r.dir, -1);
-    if (merged.has_run)
-    {
-        const char *n = cl_ydoc_str(&merged.run, NULL, "cells_merged");
-        const char *at = cl_ydoc_str(&merged.run, NULL, "merged");
-        printf("merged: %s/results.csv (%s, %s of %zu cells, at %s)\n", r.dir,
-               merged.state ? merged.state : "?", n ? n : "?", r.cells, at ? at : "?");
-    }
-    else
-        printf("merged: not yet (conlab merge %s)\n", r.dir);
-    printf("%u of %u shards done\n", n_done, r.shards);
-    cl_shard_free(&merged);
-    shard_states_free(v, r.shards);
-    free(q.v);
-    run_dir_free(&r);
-    return n_done == r.shards ? CL_EXIT_OK : CL_EXIT_CELLS;
-}
 
 /* ---- conlab slurm ------------------------------------------------------------- */
 
@@ -959,72 +341,72 @@ static int write_slurm_yaml(const char *dir, const struct cl_spec *spec,
 
 /* The sbatch command lines: the array (tasks in `list`), then the merge job
  * after `deps` (colon-separated job ids). */
-static void array_args(struct args *a, const struct slurm_opts *o, const char *dir,
+static void array_args(struct cl_args *a, const struct slurm_opts *o, const char *dir,
                        const char *list, int overrides)
 {
-    args_add(a, "sbatch");
-    args_add(a, "--parsable");
-    args_addf(a, "--array=%s", list);
+    cl_args_add(a, "sbatch");
+    cl_args_add(a, "--parsable");
+    cl_args_addf(a, "--array=%s", list);
     if (overrides) { /* --resume: the command line beats the script's #SBATCH */
         if (o->partition)
-            args_addf(a, "--partition=%s", o->partition);
+            cl_args_addf(a, "--partition=%s", o->partition);
         if (o->time)
-            args_addf(a, "--time=%s", o->time);
+            cl_args_addf(a, "--time=%s", o->time);
         if (o->account)
-            args_addf(a, "--account=%s", o->account);
+            cl_args_addf(a, "--account=%s", o->account);
         if (o->cpus)
-            args_addf(a, "--cpus-per-task=%u", o->cpus);
+            cl_args_addf(a, "--cpus-per-task=%u", o->cpus);
         if (o->exclusive)
-            args_add(a, "--exclusive");
+            cl_args_add(a, "--exclusive");
     }
-    args_addf(a, "%s/conlab.sbatch", dir);
+    cl_args_addf(a, "%s/conlab.sbatch", dir);
 }
 
-static void merge_args(struct args *a, const struct slurm_opts *o, const char *dir,
+static void merge_args(struct cl_args *a, const struct slurm_opts *o, const char *dir,
                        const char *deps, int overrides)
 {
-    args_add(a, "sbatch");
-    args_add(a, "--parsable");
-    args_addf(a, "--dependency=afterany:%s", deps);
+    cl_args_add(a, "sbatch");
+    cl_args_add(a, "--parsable");
+    cl_args_addf(a, "--dependency=afterany:%s", deps);
     if (overrides && o->partition)
-        args_addf(a, "--partition=%s", o->partition);
+        cl_args_addf(a, "--partition=%s", o->partition);
     if (overrides && o->account)
-        args_addf(a, "--account=%s", o->account);
-    args_addf(a, "%s/merge.sbatch", dir);
+        cl_args_addf(a, "--account=%s", o->account);
+    cl_args_addf(a, "%s/merge.sbatch", dir);
 }
 
 /* Submit the array tasks in `list` and a merge job after them (and after
  * `also`, array jobs of earlier submissions still queued); record both. */
-static int submit(struct run_dir *r, const struct slurm_opts *o, const char *list,
+static int submit(struct cl_slurm_dir *r, const struct slurm_opts *o, const char *list,
                   const char *also, int overrides)
 {
-    struct args a = {NULL, 0}, m = {NULL, 0};
+    struct cl_args a = {NULL, 0}, m = {NULL, 0};
     array_args(&a, o, r->dir, list, overrides);
-    char *line = args_text(&a);
+    char *line = cl_args_text(&a);
     if (o->dry_run) {
         merge_args(&m, o, r->dir, also && *also ? "<array job>:" : "<array job>", overrides);
-        char *mline = args_text(&m);
+        char *mline = cl_args_text(&m);
         printf("dry run: nothing submitted; to submit:\n  %s\n  %s%s\n", line, mline,
                also && *also ? also : "");
         if (!overrides) /* a new run: --resume submits every shard */
             printf("or: conlab slurm --resume %s\n", r->dir);
         free(mline);
         free(line);
-        args_free(&a);
-        args_free(&m);
+        cl_args_free(&a);
+        cl_args_free(&m);
         return CL_EXIT_OK;
     }
     char job[32], mjob[32] = "";
-    if (sbatch(&a, job, sizeof job) != 0) {
+    if (cl_sbatch(&a, job, sizeof job) != 0) {
         free(line);
-        args_free(&a);
+        cl_args_free(&a);
         return CL_EXIT_INTERNAL;
     }
     char *deps = also && *also ? cl_xasprintf("%s:%s", job, also) : cl_xstrdup(job);
     merge_args(&m, o, r->dir, deps, overrides);
-    int merge_ok = sbatch(&m, mjob, sizeof mjob) == 0;
-    struct submission sub = {job, list, merge_ok ? mjob : NULL, line};
-    int rec = record_submission(r, &sub);
+    int merge_ok = cl_sbatch(&m, mjob, sizeof mjob) == 0;
+    struct cl_slurm_submission sub = {job, list, merge_ok ? mjob : NULL, line};
+    int rec = cl_slurm_record(r, &sub);
     printf("submitted array job %s (tasks %s)", job, list);
     if (merge_ok)
         printf(" and merge job %s (afterany:%s)\n", mjob, deps);
@@ -1034,8 +416,8 @@ static int submit(struct run_dir *r, const struct slurm_opts *o, const char *lis
     printf("follow it with: conlab status %s\n", r->dir);
     free(deps);
     free(line);
-    args_free(&a);
-    args_free(&m);
+    cl_args_free(&a);
+    cl_args_free(&m);
     return merge_ok && rec == 0 ? CL_EXIT_OK : CL_EXIT_INTERNAL;
 }
 
@@ -1051,37 +433,37 @@ static int has_token(const char *list, const char *tok)
 
 static int slurm_resume(const struct slurm_opts *o)
 {
-    struct run_dir r;
+    struct cl_slurm_dir r;
     char err[1024];
-    if (run_dir_load(&r, o->resume, err, sizeof err) != 0) {
+    if (cl_slurm_dir_load(&r, o->resume, err, sizeof err) != 0) {
         fprintf(stderr, "conlab slurm: %s\n", err);
-        run_dir_free(&r);
+        cl_slurm_dir_free(&r);
         return CL_EXIT_USAGE;
     }
-    struct queue q;
-    queue_read(&q);
+    struct cl_squeue q;
+    cl_squeue_read(&q);
     int has_jobs = 0;
     for (unsigned i = 0; i < r.shards && !has_jobs; i++)
-        has_jobs = job_of_task(&r, i) != NULL;
+        has_jobs = cl_slurm_job_of_task(&r, i) != NULL;
     if (!q.known && has_jobs && !o->dry_run) {
         fprintf(stderr, "conlab slurm: squeue failed: cannot tell which shards are "
                 "still queued, and a shard must never run twice at once\n");
-        run_dir_free(&r);
+        cl_slurm_dir_free(&r);
         return CL_EXIT_INTERNAL;
     }
-    struct shard_state *v = shard_states(&r, &q);
+    struct cl_shard_state *v = cl_shard_states(&r, &q);
     unsigned *todo = cl_xcalloc(r.shards, sizeof *todo);
     size_t n = 0, queued = 0;
     char *also = cl_xstrdup("");
     for (unsigned i = 0; i < r.shards; i++) {
-        if (v[i].v == V_QUEUED) {
+        if (v[i].v == CL_SV_QUEUED) {
             queued++;
             if (!has_token(also, v[i].job)) { /* keep the merge after it too */
                 char *t = cl_xasprintf("%s%s%s", also, *also ? ":" : "", v[i].job);
                 free(also);
                 also = t;
             }
-        } else if (v[i].v != V_DONE) {
+        } else if (v[i].v != CL_SV_DONE) {
             todo[n++] = i;
             printf("shard %u/%u (%s): %s%s%s\n", i + 1, r.shards, v[i].label,
                    v[i].sh.has_run ? "resumes" : "starts",
@@ -1101,9 +483,9 @@ static int slurm_resume(const struct slurm_opts *o)
     }
     free(also);
     free(todo);
-    shard_states_free(v, r.shards);
+    cl_shard_states_free(v, r.shards);
     free(q.v);
-    run_dir_free(&r);
+    cl_slurm_dir_free(&r);
     return rc;
 }
 
@@ -1164,7 +546,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
     }
     unsigned most = max_workers(spec), cpus = o->cpus;
     if (!cpus && !o->exclusive) {
-        unsigned cap = node_cpus(o->partition);
+        unsigned cap = cl_node_cpus(o->partition);
         cpus = most < (cap ? cap : DEFAULT_CPU_CAP) ? most : (cap ? cap : DEFAULT_CPU_CAP);
     }
     dir = o->out_dir ? cl_xstrdup(o->out_dir) : cl_default_out_dir(spec, &parent);
@@ -1189,7 +571,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
         goto out;
     }
     char *joined = dir[0] == '/' ? cl_xstrdup(dir) : cl_xasprintf("%s/%s", cwd, dir);
-    int safe = sbatch_safe(joined);
+    int safe = cl_sbatch_safe(joined);
     free(joined);
     if (!safe) {
         refuse_dir(dir);
@@ -1203,7 +585,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
         fprintf(stderr, "conlab slurm: cannot create %s: %s\n", dir, strerror(errno));
         goto out;
     }
-    if (!sbatch_safe(abs)) {
+    if (!cl_sbatch_safe(abs)) {
         refuse_dir(abs);
         rc = CL_EXIT_USAGE;
         goto out;
@@ -1221,17 +603,17 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
                o->cpus ? "" : most > cpus ? " (capped: some variant starts more workers)"
                                           : " (the most workers of any variant)");
     printf("run directory: %s/ (batch script: conlab.sbatch)\n", abs);
-    struct run_dir r;
+    struct cl_slurm_dir r;
     char err[1024];
-    if (run_dir_load(&r, abs, err, sizeof err) != 0) {
+    if (cl_slurm_dir_load(&r, abs, err, sizeof err) != 0) {
         fprintf(stderr, "conlab slurm: %s\n", err);
-        run_dir_free(&r);
+        cl_slurm_dir_free(&r);
         goto out;
     }
     char *list = cl_xasprintf("0-%u", shards - 1);
     rc = submit(&r, o, list, NULL, 0);
     free(list);
-    run_dir_free(&r);
+    cl_slurm_dir_free(&r);
 out:
     free(dir);
     free(parent);
@@ -1294,12 +676,12 @@ int cl_cmd_slurm(int argc, char **argv)
             if (parse_unsigned(optarg, 1u << 20, &o.cpus) != 0)
                 bad = "--cpus-per-task wants a number of CPUs >= 1";
             break;
-        case 'p': o.partition = optarg; bad = sbatch_safe(optarg) ? NULL : "bad --partition"; break;
-        case 't': o.time = optarg; bad = sbatch_safe(optarg) ? NULL : "bad --time"; break;
-        case 'A': o.account = optarg; bad = sbatch_safe(optarg) ? NULL : "bad --account"; break;
+        case 'p': o.partition = optarg; bad = cl_sbatch_safe(optarg) ? NULL : "bad --partition"; break;
+        case 't': o.time = optarg; bad = cl_sbatch_safe(optarg) ? NULL : "bad --time"; break;
+        case 'A': o.account = optarg; bad = cl_sbatch_safe(optarg) ? NULL : "bad --account"; break;
         case O_MERGE_TIME:
             o.merge_time = optarg;
-            bad = sbatch_safe(optarg) ? NULL : "bad --merge-time";
+            bad = cl_sbatch_safe(optarg) ? NULL : "bad --merge-time";
             break;
         case O_EXTRA:
             if (strchr(optarg, '\n') || optarg[0] != '-')
@@ -1337,3 +719,4 @@ int cl_cmd_slurm(int argc, char **argv)
     }
     return slurm_new(&o, optind < argc ? argv[optind] : NULL);
 }
+

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,4 +202,61 @@ int cl_mkdirs(const char *path)
     int rc = mkdir(p, 0777) != 0 && errno != EEXIST ? -1 : 0;
     free(p);
     return rc;
+}
+
+const char *cl_fmt_dur(double s, char *buf, size_t len)
+{
+    if (!isfinite(s))
+        snprintf(buf, len, "-");
+    else if (fabs(s) < 1e-3)
+        snprintf(buf, len, "%.3g µs", s * 1e6);
+    else if (fabs(s) < 1)
+        snprintf(buf, len, "%.3g ms", s * 1e3);
+    else
+        snprintf(buf, len, "%.3g s", s);
+    return buf;
+}
+
+void cl_iso_time(double t, char *buf, size_t len)
+{
+    time_t s = (time_t)t;
+    struct tm tm;
+    localtime_r(&s, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%S%z", &tm);
+}
+
+double cl_parse_iso(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *end = s ? strptime(s, "%Y-%m-%dT%H:%M:%S%z", &tm) : NULL;
+    if (!end || *end)
+        return NAN;
+    long off = tm.tm_gmtoff;
+    return (double)(timegm(&tm) - off);
+}
+
+FILE *cl_atomic_open(const char *path, char **tmp)
+{
+    *tmp = cl_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    return fopen(*tmp, "w");
+}
+
+int cl_atomic_commit(FILE *f, const char *path, char *tmp)
+{
+    int ok = f != NULL, e = errno;
+    if (f) {
+        ok = fflush(f) == 0 && !ferror(f) && fsync(fileno(f)) == 0;
+        e = errno;
+        ok = (fclose(f) == 0) && ok;
+    }
+    if (ok && rename(tmp, path) != 0) {
+        e = errno;
+        ok = 0;
+    }
+    if (!ok && f)
+        unlink(tmp);
+    free(tmp);
+    errno = e;
+    return ok ? 0 : -1;
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <conlab/conlab_plugin.h>
 
@@ -36,6 +37,14 @@ uint64_t cl_fnv1a64(const void *data, size_t len);
 /* Write all of buf to fd (retrying on EINTR / short writes). 0 or -1. */
 int cl_write_all(int fd, const void *buf, size_t len);
 
+/* Replacing a file all or nothing: cl_atomic_open creates path.tmp.PID
+ * (its name into *tmp, owned, freed by cl_atomic_commit, also when fopen
+ * fails: then call cl_atomic_commit(NULL, path, tmp)); cl_atomic_commit
+ * flushes, fsyncs, closes and renames it over path, or removes it.  0, or
+ * -1 with errno (path untouched). */
+FILE *cl_atomic_open(const char *path, char **tmp);
+int cl_atomic_commit(FILE *f, const char *path, char *tmp);
+
 /* mkdir -p: 0, or -1 with errno. */
 int cl_mkdirs(const char *path);
 
@@ -44,5 +53,15 @@ char *cl_exe_path(void);
 
 /* Directory of the running executable (owned by caller), or NULL. */
 char *cl_exe_dir(void);
+
+/* A duration with three significant digits and a unit that fits ("412 µs",
+ * "1.23 s"); "-" when not finite.  Into buf; returns buf. */
+const char *cl_fmt_dur(double s, char *buf, size_t len);
+
+/* "2024-05-01T12:00:00+0200" (local time) for a wall-clock time. */
+void cl_iso_time(double t, char *buf, size_t len);
+/* Seconds since the epoch of a time cl_iso_time wrote, or NAN (NULL, or
+ * not such a time). */
+double cl_parse_iso(const char *s);
 
 #endif

@@ -5,8 +5,8 @@
 # (as root, or with sudo available)
 set -euo pipefail
 
-PKGS=(build-essential cmake pkg-config libyaml-dev libhwloc-dev hwloc
-      libcurl4-openssl-dev libmicrohttpd-dev libjson-c-dev ca-certificates)
+PKGS=(build-essential cmake pkg-config libyaml-dev libjson-c-dev libhwloc-dev hwloc
+      libcurl4-openssl-dev libmicrohttpd-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
   # cmocka: unit tests; python3: end-to-end tests; valgrind, clang: memcheck
   # and the fuzzer; wrk, nginx: the http tests and benchmarks; slurm-wlm,

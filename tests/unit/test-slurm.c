@@ -12,7 +12,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "merge.h"
+#include "shards.h"
+#include "yamlio.h"
 #include "slurm.h"
 
 static void array_lists_are_ranges(void **st)

@@ -1,0 +1,169 @@
+/* plot_svg.c — see plot_svg.h. */
+#include "plot_svg.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "util.h"
+
+const char *const cl_palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
+                                      "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
+                                      "#ff9da7", "#bab0ac"};
+
+/* ---- SVG basics ----------------------------------------------------------------- */
+
+void cl_svg_begin(FILE *f, double w, double h, const char *title)
+{
+    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
+            "height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"%s\" "
+            "font-size=\"12\" role=\"img\">\n<title>", w, h, w, h, CL_SVG_FONT);
+    cl_xml_escape(f, title);
+    fprintf(f, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", w, h);
+}
+
+void cl_svg_end(FILE *f)
+{
+    fputs("</svg>\n", f);
+}
+
+void cl_svg_text(FILE *f, double x, double y, const char *anchor, double size,
+                 const char *style, const char *s)
+{
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%.0f\"%s%s>",
+            x, y, anchor, size, style ? " " : "", style ? style : "");
+    cl_xml_escape(f, s);
+    fputs("</text>\n", f);
+}
+
+/* Rough width of a label: the SVG has no layout engine to ask. */
+double cl_svg_text_w(const char *s, double size)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80;
+    return (double)n * size * 0.58;
+}
+
+/* s cut to about `room` pixels at font `size`, with an ellipsis. */
+const char *cl_svg_fit(const char *s, double size, double room, char *buf, size_t len)
+{
+    if (cl_svg_text_w(s, size) <= room) {
+        snprintf(buf, len, "%s", s);
+        return buf;
+    }
+    size_t keep = (size_t)(room / (size * 0.58)), chars = 0, i = 0;
+    keep = keep > 1 ? keep - 1 : 0;
+    for (; s[i] && chars < keep; i++)
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    while (s[i] && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i++; /* finish the character */
+    snprintf(buf, len, "%.*s…", (int)i, s);
+    return buf;
+}
+
+void cl_svg_heading(FILE *f, double x, double width, const char *title, const char *sub)
+{
+    char buf[1024];
+    cl_svg_text(f, x, 22, "start", 15, "font-weight=\"600\" fill=\"#222\"",
+         cl_svg_fit(title, 15, width - 2 * x, buf, sizeof buf));
+    if (sub)
+        cl_svg_text(f, x, 40, "start", 11.5, "fill=\"#555\"", cl_svg_fit(sub, 11.5, width - 2 * x, buf, sizeof buf));
+}
+
+/* ---- axes --------------------------------------------------------------------- */
+
+
+double cl_axis_at(const struct cl_axis *a, double v)
+{
+    if (a->log) {
+        double l = log2(a->lo), h = log2(a->hi);
+        return a->p0 + (log2(v) - l) / (h - l) * (a->p1 - a->p0);
+    }
+    return a->p0 + (v - a->lo) / (a->hi - a->lo) * (a->p1 - a->p0);
+}
+
+/* A 1-2-5 step giving at most `max` intervals over [lo, hi]. */
+static double nice_step(double lo, double hi, int max)
+{
+    double raw = (hi - lo) / max;
+    if (!(raw > 0))
+        return 1;
+    double mag = pow(10, floor(log10(raw)));
+    static const double m[] = {1, 2, 2.5, 5, 10};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++)
+        if (m[i] * mag >= raw)
+            return m[i] * mag;
+    return 10 * mag;
+}
+
+size_t cl_axis_ticks(const struct cl_axis *a, int max, double *t, size_t cap)
+{
+    size_t n = 0;
+    if (a->log) {
+        for (double v = exp2(ceil(log2(a->lo))); v <= a->hi * 1.0001 && n < cap; v *= 2)
+            t[n++] = v;
+        if (n >= 3)
+            return n;
+        n = 0; /* a narrow log range: plain 1-2-5 ticks read better */
+    }
+    double step = nice_step(a->lo, a->hi, max);
+    for (double v = ceil(a->lo / step) * step; v <= a->hi + step * 1e-6 && n < cap; v += step)
+        t[n++] = fabs(v) < step * 1e-9 ? 0 : v;
+    return n;
+}
+
+/* Vertical grid lines and labels under a horizontal axis at y. */
+void cl_svg_x_axis(FILE *f, const struct cl_axis *a, double y, double top, double mul,
+                   const char *label)
+{
+    double t[64];
+    size_t n = cl_axis_ticks(a, 8, t, 64);
+    for (size_t i = 0; i < n; i++) {
+        double x = cl_axis_at(a, t[i]);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"%s\"/>\n", x, top, x, y, CL_C_GRID);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%g", t[i] * mul);
+        cl_svg_text(f, x, y + 15, "middle", 11, "fill=\"#444\"", buf);
+    }
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>\n",
+            a->p0, y, a->p1, y);
+    cl_svg_text(f, (a->p0 + a->p1) / 2, y + 32, "middle", 11.5, "fill=\"#333\"", label);
+}
+
+/* Horizontal grid lines and labels left of a vertical axis at x. */
+void cl_svg_y_axis(FILE *f, const struct cl_axis *a, double x, double right,
+                   const char *label)
+{
+    double t[64];
+    size_t n = cl_axis_ticks(a, 6, t, 64);
+    for (size_t i = 0; i < n; i++) {
+        double y = cl_axis_at(a, t[i]);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                "stroke=\"%s\"/>\n", x, y, right, y, CL_C_GRID);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%g", t[i]);
+        cl_svg_text(f, x - 6, y + 4, "end", 11, "fill=\"#444\"", buf);
+    }
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>\n",
+            x, a->p0, x, a->p1);
+    fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" "
+            "text-anchor=\"middle\" font-size=\"11.5\" fill=\"#333\">",
+            x - 40, (a->p0 + a->p1) / 2);
+    cl_xml_escape(f, label);
+    fputs("</text>\n", f);
+}
+
+
+struct cl_tunit cl_time_unit(double max_s)
+{
+    if (max_s < 2e-3)
+        return (struct cl_tunit){"µs", 1e6};
+    if (max_s < 2)
+        return (struct cl_tunit){"ms", 1e3};
+    return (struct cl_tunit){"s", 1};
+}
+

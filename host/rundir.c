@@ -1,0 +1,326 @@
+/* rundir.c — see rundir.h. */
+#include "rundir.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+static const char *const status_names[] = {
+#define CL_STATUS_NAME(id, name) name,
+    CL_STATUS_LIST(CL_STATUS_NAME)
+#undef CL_STATUS_NAME
+};
+
+const char *cl_status_name(enum cl_status s)
+{
+    return (unsigned)s < CL_ST_COUNT_ ? status_names[s] : "?";
+}
+
+int cl_status_parse(const char *s, enum cl_status *out)
+{
+    for (unsigned st = 0; st < CL_ST_COUNT_; st++)
+        if (strcmp(s, status_names[st]) == 0) {
+            *out = (enum cl_status)st;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- cells ---------------------------------------------------------------------- */
+
+char *cl_cell_name(const struct cl_variant *s, const struct cl_variant *w)
+{
+    return cl_xasprintf("%s x %s", s->label, w->label);
+}
+
+struct cl_cell *cl_cells_make(const struct cl_spec *spec, unsigned shard,
+                              unsigned shards, size_t *n)
+{
+    size_t n_all = spec->n_workloads * spec->n_strategies;
+    struct cl_cell *cells = cl_xcalloc(n_all ? n_all : 1, sizeof *cells);
+    size_t k = 0, n_cells = 0;
+    for (size_t w = 0; w < spec->n_workloads; w++)
+        for (size_t s = 0; s < spec->n_strategies; s++, k++) {
+            if (shards && k % shards != shard - 1)
+                continue;
+            struct cl_cell *c = &cells[n_cells++];
+            c->index = k; /* the place in the whole run, even in a shard */
+            c->strategy = &spec->strategies[s];
+            c->workload = &spec->workloads[w];
+            c->name = cl_cell_name(c->strategy, c->workload);
+            c->speedup = NAN;
+        }
+    *n = n_cells;
+    return cells;
+}
+
+void cl_cells_free(struct cl_cell *cells, size_t n)
+{
+    for (size_t i = 0; cells && i < n; i++) {
+        free(cells[i].name);
+        free(cells[i].rows);
+    }
+    free(cells);
+}
+
+struct cl_cell *cl_cell_find(struct cl_cell *cells, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cells[i].name, name) == 0)
+            return &cells[i];
+    return NULL;
+}
+
+/* ---- figures -------------------------------------------------------------------- */
+
+static double median_of(double *x, size_t n)
+{
+    cl_sort_doubles(x, n);
+    return cl_quantile_sorted(x, n, 0.5);
+}
+
+void cl_rows_summarize(const struct cl_rep_row *rows, size_t n,
+                       struct cl_ok_stats *o)
+{
+    memset(o, 0, sizeof *o);
+    double *w = cl_xmalloc((n ? n : 1) * sizeof *w);
+    double *p50 = cl_xmalloc((n ? n : 1) * sizeof *p50);
+    double *p99 = cl_xmalloc((n ? n : 1) * sizeof *p99);
+    double tp = 0, us = 0, ss = 0, util = 0;
+    size_t k = 0, nu = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct cl_rep_row *r = &rows[i];
+        if (r->max_rss_kib > o->max_rss_kib)
+            o->max_rss_kib = r->max_rss_kib;
+        o->tasks_bad += r->tasks_failed + r->tasks_missing + r->tasks_duplicated +
+                        r->tasks_wrong;
+        if (r->status != CL_ST_OK || !isfinite(r->wall_s))
+            continue;
+        w[k] = r->wall_s;
+        p50[k] = r->lat_p50_s;
+        p99[k] = r->lat_p99_s;
+        tp += r->throughput_per_s;
+        us += r->user_s;
+        ss += r->sys_s;
+        k++;
+        if (r->wall_s > 0 && isfinite(r->user_s) && isfinite(r->sys_s)) {
+            util += (r->user_s + r->sys_s) / r->wall_s;
+            nu++;
+        }
+    }
+    cl_summarize(w, k, &o->wall);
+    o->n_ok = k;
+    o->throughput_mean = k ? tp / (double)k : NAN;
+    o->user_mean = k ? us / (double)k : NAN;
+    o->sys_mean = k ? ss / (double)k : NAN;
+    o->lat_p50_median = median_of(p50, k);
+    o->lat_p99_median = median_of(p99, k);
+    o->cpu_util = nu ? util / (double)nu : NAN;
+    free(w);
+    free(p50);
+    free(p99);
+}
+
+void cl_cell_summarize(struct cl_cell *cell)
+{
+    struct cl_ok_stats s;
+    cl_rows_summarize(cell->rows, cell->n_rows, &s);
+    cell->wall = s.wall;
+}
+
+const char *cl_label_plugin(const char *label, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.*s", (int)strcspn(label, "("), label);
+    return buf;
+}
+
+int cl_cell_is_sequential(const struct cl_cell *c)
+{
+    char buf[64];
+    const char *name = c->strategy->plugin ? c->strategy->plugin->name
+                                           : cl_label_plugin(c->strategy->label, buf,
+                                                             sizeof buf);
+    return strcmp(name, "sequential") == 0;
+}
+
+double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c)
+{
+    if (!seq || seq->wall.n == 0 || c->wall.n == 0 || !(c->wall.mean > 0))
+        return NAN;
+    return seq->wall.mean / c->wall.mean;
+}
+
+void cl_cells_speedups(struct cl_cell *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cl_cell *seq = NULL;
+        for (size_t j = 0; j < n && !seq; j++)
+            if (cells[j].workload == cells[i].workload && cells[j].wall.n &&
+                cl_cell_is_sequential(&cells[j]))
+                seq = &cells[j];
+        cells[i].speedup = cl_cell_speedup(seq, &cells[i]);
+    }
+}
+
+void cl_spec_hash(const struct cl_spec *spec, char *buf, size_t len)
+{
+    snprintf(buf, len, "fnv1a64:%016" PRIx64, cl_fnv1a64(spec->text, spec->text_len));
+}
+
+/* ---- results.csv rows ----------------------------------------------------------- */
+
+void cl_rep_cols_find(struct cl_rep_cols *c, const struct cl_csv_row *h)
+{
+    c->cell = cl_csv_col(h, "cell");
+    c->repetition = cl_csv_col(h, "repetition");
+    c->status = cl_csv_col(h, "status");
+    c->tasks = cl_csv_col(h, "tasks");
+    c->tasks_ok = cl_csv_col(h, "tasks_ok");
+    c->tasks_failed = cl_csv_col(h, "tasks_failed");
+    c->wall_s = cl_csv_col(h, "wall_s");
+    c->user_s = cl_csv_col(h, "user_s");
+    c->sys_s = cl_csv_col(h, "sys_s");
+    c->throughput = cl_csv_col(h, "throughput_per_s");
+    c->lat_p50 = cl_csv_col(h, "lat_p50_s");
+    c->lat_p99 = cl_csv_col(h, "lat_p99_s");
+    c->lat_max = cl_csv_col(h, "lat_max_s");
+    c->max_rss = cl_csv_col(h, "max_rss_kib");
+    c->vol_ctxsw = cl_csv_col(h, "vol_ctxsw");
+    c->invol_ctxsw = cl_csv_col(h, "invol_ctxsw");
+    c->workers = cl_csv_col(h, "workers");
+    c->missing = cl_csv_col(h, "tasks_missing");
+    c->duplicated = cl_csv_col(h, "tasks_duplicated");
+    c->wrong = cl_csv_col(h, "tasks_wrong");
+    c->detail = cl_csv_col(h, "detail");
+    c->reasons = cl_csv_col(h, "failure_reasons");
+}
+
+static uint64_t u64_at(const struct cl_csv_row *row, long col)
+{
+    return strtoull(cl_csv_get(row, col), NULL, 10);
+}
+
+static double num_at(const struct cl_csv_row *row, long col)
+{
+    return cl_csv_num(cl_csv_get(row, col));
+}
+
+int cl_rep_row_parse(const struct cl_rep_cols *c, const struct cl_csv_row *row,
+                     struct cl_rep_row *r, char *err, size_t errlen)
+{
+    memset(r, 0, sizeof *r);
+    int rc = 0;
+    r->repetition = atoi(cl_csv_get(row, c->repetition));
+    const char *st = cl_csv_get(row, c->status);
+    if (cl_status_parse(st, &r->status) != 0) {
+        r->status = CL_ST_ERROR;
+        snprintf(err, errlen, "unknown status '%s'", st);
+        rc = -1;
+    }
+    r->tasks = u64_at(row, c->tasks);
+    r->tasks_ok = u64_at(row, c->tasks_ok);
+    r->tasks_failed = u64_at(row, c->tasks_failed);
+    r->wall_s = num_at(row, c->wall_s);
+    r->user_s = num_at(row, c->user_s);
+    r->sys_s = num_at(row, c->sys_s);
+    r->throughput_per_s = num_at(row, c->throughput);
+    r->lat_p50_s = num_at(row, c->lat_p50);
+    r->lat_p99_s = num_at(row, c->lat_p99);
+    r->lat_max_s = num_at(row, c->lat_max);
+    r->max_rss_kib = atol(cl_csv_get(row, c->max_rss));
+    r->vol_ctxsw = atol(cl_csv_get(row, c->vol_ctxsw));
+    r->invol_ctxsw = atol(cl_csv_get(row, c->invol_ctxsw));
+    r->workers = (unsigned)atoi(cl_csv_get(row, c->workers));
+    r->tasks_missing = u64_at(row, c->missing);
+    r->tasks_duplicated = u64_at(row, c->duplicated);
+    r->tasks_wrong = u64_at(row, c->wrong);
+    snprintf(r->detail, sizeof r->detail, "%s", cl_csv_get(row, c->detail));
+    snprintf(r->reasons, sizeof r->reasons, "%s", cl_csv_get(row, c->reasons));
+    return rc;
+}
+
+/* ---- reading results.csv and summary.csv ------------------------------------- */
+
+int cl_rows_open(struct cl_rows_in *ri, const char *dir, const char *file,
+                 char *err, size_t errlen)
+{
+    memset(ri, 0, sizeof *ri);
+    ri->file = cl_xasprintf("%s/%s", dir, file);
+    if (cl_csv_open(&ri->in, ri->file) != 0) {
+        int e = errno;
+        snprintf(err, errlen, "%s: %s", ri->file, strerror(e));
+        errno = e;
+        return -1;
+    }
+    if (cl_csv_next(&ri->in, &ri->hdr) != 1 || cl_csv_col(&ri->hdr, "cell") < 0) {
+        snprintf(err, errlen, "%s: no conlab header", ri->file);
+        errno = EINVAL;
+        return -1;
+    }
+    cl_rep_cols_find(&ri->cols, &ri->hdr);
+    return 0;
+}
+
+int cl_rows_next(struct cl_rows_in *ri, struct cl_csv_row *row,
+                 struct cl_rep_row *rep, char *err, size_t errlen)
+{
+    int rc = cl_csv_next(&ri->in, row);
+    if (rc == 0)
+        return 0;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s:%zu: torn last record (a write cut short)",
+                 ri->file, row->line);
+        return -1;
+    }
+    char why[160];
+    if (cl_rep_row_parse(&ri->cols, row, rep, why, sizeof why) != 0) {
+        snprintf(err, errlen, "%s:%zu: cell '%s': %s", ri->file, row->line,
+                 cl_csv_get(row, ri->cols.cell), why);
+        return 2;
+    }
+    return 1;
+}
+
+void cl_rows_close(struct cl_rows_in *ri)
+{
+    cl_csv_row_free(&ri->hdr);
+    cl_csv_close(&ri->in);
+    free(ri->file);
+    ri->file = NULL;
+}
+
+char *cl_default_out_dir(const struct cl_spec *spec, char **parent)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    *parent = cl_xasprintf("results/%s", spec->experiment);
+    char *dir = cl_xasprintf("%s/%s", *parent, stamp);
+    for (int k = 2; access(dir, F_OK) == 0; k++) {
+        free(dir);
+        dir = cl_xasprintf("%s/%s-%d", *parent, stamp, k);
+    }
+    return dir;
+}
+
+void cl_point_latest(const char *parent, const char *dir)
+{
+    const char *base = strrchr(dir, '/');
+    base = base ? base + 1 : dir;
+    char *tmp = cl_xasprintf("%s/.latest.%ld", parent, (long)getpid());
+    char *link = cl_xasprintf("%s/latest", parent);
+    unlink(tmp);
+    if (symlink(base, tmp) == 0 && rename(tmp, link) != 0)
+        unlink(tmp);
+    free(tmp);
+    free(link);
+}

@@ -1,0 +1,174 @@
+/* rundir.h — the in-memory model of a run directory, shared by everything
+ * that writes or reads one (run, resume, merge, report, plot, compare,
+ * slurm): statuses, a measured repetition (one results.csv row), a cell with
+ * its repetitions, the summary of its ok repetitions, speedups, the spec
+ * hash, and the one reader of results.csv and summary.csv rows.  Around it:
+ * csv.h (the CSV format), results.h (the writers), runyaml.h (run.yaml),
+ * resume.h, report.h and shards.h (what is read back).  Host-private. */
+#ifndef CONLAB_HOST_RUNDIR_H
+#define CONLAB_HOST_RUNDIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csv.h"
+#include "spec.h"
+#include "stats.h"
+
+/* Cell and repetition statuses, worst last (a cell takes its worst):
+ * X(enum suffix, name written in the files). */
+#define CL_STATUS_LIST(X)                                                     \
+    X(OK, "ok")                                                               \
+    X(FAILED, "failed")           /* some tasks failed (reasons counted) */   \
+    X(WRONG, "wrong")             /* exactly-once or value check failed */    \
+    X(ERROR, "error")             /* could not run: create/plan failed */     \
+    X(MEMORY, "memory")           /* passed the spec's memory limit */        \
+    X(TIMEOUT, "timeout")                                                     \
+    X(CRASHED, "crashed")         /* the cell's process died of a signal */   \
+    X(INTERRUPTED, "interrupted") /* SIGINT/SIGTERM */                        \
+    X(SKIPPED, "skipped")         /* not run: an earlier repetition ended it */
+
+enum cl_status {
+#define CL_STATUS_ENUM(id, name) CL_ST_##id,
+    CL_STATUS_LIST(CL_STATUS_ENUM)
+#undef CL_STATUS_ENUM
+    CL_ST_COUNT_ /* never a status */
+};
+
+/** The status's name in the files ("ok", "timeout"); "?" if out of range.
+ *  Static storage. */
+const char *cl_status_name(enum cl_status s);
+/** The status named s; 0 and *out, or -1 (unknown name, *out untouched). */
+int cl_status_parse(const char *s, enum cl_status *out);
+
+/* One measured repetition: a row of results.csv. */
+struct cl_rep_row {
+    int repetition;          /* 1-based; warmups are not written */
+    enum cl_status status;
+    char detail[512];        /* why, when not ok */
+    char reasons[1024];      /* "reason:count;reason:count" */
+    unsigned workers;
+    uint64_t tasks, tasks_ok, tasks_failed, tasks_missing, tasks_duplicated,
+        tasks_wrong;
+    double wall_s, user_s, sys_s, throughput_per_s;
+    double lat_p50_s, lat_p99_s, lat_max_s;
+    long max_rss_kib, vol_ctxsw, invol_ctxsw;
+};
+
+/* One cell of a run: a strategy variant x a workload variant. */
+struct cl_cell {
+    size_t index;            /* 0-based, run order */
+    char *name;              /* "threads(workers=2) x sleep(tasks=20)" */
+    const struct cl_variant *strategy, *workload;
+    enum cl_status status;   /* worst of its repetitions */
+    char detail[640];        /* a row's detail, maybe prefixed "in warmup: " */
+    unsigned workers;
+    size_t n_rows;
+    struct cl_rep_row *rows; /* measured repetitions */
+    struct cl_summary wall;  /* over ok repetitions (cl_cell_summarize) */
+    double speedup;          /* NAN when no sequential cell to compare */
+    int done;
+};
+
+/** The spec's cells in run order (workload-major), named "STRATEGY x
+ *  WORKLOAD", nothing done; with shards (1-based shard of `shards`, 0/0:
+ *  all) only every shards-th, .index keeping the place in the whole run.
+ *  Owned by the caller: cl_cells_free. */
+struct cl_cell *cl_cells_make(const struct cl_spec *spec, unsigned shard,
+                              unsigned shards, size_t *n);
+/** "STRATEGY x WORKLOAD": a cell's name.  Owned by the caller. */
+char *cl_cell_name(const struct cl_variant *strategy,
+                   const struct cl_variant *workload);
+/** Free the names and rows, then the array. */
+void cl_cells_free(struct cl_cell *cells, size_t n);
+/** The cell named `name`, or NULL. */
+struct cl_cell *cl_cell_find(struct cl_cell *cells, size_t n, const char *name);
+
+/* What the ok repetitions of a cell say (summary.csv and the report). */
+struct cl_ok_stats {
+    size_t n_ok;             /* ok repetitions with a wall time */
+    struct cl_summary wall;  /* their wall times */
+    double throughput_mean, user_mean, sys_mean; /* NAN when n_ok == 0 */
+    double lat_p50_median, lat_p99_median;
+    double cpu_util;         /* mean of (user + sys) / wall; NAN if none */
+    long max_rss_kib;        /* the largest of every repetition */
+    uint64_t tasks_bad;      /* failed + missing + duplicated + wrong, all */
+};
+
+/** The one summariser of ok repetitions. */
+void cl_rows_summarize(const struct cl_rep_row *rows, size_t n,
+                       struct cl_ok_stats *out);
+/** cell->wall from its ok repetitions. */
+void cl_cell_summarize(struct cl_cell *cell);
+
+/** The name of a strategy plugin from a variant label: "threads" of
+ *  "threads(workers=2)".  Into buf; returns buf. */
+const char *cl_label_plugin(const char *label, char *buf, size_t len);
+/** 1 when the cell ran the `sequential` strategy (its plugin's name, or,
+ *  read back without plugins, its label's). */
+int cl_cell_is_sequential(const struct cl_cell *c);
+/** The speedup of c against seq, the sequential cell of its workload: seq's
+ *  mean ok wall time / c's; NAN when seq is NULL, either has no ok
+ *  repetition, or c's mean is not positive. */
+double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c);
+/** Fill in speedups against the `sequential` cell of the same workload. */
+void cl_cells_speedups(struct cl_cell *cells, size_t n_cells);
+
+/** "fnv1a64:0123456789abcdef": the hash run.yaml records of the spec text. */
+void cl_spec_hash(const struct cl_spec *spec, char *buf, size_t len);
+
+/* ---- reading results.csv rows ------------------------------------------------ */
+
+/* Where the columns of a repetition are, by a results.csv header. */
+struct cl_rep_cols {
+    long cell, repetition, status, tasks, tasks_ok, tasks_failed, wall_s,
+        user_s, sys_s, throughput, lat_p50, lat_p99, lat_max, max_rss,
+        vol_ctxsw, invol_ctxsw, workers, missing, duplicated, wrong, detail,
+        reasons;
+};
+
+/** Find the columns by name (-1 for the absent ones). */
+void cl_rep_cols_find(struct cl_rep_cols *c, const struct cl_csv_row *hdr);
+/** One results.csv row as a repetition.  0, or -1 with a message in err
+ *  ("unknown status 'x'"): the row is still filled as far as it goes (an
+ *  unknown status reads as error). */
+int cl_rep_row_parse(const struct cl_rep_cols *c, const struct cl_csv_row *row,
+                     struct cl_rep_row *out, char *err, size_t errlen);
+
+/* ---- reading results.csv and summary.csv ------------------------------------- */
+
+/* One of a run directory's CSV files (results.csv, summary.csv) being read
+ * row by row: both name their cells, statuses, details and workers by the
+ * same columns, so one reader serves both. */
+struct cl_rows_in {
+    struct cl_csv_in in;
+    struct cl_csv_row hdr;
+    struct cl_rep_cols cols;
+    char *file;          /* "DIR/results.csv", for messages */
+};
+
+/** Open DIR/FILE and read its header.  0; or -1 with "DIR/FILE: why" in
+ *  err and errno (ENOENT: no such file; EINVAL: no header, or no `cell`
+ *  column).  Close with cl_rows_close, also after a failure. */
+int cl_rows_open(struct cl_rows_in *ri, const char *dir, const char *file,
+                 char *err, size_t errlen);
+/** The next row, as a repetition (summary.csv rows: status, detail,
+ *  workers), with the row itself (the caller frees it with
+ *  cl_csv_row_free; its cell name is cl_csv_get(row, ri->cols.cell)).
+ *  Returns 1 with a row; 0 at the end; -1 on a torn last record (err:
+ *  "FILE:LINE: torn last record (a write cut short)"); 2 with a row that
+ *  has a problem (err: "FILE:LINE: cell 'NAME': why"), parsed as far as it
+ *  goes, reading may go on. */
+int cl_rows_next(struct cl_rows_in *ri, struct cl_csv_row *row,
+                 struct cl_rep_row *rep, char *err, size_t errlen);
+void cl_rows_close(struct cl_rows_in *ri);
+
+/* ---- where runs land ---- */
+
+/** results/<experiment>/<timestamp>[-k]: a new run directory's path (not
+ *  created); *parent gets results/<experiment>.  Both owned by the caller. */
+char *cl_default_out_dir(const struct cl_spec *spec, char **parent);
+/** Point parent/latest at dir, atomically (symlink, rename). */
+void cl_point_latest(const char *parent, const char *dir);
+
+#endif

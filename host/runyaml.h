@@ -1,0 +1,68 @@
+/* runyaml.h — run.yaml, what a run directory says besides its results: the
+ * one writer (a run's; `conlab merge` adds its own keys through the pieces
+ * below) and the one reader.  Host-private. */
+#ifndef CONLAB_HOST_RUNYAML_H
+#define CONLAB_HOST_RUNYAML_H
+
+#include <stddef.h>
+
+#include "facts.h"
+#include "spec.h"
+#include "yamlio.h"
+
+/* What run.yaml says besides the spec. */
+struct cl_meta {
+    int argc;
+    char **argv;           /* the command line */
+    double started, finished; /* wall clock; finished 0 while running */
+    size_t n_cells;        /* cells in this run (this shard) */
+    const char *topology;  /* cl_topo_summary() */
+    unsigned shard, shards; /* --shard I/N, or 0/0 */
+    const struct cl_host_facts *facts; /* load, governor, VM; may be NULL */
+    int pinning_possible;  /* 1, 0, or -1 (pinning none: not asked) */
+    const char *pinning_note;
+};
+
+/** Write DIR/run.yaml of a run atomically; `state` is "running",
+ *  "complete", "interrupted".  0, or -1 with errno (nothing replaced). */
+int cl_runyaml_write(const char *dir, const struct cl_spec *spec,
+                     const char *state, const struct cl_meta *meta);
+
+/* ---- the pieces, in the order run.yaml has them ----------------------------- */
+
+/** `conlab:` the version and plugin ABI; with `build`, the compiler and
+ *  library versions too. */
+void cl_runyaml_conlab(struct cl_yout *y, int build);
+/** `command_line:` [prefix (when not NULL), argv...] and `cwd:`. */
+void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
+                        char **argv);
+/** spec_path, spec_hash, seed, repeat, warmup, timeout_s, pinning. */
+void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec);
+/** The last key: `spec:` the spec text as a literal block. */
+void cl_runyaml_spec_text(struct cl_yout *y, const struct cl_spec *spec);
+
+/* ---- reading ------------------------------------------------------------------ */
+
+/* run.yaml read back.  Strings are borrowed from `doc` (NULL when absent);
+ * numbers are -1 (NAN for doubles) when absent. */
+struct cl_runinfo {
+    struct cl_ydoc doc;    /* the whole document, for anything else */
+    const char *experiment, *state, *started, *finished, *spec_hash, *spec_path,
+        *spec, *cwd, *version, *pinning, *pinning_note;
+    /* host facts: under `host:` (or, from older runs, at the top level) */
+    const char *hostname, *cpu, *topology, *governor, *hypervisor;
+    long online_cpus, cells;
+    int warmup, repeat;
+    int virtualized, pinning_possible; /* 1, 0, -1 */
+    double loadavg_1m, elapsed_s;
+    unsigned shard, shards; /* `shard: I/N`; 0/0 when absent */
+};
+
+/** Read DIR/run.yaml.  0, or -1 with a message in err and errno (ENOENT:
+ *  there is none; EINVAL: not YAML, or not a mapping).  Free with
+ *  cl_runinfo_free, also after a failure. */
+int cl_runyaml_read(const char *dir, struct cl_runinfo *ri, char *err,
+                    size_t errlen);
+void cl_runinfo_free(struct cl_runinfo *ri);
+
+#endif

@@ -1,0 +1,414 @@
+/* test-rundir.c — the run-directory model: a run directory written with the
+ * writers `conlab run` uses (results.csv, summary.csv, run.yaml) and read
+ * back with the readers resume, merge and report use gives the same cells,
+ * repetitions and facts; statuses, the summariser of ok repetitions, the
+ * cells of a shard. */
+#include <setjmp.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "report.h"
+#include "results.h"
+#include "resume.h"
+#include "rundir.h"
+#include "runyaml.h"
+
+/* ---- a spec made by hand: sequential and threads(workers=2) x sleep ------- */
+
+static const struct conlab_plugin seq_plugin = {.name = "sequential"};
+static const struct conlab_plugin thr_plugin = {.name = "threads"};
+static const struct conlab_plugin sleep_plugin = {.name = "sleep"};
+
+struct fixture {
+    struct cl_spec spec;
+    struct cl_variant strategies[2], workloads[1];
+    struct cl_param_text sparams[2], wparams[1];
+    char dir[64];
+};
+
+static void make_spec(struct fixture *x)
+{
+    memset(x, 0, sizeof *x);
+    static char text[] = "experiment: roundtrip\nstrategies: [sequential, threads]\n";
+    x->spec.path = "roundtrip.yaml";
+    x->spec.text = text;
+    x->spec.text_len = strlen(text);
+    x->spec.experiment = "roundtrip";
+    x->spec.repeat = 3;
+    x->spec.warmup = 1;
+    x->spec.timeout_s = 60;
+    x->spec.seed = 7;
+    x->spec.pinning.kind = CL_PIN_NONE;
+    x->sparams[0] = (struct cl_param_text){"workers", "1", 0};
+    x->sparams[1] = (struct cl_param_text){"workers", "2", 1};
+    x->strategies[0] = (struct cl_variant){.plugin = &seq_plugin, .label = "sequential",
+                                           .n_params = 1, .params = &x->sparams[0]};
+    x->strategies[1] = (struct cl_variant){.plugin = &thr_plugin,
+                                           .label = "threads(workers=2)",
+                                           .n_params = 1, .params = &x->sparams[1]};
+    x->wparams[0] = (struct cl_param_text){"tasks", "4", 1};
+    x->workloads[0] = (struct cl_variant){.plugin = &sleep_plugin, .label = "sleep(tasks=4)",
+                                          .n_params = 1, .params = x->wparams, .tasks = 4};
+    x->spec.n_strategies = 2;
+    x->spec.strategies = x->strategies;
+    x->spec.n_workloads = 1;
+    x->spec.workloads = x->workloads;
+    snprintf(x->dir, sizeof x->dir, "/tmp/conlab-rundir-XXXXXX");
+    assert_non_null(mkdtemp(x->dir));
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static struct cl_rep_row a_row(int rep, enum cl_status st, double wall)
+{
+    struct cl_rep_row r;
+    memset(&r, 0, sizeof r);
+    r.repetition = rep;
+    r.status = st;
+    r.workers = 2;
+    r.tasks = 4;
+    r.tasks_ok = st == CL_ST_OK ? 4 : 3;
+    r.tasks_failed = st == CL_ST_OK ? 0 : 1;
+    r.tasks_missing = st == CL_ST_WRONG;
+    r.wall_s = wall;
+    r.user_s = wall / 4;
+    r.sys_s = wall / 8;
+    r.throughput_per_s = 4 / wall;
+    r.lat_p50_s = wall / 2;
+    r.lat_p99_s = wall * 0.9;
+    r.lat_max_s = wall;
+    r.max_rss_kib = 1000 + rep;
+    r.vol_ctxsw = 10 * rep;
+    r.invol_ctxsw = rep;
+    if (st != CL_ST_OK) {
+        snprintf(r.detail, sizeof r.detail, "task 3: \"boom\", then\nmore");
+        snprintf(r.reasons, sizeof r.reasons, "boom:1;other, with comma:2");
+    }
+    return r;
+}
+
+static void assert_rows_equal(const struct cl_rep_row *a, const struct cl_rep_row *b)
+{
+    assert_int_equal(a->repetition, b->repetition);
+    assert_int_equal(a->status, b->status);
+    assert_string_equal(a->detail, b->detail);
+    assert_string_equal(a->reasons, b->reasons);
+    assert_int_equal(a->workers, b->workers);
+    assert_int_equal(a->tasks, b->tasks);
+    assert_int_equal(a->tasks_ok, b->tasks_ok);
+    assert_int_equal(a->tasks_failed, b->tasks_failed);
+    assert_int_equal(a->tasks_missing, b->tasks_missing);
+    assert_int_equal(a->tasks_duplicated, b->tasks_duplicated);
+    assert_int_equal(a->tasks_wrong, b->tasks_wrong);
+    /* written with 9 significant digits */
+    assert_float_equal(a->wall_s, b->wall_s, 1e-8 * a->wall_s);
+    assert_float_equal(a->user_s, b->user_s, 1e-8 * a->user_s);
+    assert_float_equal(a->sys_s, b->sys_s, 1e-8 * a->sys_s);
+    assert_float_equal(a->throughput_per_s, b->throughput_per_s, 1e-8 * a->throughput_per_s);
+    assert_float_equal(a->lat_p50_s, b->lat_p50_s, 1e-8 * a->lat_p50_s);
+    assert_float_equal(a->lat_p99_s, b->lat_p99_s, 1e-8 * a->lat_p99_s);
+    assert_float_equal(a->lat_max_s, b->lat_max_s, 1e-8 * a->lat_max_s);
+    assert_int_equal(a->max_rss_kib, b->max_rss_kib);
+    assert_int_equal(a->vol_ctxsw, b->vol_ctxsw);
+    assert_int_equal(a->invol_ctxsw, b->invol_ctxsw);
+}
+
+/* Write a run: cell 0 (sequential) finished ok, cell 1 finished failed
+ * (its repetition 2 failed, with a detail that needs quoting). */
+static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
+{
+    char err[256];
+    struct cl_results *res = cl_results_open(x->dir, &x->spec, 0, cells, n, err,
+                                             sizeof err);
+    assert_non_null(res);
+    struct cl_meta meta = {0, NULL, 1700000000, 0, n, "1 package, 2 cores",
+                           0, 0, NULL, -1, NULL};
+    assert_int_equal(cl_results_meta(res, &x->spec, "running", &meta), 0);
+    const double walls[2][3] = {{0.4, 0.41, 0.39}, {0.2, 0.25, 0.21}};
+    for (size_t c = 0; c < n; c++) {
+        cells[c].rows = calloc(3, sizeof *cells[c].rows);
+        for (int r = 0; r < 3; r++) {
+            enum cl_status st = c == 1 && r == 1 ? CL_ST_FAILED : CL_ST_OK;
+            struct cl_rep_row row = a_row(r + 1, st, walls[c][r]);
+            cells[c].rows[cells[c].n_rows++] = row;
+            assert_int_equal(cl_results_rep(res, &cells[c], &row), 0);
+            if (st > cells[c].status) {
+                cells[c].status = st;
+                snprintf(cells[c].detail, sizeof cells[c].detail, "%s", row.detail);
+            }
+        }
+        cells[c].workers = 2;
+        cl_cell_summarize(&cells[c]);
+        cells[c].done = 1;
+        assert_int_equal(cl_results_cell_done(res, cells, n), 0);
+    }
+    meta.finished = 1700000100;
+    assert_int_equal(cl_results_meta(res, &x->spec, "complete", &meta), 0);
+    cl_results_close(res);
+}
+
+static void written_run_reads_back(void **st)
+{
+    (void)st;
+    struct fixture x;
+    make_spec(&x);
+    size_t n;
+    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
+    assert_int_equal(n, 2);
+    write_run(&x, cells, n);
+
+    /* resume's reader: the same cells, rows, statuses */
+    size_t n2;
+    struct cl_cell *back = cl_cells_make(&x.spec, 0, 0, &n2);
+    char err[512];
+    assert_int_equal(cl_resume_load(x.dir, &x.spec, 0, back, n2, err, sizeof err), 0);
+    for (size_t c = 0; c < n; c++) {
+        assert_true(back[c].done);
+        assert_string_equal(back[c].name, cells[c].name);
+        assert_int_equal(back[c].status, cells[c].status);
+        assert_string_equal(back[c].detail, cells[c].detail);
+        assert_int_equal(back[c].n_rows, cells[c].n_rows);
+        for (size_t r = 0; r < cells[c].n_rows; r++)
+            assert_rows_equal(&cells[c].rows[r], &back[c].rows[r]);
+        cl_cell_summarize(&back[c]);
+        assert_float_equal(back[c].wall.mean, cells[c].wall.mean, 1e-8);
+    }
+    assert_int_equal(back[1].status, CL_ST_FAILED);
+    assert_int_equal(back[1].wall.n, 2); /* the failed repetition is left out */
+
+    /* run.yaml's reader */
+    struct cl_runinfo ri;
+    assert_int_equal(cl_runyaml_read(x.dir, &ri, err, sizeof err), 0);
+    assert_string_equal(ri.experiment, "roundtrip");
+    assert_string_equal(ri.state, "complete");
+    assert_string_equal(ri.spec, x.spec.text);
+    char hash[64];
+    cl_spec_hash(&x.spec, hash, sizeof hash);
+    assert_string_equal(ri.spec_hash, hash);
+    assert_int_equal(ri.repeat, 3);
+    assert_int_equal(ri.warmup, 1);
+    assert_int_equal(ri.cells, 2);
+    assert_string_equal(ri.pinning, "none");
+    assert_string_equal(ri.topology, "1 package, 2 cores");
+    assert_float_equal(ri.elapsed_s, 100, 1e-9);
+    assert_int_equal(ri.shards, 0);
+    cl_runinfo_free(&ri);
+
+    /* report's reader: the same model, without the spec */
+    struct cl_run_report *rep;
+    assert_int_equal(cl_report_load(x.dir, &rep, err, sizeof err), 0);
+    assert_int_equal(rep->n_cells, 2);
+    assert_int_equal(rep->n_strategies, 2);
+    assert_int_equal(rep->n_workloads, 1);
+    for (size_t c = 0; c < n; c++) {
+        const struct cl_cell *rc = &rep->cells[c].cell;
+        assert_string_equal(rc->name, cells[c].name);
+        assert_string_equal(rc->strategy->label, cells[c].strategy->label);
+        assert_string_equal(rc->workload->label, cells[c].workload->label);
+        assert_null(rc->strategy->plugin);
+        assert_int_equal(rc->strategy->n_params, 1);
+        assert_string_equal(rc->strategy->params[0].name, "workers");
+        assert_string_equal(rc->strategy->params[0].value, cells[c].strategy->params[0].value);
+        assert_true(rc->done);
+        assert_int_equal(rc->status, cells[c].status);
+        assert_string_equal(rc->detail, cells[c].detail);
+        assert_int_equal(rc->workers, cells[c].workers);
+        assert_int_equal(rc->n_rows, cells[c].n_rows);
+        for (size_t r = 0; r < rc->n_rows; r++)
+            assert_rows_equal(&cells[c].rows[r], &rc->rows[r]);
+        assert_float_equal(rc->wall.mean, cells[c].wall.mean, 1e-8);
+    }
+    cl_cells_speedups(cells, n);
+    assert_float_equal(rep->cells[1].cell.speedup, cells[1].speedup, 1e-8);
+    assert_float_equal(cells[1].speedup, 0.4 / 0.205, 1e-8);
+    cl_report_free(rep);
+
+    cl_cells_free(cells, n);
+    cl_cells_free(back, n2);
+    remove_dir(x.dir);
+}
+
+static void resume_refuses_another_spec(void **st)
+{
+    (void)st;
+    struct fixture x;
+    make_spec(&x);
+    size_t n;
+    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
+    write_run(&x, cells, n);
+    cl_cells_free(cells, n);
+
+    static char other[] = "experiment: roundtrip\n# changed\n";
+    x.spec.text = other;
+    x.spec.text_len = strlen(other);
+    cells = cl_cells_make(&x.spec, 0, 0, &n);
+    char err[512];
+    assert_int_equal(cl_resume_load(x.dir, &x.spec, 0, cells, n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "different spec"));
+    assert_int_equal(cl_resume_load(x.dir, &x.spec, 1, cells, n, err, sizeof err), 0);
+    assert_true(cells[0].done && cells[1].done);
+    cl_cells_free(cells, n);
+    remove_dir(x.dir);
+}
+
+static void statuses_by_name(void **st)
+{
+    (void)st;
+    static const char *const names[] = {"ok", "failed", "wrong", "error", "memory",
+                                        "timeout", "crashed", "interrupted", "skipped"};
+    assert_int_equal(CL_ST_COUNT_, 9);
+    for (int i = 0; i < CL_ST_COUNT_; i++) {
+        assert_string_equal(cl_status_name((enum cl_status)i), names[i]);
+        enum cl_status s;
+        assert_int_equal(cl_status_parse(names[i], &s), 0);
+        assert_int_equal(s, i);
+    }
+    assert_string_equal(cl_status_name(CL_ST_COUNT_), "?");
+    enum cl_status s = CL_ST_OK;
+    assert_int_equal(cl_status_parse("fine", &s), -1);
+    assert_int_equal(s, CL_ST_OK);
+    assert_true(CL_ST_OK < CL_ST_FAILED && CL_ST_TIMEOUT < CL_ST_SKIPPED); /* worst last */
+}
+
+static void a_row_with_an_unknown_status(void **st)
+{
+    (void)st;
+    char *h[] = {"cell", "repetition", "status", "wall_s"};
+    char *v[] = {"x", "2", "bogus", "0.5"};
+    struct cl_csv_row hdr = {4, h, 1}, row = {4, v, 7};
+    struct cl_rep_cols cols;
+    cl_rep_cols_find(&cols, &hdr);
+    assert_int_equal(cols.detail, -1);
+    struct cl_rep_row r;
+    char err[64];
+    assert_int_equal(cl_rep_row_parse(&cols, &row, &r, err, sizeof err), -1);
+    assert_string_equal(err, "unknown status 'bogus'");
+    assert_int_equal(r.status, CL_ST_ERROR);
+    assert_int_equal(r.repetition, 2);
+    assert_float_equal(r.wall_s, 0.5, 0);
+    assert_true(isnan(r.user_s)); /* absent column */
+}
+
+static void rows_reader_says_where(void **st)
+{
+    (void)st;
+    char dir[] = "/tmp/conlab-rows-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("cell,repetition,status,wall_s,detail\n"
+          "a,1,ok,0.5,\n"
+          "\"b, quoted\",1,weird,0.25,\"two\nlines\"\n"
+          "c,1,ok,0.75,\n"
+          "d,1,ok,0.", f); /* torn: the run was killed mid-write */
+    fclose(f);
+    struct cl_rows_in ri;
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    char err[256], want[256];
+    assert_int_equal(cl_rows_open(&ri, dir, "results.csv", err, sizeof err), 0);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), 1);
+    assert_string_equal(cl_csv_get(&row, ri.cols.cell), "a");
+    assert_float_equal(rep.wall_s, 0.5, 0);
+    cl_csv_row_free(&row);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), 2);
+    snprintf(want, sizeof want, "%s:3: cell 'b, quoted': unknown status 'weird'", path);
+    assert_string_equal(err, want);
+    assert_string_equal(rep.detail, "two\nlines");
+    cl_csv_row_free(&row);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), 1);
+    assert_int_equal(row.line, 5);
+    cl_csv_row_free(&row);
+    assert_int_equal(cl_rows_next(&ri, &row, &rep, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:6: torn last record (a write cut short)", path);
+    assert_string_equal(err, want);
+    cl_rows_close(&ri);
+    /* no such file; a file without a cell column */
+    assert_int_equal(cl_rows_open(&ri, dir, "summary.csv", err, sizeof err), -1);
+    assert_int_equal(errno, ENOENT);
+    cl_rows_close(&ri);
+    f = fopen(path, "w");
+    fputs("x,y\n1,2\n", f);
+    fclose(f);
+    assert_int_equal(cl_rows_open(&ri, dir, "results.csv", err, sizeof err), -1);
+    assert_int_equal(errno, EINVAL);
+    assert_non_null(strstr(err, "no conlab header"));
+    cl_rows_close(&ri);
+    remove_dir(dir);
+}
+
+static void summary_of_ok_repetitions(void **st)
+{
+    (void)st;
+    struct cl_rep_row rows[4];
+    rows[0] = a_row(1, CL_ST_OK, 1.0);
+    rows[1] = a_row(2, CL_ST_OK, 3.0);
+    rows[2] = a_row(3, CL_ST_TIMEOUT, 100.0);
+    rows[3] = a_row(4, CL_ST_OK, NAN); /* no wall time: not counted */
+    rows[2].max_rss_kib = 99999;
+    struct cl_ok_stats s;
+    cl_rows_summarize(rows, 4, &s);
+    assert_int_equal(s.n_ok, 2);
+    assert_float_equal(s.wall.mean, 2.0, 1e-12);
+    assert_float_equal(s.wall.median, 2.0, 1e-12);
+    assert_float_equal(s.throughput_mean, (4.0 + 4.0 / 3) / 2, 1e-12);
+    assert_float_equal(s.user_mean, 0.5, 1e-12);
+    assert_float_equal(s.sys_mean, 0.25, 1e-12);
+    assert_float_equal(s.lat_p50_median, 1.0, 1e-12);
+    assert_float_equal(s.cpu_util, 0.375, 1e-12);
+    assert_int_equal(s.max_rss_kib, 99999); /* of every repetition */
+    assert_int_equal(s.tasks_bad, 1);       /* the timeout's failed task */
+    cl_rows_summarize(rows, 0, &s);
+    assert_int_equal(s.n_ok, 0);
+    assert_true(isnan(s.wall.mean) && isnan(s.user_mean) && isnan(s.cpu_util));
+}
+
+static void cells_of_a_shard(void **st)
+{
+    (void)st;
+    struct fixture x;
+    make_spec(&x);
+    remove_dir(x.dir);
+    size_t n;
+    struct cl_cell *c = cl_cells_make(&x.spec, 2, 2, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(c[0].index, 1);
+    assert_string_equal(c[0].name, "threads(workers=2) x sleep(tasks=4)");
+    assert_ptr_equal(cl_cell_find(c, n, "threads(workers=2) x sleep(tasks=4)"), &c[0]);
+    assert_null(cl_cell_find(c, n, "sequential x sleep(tasks=4)"));
+    assert_true(isnan(c[0].speedup));
+    cl_cells_free(c, n);
+    char buf[32];
+    assert_string_equal(cl_label_plugin("threads(workers=2)", buf, sizeof buf), "threads");
+    int cpus[] = {0, 2, 4};
+    struct cl_pinning p = {CL_PIN_LIST, 3, cpus};
+    assert_string_equal(cl_pinning_text(&p, buf, sizeof buf), "0;2;4");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(written_run_reads_back),
+        cmocka_unit_test(resume_refuses_another_spec),
+        cmocka_unit_test(statuses_by_name),
+        cmocka_unit_test(a_row_with_an_unknown_status),
+        cmocka_unit_test(rows_reader_says_where),
+        cmocka_unit_test(summary_of_ok_repetitions),
+        cmocka_unit_test(cells_of_a_shard),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
