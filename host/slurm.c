@@ -16,7 +16,7 @@
  * Pinning: a shard plans its workers on the PUs this process may use (see
  * topo.h), so inside an allocation it binds only where Slurm let it run. */
 #include "slurm.h"
-#include "slurm_int.h"
+#include "slurm_internal.h"
 
 #include <ctype.h>
 #include <dirent.h>

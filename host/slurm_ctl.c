@@ -1,7 +1,7 @@
 /* slurm_ctl.c — talking to Slurm through its commands (sbatch, squeue,
  * sinfo): argument lists, running them, reading the queue; and the small
- * parsers of their output.  See slurm.h and slurm_int.h. */
-#include "slurm_int.h"
+ * parsers of their output.  See slurm.h and slurm_internal.h. */
+#include "slurm_internal.h"
 #include "slurm.h"
 
 #include <ctype.h>

@@ -1,7 +1,7 @@
 /* slurm_dir.c — a Slurm run directory: DIR/slurm.yaml (settings and every
  * submission), the state of each shard, and `conlab status`.  See
- * slurm_int.h. */
-#include "slurm_int.h"
+ * slurm_internal.h. */
+#include "slurm_internal.h"
 #include "slurm.h"
 
 #include <ctype.h>

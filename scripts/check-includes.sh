@@ -5,7 +5,8 @@
 #
 # SRC_DIR holds the .c and .h files; a GEN_DIR holds generated headers
 # (config.h is written by cmake into the build tree's host/).  With no
-# arguments: host/ and build/host/ of this checkout.  x.c and x.h are one node "x"; an edge x -> y means
+# arguments: host/ and build/host/ of this checkout.  x.c, x.h and x_internal.h
+# (the private header x.c shares with its siblings) are one node "x"; an edge x -> y means
 # x.c or x.h includes "y.h".  Fails (exit 1), naming what it found, when
 #   - a file includes a "..." header that is neither in SRC_DIR nor in a
 #     GEN_DIR, or
@@ -49,7 +50,7 @@ edges=$(
 )
 
 printf '%s\n' "$edges" | awk -F'\t' -v nfiles="${#files[@]}" '
-function node(file) { sub(/\.[ch]$/, "", file); return file }
+function node(file) { sub(/\.[ch]$/, "", file); sub(/_internal$/, "", file); return file }
 
 # The shortest path from a to b (breadth first, neighbours in name order) as
 # "a -> ... -> b", or "" when b cannot be reached from a.

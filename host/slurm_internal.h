@@ -1,4 +1,4 @@
-/* slurm_int.h — what the files of `conlab slurm` and `conlab status`
+/* slurm_internal.h — what the files of `conlab slurm` and `conlab status`
  * share: running Slurm's commands (slurm_ctl.c) and the Slurm run directory
  * with its shards' states (slurm_dir.c).  Private to slurm*.c. */
 #ifndef CONLAB_HOST_SLURM_INT_H
