@@ -4,8 +4,8 @@
  * exits (cl_rep_child, job.c); the host waits with the cell's deadline,
  * reaps it with wait4 (the largest peak RSS of the child and the processes
  * it reaped), samples and kills whatever is left of its group (child.h),
- * checks every record and turns all that into a row.  A plugin that crashes or hangs costs its cell, never
- * the run. */
+ * checks every record and turns all that into a row.  A plugin that
+ * crashes or hangs costs its cell, never the run. */
 #include "rep.h"
 
 #include <errno.h>
