@@ -83,6 +83,14 @@ static uint64_t group_rss(pid_t pgrp)
     return pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
+/* Fold the group's resident memory now into out->peak_rss. */
+static void sample_group(pid_t pgrp, struct cl_child_exit *out)
+{
+    uint64_t rss = group_rss(pgrp);
+    if (rss > out->peak_rss)
+        out->peak_rss = rss;
+}
+
 enum cl_child_end cl_child_wait_until(pid_t pid, const struct cl_child_watch *w,
                                       struct cl_child_exit *out)
 {
@@ -106,10 +114,8 @@ enum cl_child_end cl_child_wait_until(pid_t pid, const struct cl_child_watch *w,
             break;
         }
         if (w->mem_limit) {
-            uint64_t rss = group_rss(pid);
-            if (rss > out->peak_rss)
-                out->peak_rss = rss;
-            if (rss > w->mem_limit) {
+            sample_group(pid, out);
+            if (out->peak_rss > w->mem_limit) {
                 end = CL_CHILD_MEMORY;
                 break;
             }
@@ -141,10 +147,18 @@ enum cl_child_end cl_child_wait(pid_t pid, const struct cl_child_watch *w,
     enum cl_child_end end = cl_child_wait_until(pid, w, out);
     if (end == CL_CHILD_GONE)
         return end; /* pid may name someone else's process by now */
+    /* What is killed unreaped never reaches wait4's rusage: measure it. */
     if (end != CL_CHILD_EXITED) {
+        sample_group(pid, out);
         kill(-pid, SIGKILL);
         while (wait4(pid, &out->status, 0, &out->ru) < 0 && errno == EINTR)
             ;
+    } else {
+        if (kill(-pid, 0) == 0)
+            sample_group(pid, out);
+        /* the stop that killed it before the wait saw the flag */
+        if (w->stop && *w->stop)
+            end = CL_CHILD_STOPPED;
     }
     /* Anything the child left behind in its group goes too. */
     kill(-pid, SIGKILL);

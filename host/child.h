@@ -32,9 +32,13 @@ struct cl_child_watch {
 /** What the wait learnt. */
 struct cl_child_exit {
     int status;        /* wait status (WIFEXITED, ...) once reaped, else 0 */
-    struct rusage ru;  /* wait4's: the child and the descendants it reaped */
-    uint64_t peak_rss; /* highest resident memory of the group seen, bytes
-                          (0 when not sampled) */
+    struct rusage ru;  /* wait4's: the child and the descendants it reaped
+                          (ru_maxrss: the largest single peak among them) */
+    uint64_t peak_rss; /* the highest sum of the resident memory of the
+                          group's processes seen, bytes: sampled every 10 ms
+                          under a memory limit, and by cl_child_wait once
+                          before it kills a group still there; 0 when never
+                          sampled */
 };
 
 /** fork() after flushing stdio.  The child gets a process group of its own
@@ -54,8 +58,12 @@ enum cl_child_end cl_child_wait_until(pid_t pid, const struct cl_child_watch *w,
 
 /** For a child of cl_child_fork: cl_child_wait_until, then unless it ended
  *  by itself SIGKILL its group and reap it; in every case SIGKILL the group
- *  once more, for whatever the child left behind.  On return pid is reaped
- *  (unless CL_CHILD_GONE) and its group has been killed. */
+ *  once more, for whatever the child left behind.  Before either kill the
+ *  group's memory is sampled into out->peak_rss (what is killed unreaped
+ *  never shows in wait4's rusage).  A child that ended by itself while
+ *  *w->stop was already set is CL_CHILD_STOPPED (whoever set the flag may
+ *  have killed it: signals.h does).  On return pid is reaped (unless
+ *  CL_CHILD_GONE) and its group has been killed. */
 enum cl_child_end cl_child_wait(pid_t pid, const struct cl_child_watch *w,
                                 struct cl_child_exit *out);
 

@@ -411,7 +411,8 @@ void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
 
 /* ---- the check ------------------------------------------------------------- */
 
-void cl_check_records(const struct cl_cellmem *m, struct cl_check *out)
+void cl_check_records(const struct cl_cellmem *m, const char *unfinished,
+                      struct cl_check *out)
 {
     memset(out, 0, sizeof *out);
     const struct cl_shared *sh = m->sh;
@@ -430,6 +431,7 @@ void cl_check_records(const struct cl_cellmem *m, struct cl_check *out)
         if (state != CL_REC_DONE) {
             /* started, never finished, and nobody said the worker was lost */
             out->failed++;
+            out->unfinished++;
             by_reason[0]++;
             continue;
         }
@@ -451,8 +453,9 @@ void cl_check_records(const struct cl_cellmem *m, struct cl_check *out)
     for (uint32_t k = 0; k <= CL_MAX_REASONS; k++) {
         if (!by_reason[k])
             continue;
-        const char *text = k == 0 ? "task never finished (worker vanished)"
-                                  : sh->reasons[k - 1];
+        const char *text = k > 0 ? sh->reasons[k - 1]
+                           : unfinished ? unfinished
+                                        : "task never finished (worker vanished)";
         snprintf(out->reasons[out->n_reasons].text, CL_REASON_LEN, "%s", text);
         out->reasons[out->n_reasons].count = by_reason[k];
         out->n_reasons++;

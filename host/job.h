@@ -103,7 +103,9 @@ void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
 /* The exactly-once and value check, done by the host after a repetition. */
 struct cl_check {
     uint64_t ran_ok;     /* ran once, status OK, right value */
-    uint64_t failed;     /* ran, status not OK (incl. lost workers) */
+    uint64_t failed;     /* ran, status not OK (incl. lost workers and
+                            the unfinished) */
+    uint64_t unfinished; /* started, never finished, no worker_lost */
     uint64_t missing;    /* never ran */
     uint64_t duplicated; /* ran more than once */
     uint64_t wrong;      /* ran OK, value != expected */
@@ -114,6 +116,11 @@ struct cl_check {
     struct { char text[CL_REASON_LEN]; uint64_t count; } reasons[CL_MAX_REASONS + 1];
 };
 
-void cl_check_records(const struct cl_cellmem *m, struct cl_check *out);
+/* Check the records of m into *out (every field).  `unfinished` is the
+ * failure reason counted for the tasks started and never finished (NULL:
+ * "task never finished (worker vanished)"): why they stopped is the
+ * caller's to say (the cell's timeout, its process's death, ...). */
+void cl_check_records(const struct cl_cellmem *m, const char *unfinished,
+                      struct cl_check *out);
 
 #endif

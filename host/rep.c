@@ -2,10 +2,10 @@
  *
  * The child plans placement, creates the workload, runs the strategy and
  * exits (cl_rep_child, job.c); the host waits with the cell's deadline,
- * reaps it with wait4 (peak RSS of the child and its processes), kills
- * whatever is left of its group (child.h), checks every record and turns
- * all that into a row.  A plugin that crashes or hangs costs its cell, never
- * the run. */
+ * reaps it with wait4 (the largest peak RSS of the child and the processes
+ * it reaped), samples and kills whatever is left of its group (child.h),
+ * checks every record and turns all that into a row.  A plugin that
+ * crashes or hangs costs its cell, never the run. */
 #include "rep.h"
 
 #include <errno.h>
@@ -97,6 +97,33 @@ static void append(char *buf, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Why the tasks a stopped or dead cell was running never finished; NULL
+ * when it ended by itself (a worker vanished without a word). */
+static const char *unfinished_why(enum cl_child_end wo, int wstatus, int phase)
+{
+    switch (wo) {
+    case CL_CHILD_TIMEOUT: return "still running when the cell timed out";
+    case CL_CHILD_MEMORY: return "still running when the cell was stopped for memory";
+    case CL_CHILD_STOPPED: return "still running when the run was interrupted";
+    default: break;
+    }
+    if (WIFSIGNALED(wstatus))
+        return "still running when the cell's process died";
+    if (!WIFEXITED(wstatus) || WEXITSTATUS(wstatus) != 0 ||
+        phase != CL_PHASE_FINISHED)
+        return "still running when the cell's process exited";
+    return NULL;
+}
+
+/* The peak resident memory in KiB: the larger of the largest single
+ * process's peak (wait4: the child and the workers it reaped) and the
+ * highest sampled sum over the cell's process group (child.h). */
+static long peak_rss_kib(const struct cl_child_exit *ex)
+{
+    long sampled = (long)((ex->peak_rss + 1023) / 1024);
+    return ex->ru.ru_maxrss > sampled ? ex->ru.ru_maxrss : sampled;
+}
+
 /* Turn what the child left into a row. */
 static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
                   const struct cl_child_exit *ex, double timeout_s,
@@ -107,12 +134,12 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
     int wstatus = ex->status;
     row->workers = sh->n_workers;
     row->tasks = m->n_tasks;
-    row->max_rss_kib = ru->ru_maxrss;
+    row->max_rss_kib = peak_rss_kib(ex);
     row->wall_s = row->user_s = row->sys_s = row->throughput_per_s = NAN;
     row->lat_p50_s = row->lat_p99_s = row->lat_max_s = NAN;
 
     struct cl_check ck;
-    cl_check_records(m, &ck);
+    cl_check_records(m, unfinished_why(wo, wstatus, sh->phase), &ck);
     row->tasks_ok = ck.ran_ok;
     row->tasks_failed = ck.failed;
     row->tasks_missing = ck.missing;
@@ -148,17 +175,22 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
         row->status = CL_ST_MEMORY;
         snprintf(row->detail, sizeof row->detail,
                  "resident memory reached %.1f MiB, over the limit of %.1f MiB, "
-                 "%s (stopped)", (double)ex->peak_rss / 1048576.0,
+                 "%s (stopped)", (double)row->max_rss_kib / 1024.0,
                  (double)mem_limit / 1048576.0, phase_name(sh->phase));
         return;
     }
     if (wo == CL_CHILD_TIMEOUT) {
         row->status = CL_ST_TIMEOUT;
         snprintf(row->detail, sizeof row->detail,
-                 "cell timeout of %gs passed %s (%llu of %llu tasks done)",
-                 timeout_s, phase_name(sh->phase),
-                 (unsigned long long)(ck.ran_ok + ck.failed),
-                 (unsigned long long)m->n_tasks);
+                 "cell timeout of %gs passed %s (%llu of %llu tasks "
+                 "finished, %llu ok", timeout_s, phase_name(sh->phase),
+                 (unsigned long long)(m->n_tasks - ck.missing - ck.unfinished),
+                 (unsigned long long)m->n_tasks, (unsigned long long)ck.ran_ok);
+        if (ck.unfinished)
+            append(row->detail, sizeof row->detail,
+                   "; %llu started and unfinished",
+                   (unsigned long long)ck.unfinished);
+        append(row->detail, sizeof row->detail, ")");
         return;
     }
     if (WIFSIGNALED(wstatus)) {
@@ -211,6 +243,12 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
                 append(row->detail, sizeof row->detail, "%s%llu %s",
                        row->detail[0] ? "; " : "",
                        (unsigned long long)faults[i].n, faults[i].what);
+        /* what the strategy could not help: workers that never started */
+        uint32_t init_failed = atomic_load(&sh->workers_init_failed);
+        if (init_failed)
+            append(row->detail, sizeof row->detail,
+                   " (worker_init failed on %u of %u workers)", init_failed,
+                   sh->n_workers);
         return;
     }
     if (ck.failed) {

@@ -4,6 +4,8 @@
  *   CREATE_FAILS  create returns an error             -> error
  *   INIT_FAILS    worker_init fails for worker 0      -> its tasks go to others
  *   HOG           every task keeps 32 MiB it touched: passes any memory limit
+ *   HANGS         tasks 0..2 return at once, every later one waits an hour
+ *                 (through the worker's waiter)        -> timeout
  *   DIES          task 5 kills its own process (SIGSEGV): under `processes`
  *                 only that worker dies                -> failed, "worker ... SIGSEGV" */
 #include <signal.h>
@@ -58,6 +60,13 @@ static int task(void *s, void *wctx, const struct conlab_worker *w, uint64_t i,
             kept = p;
         }
         usleep(20000);
+    }
+#endif
+#ifdef HANGS
+    if (i >= 3) {
+        int rc = conlab_sleep_ns(w->waiter, 3600 * (int64_t)1000000000);
+        if (rc < 0)
+            return rc;
     }
 #endif
 #ifdef DIES

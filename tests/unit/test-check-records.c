@@ -1,7 +1,8 @@
 /* test-check-records.c — the host's exactly-once and value check over a
  * repetition's task records (cl_check_records, job.h): every task once with
  * the right value; tasks never run, run twice, with a wrong value, failed
- * (reasons counted, most frequent first), and started but never finished. */
+ * (reasons counted, most frequent first), and started but never finished
+ * (counted apart too, under the reason the caller gives them). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,7 @@ static void exactly_once(void **st)
 {
     struct cl_cellmem *m = *st;
     struct cl_check ck;
-    cl_check_records(m, &ck);
+    cl_check_records(m, NULL, &ck);
     assert_int_equal(ck.ran_ok, N);
     assert_int_equal(ck.failed, 0);
     assert_int_equal(ck.missing, 0);
@@ -50,6 +51,7 @@ static void exactly_once(void **st)
     assert_int_equal(ck.wrong, 0);
     assert_int_equal(ck.bad_index, 0);
     assert_int_equal(ck.misuse, 0);
+    assert_int_equal(ck.unfinished, 0);
     assert_int_equal(ck.n_reasons, 0);
 }
 
@@ -61,7 +63,7 @@ static void missing(void **st)
     atomic_store(&m->rec[9].runs, 0);
     atomic_store(&m->rec[9].state, CL_REC_NEVER);
     struct cl_check ck;
-    cl_check_records(m, &ck);
+    cl_check_records(m, NULL, &ck);
     assert_int_equal(ck.missing, 2);
     assert_int_equal(ck.ran_ok, N - 2);
     assert_int_equal(ck.duplicated, 0);
@@ -75,7 +77,7 @@ static void duplicated(void **st)
     atomic_store(&m->rec[0].runs, 2);
     atomic_store(&m->rec[5].runs, 3);
     struct cl_check ck;
-    cl_check_records(m, &ck);
+    cl_check_records(m, NULL, &ck);
     assert_int_equal(ck.duplicated, 2);
     /* a task run twice is not "ran ok", even with the right value */
     assert_int_equal(ck.ran_ok, N - 2);
@@ -88,13 +90,13 @@ static void wrong_value(void **st)
     struct cl_cellmem *m = *st;
     m->rec[4].value = 12345;
     struct cl_check ck;
-    cl_check_records(m, &ck);
+    cl_check_records(m, NULL, &ck);
     assert_int_equal(ck.wrong, 1);
     assert_int_equal(ck.ran_ok, N - 1);
     assert_int_equal(ck.failed, 0);
     /* without expected() the values are not checked */
     m->sh->has_expected = 0;
-    cl_check_records(m, &ck);
+    cl_check_records(m, NULL, &ck);
     assert_int_equal(ck.wrong, 0);
     assert_int_equal(ck.ran_ok, N);
 }
@@ -116,7 +118,7 @@ static void failures_counted_by_reason(void **st)
     atomic_store(&m->sh->bad_index, 2);
     atomic_store(&m->sh->misuse, 1);
     struct cl_check ck;
-    cl_check_records(m, &ck);
+    cl_check_records(m, NULL, &ck);
     assert_int_equal(ck.failed, 4);
     assert_int_equal(ck.ran_ok, N - 4);
     assert_int_equal(ck.bad_index, 2);
@@ -129,6 +131,31 @@ static void failures_counted_by_reason(void **st)
     assert_int_equal(ck.reasons[1].count, 1);
     assert_string_equal(ck.reasons[2].text, "flaky");
     assert_int_equal(ck.reasons[2].count, 1);
+    assert_int_equal(ck.unfinished, 1);
+}
+
+/* Tasks still running when the cell was stopped: failed, counted apart,
+ * under the caller's reason; neither ok nor missing. */
+static void unfinished_under_the_callers_reason(void **st)
+{
+    struct cl_cellmem *m = *st;
+    for (uint64_t i = 3; i < N; i++) {
+        if (i < 6) {
+            atomic_store(&m->rec[i].state, CL_REC_RUNNING);
+        } else {
+            atomic_store(&m->rec[i].runs, 0);
+            atomic_store(&m->rec[i].state, CL_REC_NEVER);
+        }
+    }
+    struct cl_check ck;
+    cl_check_records(m, "still running at the timeout", &ck);
+    assert_int_equal(ck.ran_ok, 3);
+    assert_int_equal(ck.unfinished, 3);
+    assert_int_equal(ck.failed, 3);
+    assert_int_equal(ck.missing, N - 6);
+    assert_int_equal(ck.n_reasons, 1);
+    assert_string_equal(ck.reasons[0].text, "still running at the timeout");
+    assert_int_equal(ck.reasons[0].count, 3);
 }
 
 int main(void)
@@ -139,6 +166,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(duplicated, setup, teardown),
         cmocka_unit_test_setup_teardown(wrong_value, setup, teardown),
         cmocka_unit_test_setup_teardown(failures_counted_by_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown(unfinished_under_the_callers_reason, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 /* test-child.c — the child-with-a-deadline helper (child.h): a child that
  * ends in time, one that hangs (killed at the deadline, with the grandchild
  * it forked), one killed by a signal, one left running by a wait that only
- * waits, a stop flag, a memory limit, and a pid that is not our child.
+ * waits, a stop flag (also one that killed the child before the wait saw
+ * it), a memory limit, and a pid that is not our child; the
+ * memory of a group that is killed, or left behind, is sampled first, and
+ * wait4 counts the grandchildren the child reaped.
  *
  * This process is a child subreaper, so an orphaned grandchild becomes its
  * child: waiting for it proves it was killed, not merely orphaned. */
@@ -27,10 +30,14 @@ static struct cl_child_watch within(double seconds)
     return w;
 }
 
-/* A child (cl_child_fork) that forks a grandchild sleeping in pause(),
- * then exits with status 0 when `exits`, else sleeps too.  Returns the
- * child's pid, the grandchild's in *g. */
-static pid_t fork_with_grandchild(int exits, pid_t *g)
+enum { MIB = 1 << 20, HUNGRY = 48 };
+
+/* A child (cl_child_fork) that forks a grandchild, which touches `mib` MiB
+ * and then sleeps in pause() (or exits, when `reaped`: the child reaps it);
+ * the child then exits with status 0 when `exits`, else sleeps too.
+ * Returns once the memory is touched: the child's pid, the grandchild's in
+ * *g. */
+static pid_t fork_with_grandchild(size_t mib, int reaped, int exits, pid_t *g)
 {
     int p[2];
     assert_int_equal(pipe(p), 0);
@@ -39,12 +46,24 @@ static pid_t fork_with_grandchild(int exits, pid_t *g)
     if (pid == 0) {
         close(p[0]);
         pid_t gc = fork();
-        if (gc != 0) {
-            (void)!write(p[1], &gc, sizeof gc);
-            close(p[1]);
-            if (exits)
+        if (gc == 0) {
+            static char *volatile kept; /* or the compiler drops the memory */
+            if (mib && !(kept = malloc(mib * MIB)))
+                _exit(1);
+            if (mib)
+                memset(kept, 1, mib * MIB);
+            pid_t me = getpid();
+            (void)!write(p[1], &me, sizeof me);
+            if (reaped)
                 _exit(0);
+            for (;;)
+                pause();
         }
+        close(p[1]);
+        if (reaped)
+            waitpid(gc, NULL, 0);
+        if (exits)
+            _exit(0);
         for (;;)
             pause();
     }
@@ -52,7 +71,8 @@ static pid_t fork_with_grandchild(int exits, pid_t *g)
     *g = 0;
     assert_int_equal(read(p[0], g, sizeof *g), (ssize_t)sizeof *g);
     close(p[0]);
-    assert_int_equal(getpgid(*g), pid); /* the grandchild is in the group */
+    if (!reaped) /* the grandchild is in the group */
+        assert_int_equal(getpgid(*g), pid);
     return pid;
 }
 
@@ -108,7 +128,7 @@ static void hang_is_killed_at_the_deadline_with_its_group(void **st)
 {
     (void)st;
     pid_t g;
-    pid_t pid = fork_with_grandchild(0, &g);
+    pid_t pid = fork_with_grandchild(0, 0, 0, &g);
     struct cl_child_watch w = within(0.2);
     struct cl_child_exit ex;
     uint64_t t0 = cl_now_ns();
@@ -130,7 +150,7 @@ static void what_an_exited_child_left_behind_is_killed(void **st)
 {
     (void)st;
     pid_t g;
-    pid_t pid = fork_with_grandchild(1, &g);
+    pid_t pid = fork_with_grandchild(0, 0, 1, &g);
     struct cl_child_watch w = within(10);
     struct cl_child_exit ex;
     assert_int_equal(cl_child_wait(pid, &w, &ex), CL_CHILD_EXITED);
@@ -198,10 +218,34 @@ static void stop_flag_ends_the_wait(void **st)
     assert_int_equal(WTERMSIG(ex.status), SIGKILL);
 }
 
+/* The stop came first but the child was dead before the wait saw the
+ * flag (signals.h kills the group from its handler): still a stop. */
+static void stop_that_killed_the_child_is_a_stop(void **st)
+{
+    (void)st;
+    static volatile sig_atomic_t stop;
+    pid_t pid = cl_child_fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    stop = 1;
+    assert_int_equal(kill(-pid, SIGKILL), 0);
+    siginfo_t si;
+    assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+    struct cl_child_watch w = within(10);
+    w.stop = &stop;
+    struct cl_child_exit ex;
+    assert_int_equal(cl_child_wait(pid, &w, &ex), CL_CHILD_STOPPED);
+    assert_true(WIFSIGNALED(ex.status));
+    assert_int_equal(WTERMSIG(ex.status), SIGKILL);
+    assert_int_equal(waitpid(pid, NULL, WNOHANG), -1); /* reaped once */
+}
+
 static void memory_limit_ends_the_wait(void **st)
 {
     (void)st;
-    enum { MIB = 1 << 20 };
     pid_t pid = cl_child_fork();
     assert_true(pid >= 0);
     if (pid == 0) {
@@ -219,6 +263,49 @@ static void memory_limit_ends_the_wait(void **st)
     assert_int_equal(cl_child_wait(pid, &w, &ex), CL_CHILD_MEMORY);
     assert_true(ex.peak_rss > 16 * MIB);
     assert_true(WIFSIGNALED(ex.status));
+}
+
+/* cl_child_wait (within `seconds`, no memory limit: no sampling on the
+ * way) for a child of fork_with_grandchild(HUNGRY, reaped, exits); the
+ * grandchild, if it was not reaped, killed with the group. */
+static enum cl_child_end wait_hungry(int reaped, int exits, double seconds,
+                                     struct cl_child_exit *ex)
+{
+    pid_t g;
+    pid_t pid = fork_with_grandchild(HUNGRY, reaped, exits, &g);
+    struct cl_child_watch w = within(seconds);
+    enum cl_child_end end = cl_child_wait(pid, &w, ex);
+    if (!reaped)
+        assert_true(WIFSIGNALED(reap_grandchild(g)));
+    return end;
+}
+
+static void a_killed_group_is_measured_first(void **st)
+{
+    (void)st;
+    struct cl_child_exit ex;
+    assert_int_equal(wait_hungry(0, 0, 0.2, &ex), CL_CHILD_TIMEOUT);
+    /* the child itself is small, its unreaped grandchild was not */
+    assert_true(ex.ru.ru_maxrss < HUNGRY * 1024);
+    assert_true(ex.peak_rss >= (uint64_t)HUNGRY * MIB);
+}
+
+static void what_is_left_behind_is_measured_first(void **st)
+{
+    (void)st;
+    struct cl_child_exit ex;
+    assert_int_equal(wait_hungry(0, 1, 10, &ex), CL_CHILD_EXITED);
+    assert_true(ex.peak_rss >= (uint64_t)HUNGRY * MIB);
+}
+
+static void reaped_grandchildren_count_in_the_peak(void **st)
+{
+    (void)st;
+    struct cl_child_exit ex;
+    assert_int_equal(wait_hungry(1, 1, 10, &ex), CL_CHILD_EXITED);
+    /* wait4's ru_maxrss: the largest of the child and what it reaped */
+    assert_true(ex.ru.ru_maxrss >= HUNGRY * 1024);
+    assert_int_equal(ex.peak_rss, 0); /* nothing left to sample */
 }
 
 static void not_our_child_is_gone(void **st)
@@ -241,7 +328,11 @@ int main(void)
         cmocka_unit_test(death_by_signal_is_reported),
         cmocka_unit_test(wait_until_leaves_the_child_running),
         cmocka_unit_test(stop_flag_ends_the_wait),
+        cmocka_unit_test(stop_that_killed_the_child_is_a_stop),
         cmocka_unit_test(memory_limit_ends_the_wait),
+        cmocka_unit_test(a_killed_group_is_measured_first),
+        cmocka_unit_test(what_is_left_behind_is_measured_first),
+        cmocka_unit_test(reaped_grandchildren_count_in_the_peak),
         cmocka_unit_test(not_our_child_is_gone),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
