@@ -135,7 +135,7 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
     assert_non_null(res);
     struct cl_meta meta = {0, NULL, 1700000000, 0, n, "1 package, 2 cores",
                            0, 0, NULL, -1, NULL};
-    assert_int_equal(cl_results_meta(res, &x->spec, "running", &meta), 0);
+    assert_int_equal(cl_results_meta(x->dir, &x->spec, "running", &meta), 0);
     const double walls[2][3] = {{0.4, 0.41, 0.39}, {0.2, 0.25, 0.21}};
     for (size_t c = 0; c < n; c++) {
         cells[c].rows = calloc(3, sizeof *cells[c].rows);
@@ -155,7 +155,7 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
         assert_int_equal(cl_results_cell_done(res, cells, n), 0);
     }
     meta.finished = 1700000100;
-    assert_int_equal(cl_results_meta(res, &x->spec, "complete", &meta), 0);
+    assert_int_equal(cl_results_meta(x->dir, &x->spec, "complete", &meta), 0);
     cl_results_close(res);
 }
 
