@@ -245,8 +245,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
         fprintf(stderr, "conlab: resuming: %zu of %zu cells already done", n_done,
                 n_cells);
         if (n_partial)
-            fprintf(stderr, "; %zu cells go on after their warm-ups, keeping "
-                    "%zu repetitions measured before", n_partial, n_kept);
+            fprintf(stderr, "; %zu partly measured (%zu repetitions kept): "
+                    "they go on after their warm-ups", n_partial, n_kept);
         fputc('\n', stderr);
     }
     for (size_t ci = 0; ci < n_cells && !cl_interrupts && !write_failed; ci++) {
