@@ -161,6 +161,16 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
     cl_results_close(res);
 }
 
+/* A fixture with a run written in its directory (write_run). */
+static void written_run(struct fixture *x)
+{
+    make_spec(x);
+    size_t n;
+    struct cl_cell *cells = cl_cells_make(&x->spec, 0, 0, &n);
+    write_run(x, cells, n);
+    cl_cells_free(cells, n);
+}
+
 static void written_run_reads_back(void **st)
 {
     (void)st;
@@ -246,11 +256,9 @@ static void resume_refuses_another_spec(void **st)
 {
     (void)st;
     struct fixture x;
-    make_spec(&x);
+    written_run(&x);
     size_t n;
-    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
-    write_run(&x, cells, n);
-    cl_cells_free(cells, n);
+    struct cl_cell *cells;
 
     static char other[] = "experiment: roundtrip\n# changed\n";
     x.spec.text = other;
@@ -515,11 +523,7 @@ static void resume_goes_on_with_a_partial_cell(void **st)
 {
     (void)st;
     struct fixture x;
-    make_spec(&x);
-    size_t n;
-    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
-    write_run(&x, cells, n);
-    cl_cells_free(cells, n);
+    written_run(&x);
 
     /* killed while writing cell 1's repetition 3: its line is torn */
     char *text = slurp(dir_file(&x, "results.csv"));
@@ -531,6 +535,8 @@ static void resume_goes_on_with_a_partial_cell(void **st)
     free(text);
 
     char err[1024];
+    size_t n;
+    struct cl_cell *cells;
     assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
     assert_true(cells[0].done);
     assert_false(cells[1].done); /* 2 of 3: goes on, keeping them */
@@ -566,15 +572,13 @@ static void resume_drops_interrupted_rows(void **st)
 {
     (void)st;
     struct fixture x;
-    make_spec(&x);
-    size_t n;
-    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
-    write_run(&x, cells, n);
-    cl_cells_free(cells, n);
+    written_run(&x);
     char *text = slurp(dir_file(&x, "results.csv"));
     char *t2 = replaced(text, 8, ",3,ok,", ",3,interrupted,");
     spit(dir_file(&x, "results.csv"), t2);
     char err[1024];
+    size_t n;
+    struct cl_cell *cells;
     assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
     assert_true(cells[0].done);
     assert_false(cells[1].done);
@@ -588,13 +592,33 @@ static void resume_drops_interrupted_rows(void **st)
 }
 
 /* results.csv (written by write_run: header, then cell 0's repetitions 1..3
- * on lines 2..4, cell 1's on lines 5, 6-7 (a detail of two lines), 8) changed by `change`: refused,
- * saying `says`; with --force, `forced` (-1: refused too) and then cell 0
- * done or not with n0 rows. */
+ * on lines 2..4, cell 1's on lines 5, 6-7 (a detail of two lines), 8)
+ * changed: `from` replaced by `to` on line `line`, or (append) in a copy of
+ * line 2 added at the end.  Refused, saying `says`; with --force, `forced`
+ * (-1: refused too), and then cell 0 done or not with n0 rows. */
 struct bad_case {
-    const char *what, *says;
+    const char *what;
+    int line;
+    const char *from, *to;
+    int append;
+    const char *says;
     int forced, done0;
     size_t n0;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"header", 1, ",wall_s,", ",wall,", 0, "results.csv:1: not the header of this "
+     "run's results.csv (column 10 is 'wall', this spec's is 'wall_s')", 0, 1, 3},
+    {"unknown cell", 0, "sequential x", "bogus x", 1, "results.csv:9: cell "
+     "'bogus x sleep(tasks=4)' is not in this spec", 0, 1, 3},
+    {"status", 3, ",2,ok,", ",2,fine,", 0, "results.csv:3: cell 'sequential x "
+     "sleep(tasks=4)': unknown status 'fine'", 0, 0, 2},
+    {"twice", 0, ",1,", ",1,", 1, "results.csv:9: cell 'sequential x sleep(tasks=4)': "
+     "repetition 1 is there twice", 0, 1, 3},
+    {"range", 2, ",1,ok,", ",7,ok,", 0, "results.csv:2: cell 'sequential x "
+     "sleep(tasks=4)': repetition '7' with status ok is not one of this spec's", 0, 0, 2},
+    {"after the end", 3, ",2,ok,", ",2,timeout,", 0, "results.csv:4: cell 'sequential "
+     "x sleep(tasks=4)': a row after the one that ended the cell (timeout)", 0, 1, 2},
 };
 
 static void try_bad(struct fixture *x, const char *text, const struct bad_case *b)
@@ -626,13 +650,23 @@ static void resume_refuses_a_results_csv_not_this_runs(void **st)
 {
     (void)st;
     struct fixture x;
-    make_spec(&x);
-    size_t n;
-    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
-    write_run(&x, cells, n);
-    cl_cells_free(cells, n);
+    written_run(&x);
     char *text = slurp(dir_file(&x, "results.csv"));
-    char *t, *l2 = line_of(text, 2);
+    for (size_t i = 0; i < sizeof bad_cases / sizeof *bad_cases; i++) {
+        const struct bad_case *b = &bad_cases[i];
+        char *t;
+        if (b->append) {
+            char *l2 = line_of(text, 2), *row = replaced(l2, 1, b->from, b->to);
+            t = malloc(strlen(text) + strlen(row) + 1);
+            sprintf(t, "%s%s", text, row);
+            free(l2);
+            free(row);
+        } else {
+            t = replaced(text, b->line, b->from, b->to);
+        }
+        try_bad(&x, t, b);
+        free(t);
+    }
 
     /* random bytes: not taken for an empty file, even with --force */
     char noise[3000];
@@ -640,67 +674,23 @@ static void resume_refuses_a_results_csv_not_this_runs(void **st)
     for (size_t i = 0; i < sizeof noise - 1; i++)
         noise[i] = (char)(1 + rand() % 255);
     noise[sizeof noise - 1] = 0;
-    struct bad_case b = {"noise", "results.csv: no conlab header", -1, 0, 0};
+    struct bad_case b = {"noise", 0, NULL, NULL, 0, "results.csv: no conlab header",
+                         -1, 0, 0};
     try_bad(&x, noise, &b);
-
-    b = (struct bad_case){"header", "results.csv:1: not the header of this run's "
-                          "results.csv (column 10 is 'wall', this spec's is 'wall_s')",
-                          0, 1, 3};
-    t = replaced(text, 1, ",wall_s,", ",wall,");
-    try_bad(&x, t, &b);
-    free(t);
-
-    b = (struct bad_case){"unknown cell", "results.csv:9: cell 'bogus x sleep(tasks=4)' "
-                          "is not in this spec", 0, 1, 3};
-    char *bogus = replaced(l2, 1, "sequential x", "bogus x");
-    t = malloc(strlen(text) + strlen(bogus) + 1);
-    sprintf(t, "%s%s", text, bogus);
-    try_bad(&x, t, &b);
-    free(t);
-    free(bogus);
-
-    b = (struct bad_case){"status", "results.csv:3: cell 'sequential x sleep(tasks=4)': "
-                          "unknown status 'fine'", 0, 0, 2};
-    t = replaced(text, 3, ",2,ok,", ",2,fine,");
-    try_bad(&x, t, &b);
-    free(t);
-
-    b = (struct bad_case){"twice", "results.csv:9: cell 'sequential x sleep(tasks=4)': "
-                          "repetition 1 is there twice", 0, 1, 3};
-    t = malloc(strlen(text) + strlen(l2) + 1);
-    sprintf(t, "%s%s", text, l2);
-    try_bad(&x, t, &b);
-    free(t);
-
-    b = (struct bad_case){"range", "results.csv:2: cell 'sequential x sleep(tasks=4)': "
-                          "repetition '7' with status ok is not one of this spec's",
-                          0, 0, 2};
-    t = replaced(text, 2, ",1,ok,", ",7,ok,");
-    try_bad(&x, t, &b);
-    free(t);
-
-    b = (struct bad_case){"after the end", "results.csv:4: cell 'sequential x "
-                          "sleep(tasks=4)': a row after the one that ended the cell "
-                          "(timeout)", 0, 1, 2};
-    t = replaced(text, 3, ",2,ok,", ",2,timeout,");
-    try_bad(&x, t, &b);
-    free(t);
 
     /* a quote opened after the last row and never closed, then 20 kB:
      * far more than a write cut short leaves */
     size_t pad = 20000;
-    t = malloc(strlen(text) + pad + 2);
+    char *t = malloc(strlen(text) + pad + 2);
     sprintf(t, "%s\"", text);
     size_t len = strlen(t);
     for (size_t i = 0; i < pad; i++)
         t[len + i] = i % 50 == 49 ? '\n' : 'x';
     t[len + pad] = 0;
-    b = (struct bad_case){"open quote", "results.csv:9: a record left open from here "
-                          "to the end of the file", -1, 0, 0};
+    b = (struct bad_case){"open quote", 0, NULL, NULL, 0, "results.csv:9: a record "
+                          "left open from here to the end of the file", -1, 0, 0};
     try_bad(&x, t, &b);
     free(t);
-
-    free(l2);
     free(text);
     remove_dir(x.dir);
 }
@@ -709,11 +699,9 @@ static void resume_needs_run_yaml_and_results_csv(void **st)
 {
     (void)st;
     struct fixture x;
-    make_spec(&x);
+    written_run(&x);
     size_t n;
-    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
-    write_run(&x, cells, n);
-    cl_cells_free(cells, n);
+    struct cl_cell *cells;
     char err[1024], want[512];
 
     /* results.csv gone, summary.csv there: refused; --force starts over */
