@@ -28,6 +28,8 @@ struct cl_results {
     const char **scols, **wcols;
     const struct cl_spec *spec;
     struct cl_rep_cols cols; /* where results.csv's columns are */
+    int broken;              /* a write failed: nothing more is appended, so
+                                a row cut short stays the last one */
 };
 
 static const char *const id_cols[] = {"experiment", "cell", "strategy", "workload"};
@@ -274,6 +276,8 @@ static void write_rep(FILE *f, const struct cl_results *r,
 int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
                    struct cl_rep_row *row)
 {
+    if (r->broken)
+        return -1;
     char *buf = NULL;
     size_t len = 0;
     FILE *m = open_memstream(&buf, &len);
@@ -286,6 +290,8 @@ int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
     }
     int rc = fwrite(buf, 1, len, r->results) == len && fflush(r->results) == 0 &&
                      !ferror(r->results) ? 0 : -1;
+    int e = errno;
+    r->broken = rc != 0;
     /* The run goes on with what the file says (numbers as written), so a
      * summary made now and one made again from results.csv are the same. */
     FILE *in = fmemopen(buf, len, "r");
@@ -302,6 +308,7 @@ int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
         fclose(in);
     }
     free(buf);
+    errno = e;
     return rc;
 }
 
@@ -310,6 +317,8 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *c,
 {
     if (!r->tasks)
         return 0;
+    if (r->broken)
+        return -1;
     FILE *f = r->tasks;
     uint64_t t0 = m->sh->wall_start_ns;
     for (uint64_t i = 0; i < m->n_tasks; i++) {
@@ -335,7 +344,10 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *c,
         fprintf(f, ",%llu,%llu,%d\n", (unsigned long long)rec->value,
                 (unsigned long long)rec->bytes, rec->code);
     }
-    return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+    if (fflush(f) == 0 && !ferror(f))
+        return 0;
+    r->broken = 1;
+    return -1;
 }
 
 /* ---- summary ------------------------------------------------------------------ */

@@ -29,7 +29,9 @@ const char *cl_results_dir(const struct cl_results *r);
 void cl_results_header(const struct cl_spec *spec, struct cl_csv_row *out);
 /** Append one repetition to results.csv; flushed at once.  *row is then
  *  what the file says (its numbers as written, 9 digits), so what is
- *  summarised now is what a resume reads back.  0, or -1 with errno. */
+ *  summarised now is what a resume reads back.  0, or -1 with errno: after
+ *  a failed write nothing more is appended (here or to tasks.csv), so a
+ *  row cut short is the file's last. */
 int cl_results_rep(struct cl_results *r, const struct cl_cell *cell,
                    struct cl_rep_row *row);
 /** Append one repetition's task records to tasks.csv (when enabled). */
@@ -41,7 +43,8 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells,
                          size_t n_cells);
 /** Write DIR/run.yaml atomically (cl_runyaml_write) and fsync DIR, so
  *  that it is on disk when this returns; `state` is "running", "complete",
- *  "interrupted".  0, or -1 with errno. */
+ *  "interrupted", "failed" (results could not be written).  0, or -1 with
+ *  errno. */
 int cl_results_meta(const char *dir, const struct cl_spec *spec,
                     const char *state, const struct cl_meta *meta);
 void cl_results_close(struct cl_results *r);

@@ -129,8 +129,9 @@ static int run_cell(struct run *r, struct cl_cell *cell)
         } else {
             cell->workers = row.workers;
         }
-        /* a repetition that did not finish (or was interrupted) ends the cell */
-        if (row.status >= CL_ST_ERROR)
+        /* a repetition that did not finish (or was interrupted) ends the
+         * cell; so does one that could not be written */
+        if (row.status >= CL_ST_ERROR || write_failed)
             break;
     }
     if (!no_mem[0])
@@ -272,8 +273,9 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     if (cl_results_cell_done(run.res, cells, n_cells) != 0)
         write_failed = 1;
     meta.finished = cl_wall_time();
-    if (cl_results_meta(dir, spec, interrupted ? "interrupted" : "complete",
-                        &meta) != 0) {
+    const char *state = write_failed ? "failed"
+                        : interrupted ? "interrupted" : "complete";
+    if (cl_results_meta(dir, spec, state, &meta) != 0) {
         cl_log(CONLAB_LOG_ERROR, NULL, "cannot write %s/run.yaml: %s", dir,
                strerror(errno));
         write_failed = 1;

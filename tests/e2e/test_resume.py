@@ -196,6 +196,36 @@ class Resume(e2e.Case):
         self.conlab("run", big, "-o", self.out, "--force", "-q")
         self.assert_every_rep_once(os.path.join(self.out, "results.csv"))
 
+    def test_a_full_disk_mid_run_then_resume(self):
+        spec = self.spec(SPEC.replace("repeat: 3", "repeat: 10"), "ten.yaml")
+        # the sizes a whole run's files have here (paths of the same length)
+        self.conlab("run", spec, "-o", self.path("whl"), "-q")
+        size = {f: os.path.getsize(self.path("whl", f))
+                for f in ("run.yaml", "summary.csv", "results.csv")}
+        limit = max(size["run.yaml"], size["summary.csv"]) + 300
+        self.assertGreater(size["results.csv"], limit + 1000)
+
+        def small_files():
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        p = subprocess.run(e2e.conlab_cmd() + ["run", spec, "-o", self.out, "-q"],
+                           preexec_fn=small_files, capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 3, p.stderr)
+        self.assertIn("File too large", p.stderr)
+        results = os.path.join(self.out, "results.csv")
+        self.assertEqual(os.path.getsize(results), limit)  # cut short at the limit
+        self.assertIn("state: failed", slurp(os.path.join(self.out, "run.yaml")))
+        kept = lines(results)[:-1]
+        p = self.conlab("run", spec, "--resume", self.out, "-q")
+        self.assertIn("results.csv:%d: torn last record" % (len(kept) + 1), p.stderr)
+        self.assertEqual(lines(results)[:len(kept)], kept)
+        rows = read_csv(results)
+        keys = [(r["cell"], int(r["repetition"])) for r in rows]
+        self.assertEqual(len(keys), len(set(keys)))
+        self.assertEqual(len(keys), 2 * 10)
+        self.assert_summary_matches(results, os.path.join(self.out, "summary.csv"))
+
     def test_a_repetition_the_host_cannot_start_has_its_row(self):
         # records for 10^9 tasks (64 GB) cannot be mapped on this machine
         with open("/proc/meminfo") as f:
