@@ -120,7 +120,17 @@ static int run_cell(struct run *r, struct cl_cell *cell)
             row.status = CL_ST_ERROR;
             snprintf(row.detail, sizeof row.detail, "%s", no_mem);
         } else {
+            sig_atomic_t before = cl_interrupts;
             cl_rep_run(&rc, &row);
+            /* Ctrl-C kills the repetition's processes at once: if the wait
+             * saw that death before the signal, it is still no crash of the
+             * cell's, and a resume must run the repetition again */
+            if (cl_interrupts != before && row.status == CL_ST_CRASHED) {
+                char was[sizeof row.detail];
+                snprintf(was, sizeof was, "%s", row.detail);
+                row.status = CL_ST_INTERRUPTED;
+                snprintf(row.detail, sizeof row.detail, "interrupted (%.480s)", was);
+            }
         }
         cl_progress_rep(&r->prog, &row);
         if (measured || row.status != CL_ST_OK) {
