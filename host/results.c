@@ -7,6 +7,8 @@
 #include "results.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,12 @@ struct cl_results {
     size_t n_scols, n_wcols;
     const char **scols, **wcols;
     const struct cl_spec *spec;
+    struct cl_rep_cols cols; /* where results.csv's columns are */
+    int broken;              /* a write failed: nothing more is appended, so
+                                a row cut short stays the last one */
 };
+
+static const char *const id_cols[] = {"experiment", "cell", "strategy", "workload"};
 
 static void add_col(const char ***cols, size_t *n, const char *name)
 {
@@ -44,7 +51,6 @@ static const char *param_value(const struct cl_variant *v, const char *name)
     return NULL;
 }
 
-static const char *const id_cols[] = {"experiment", "cell", "strategy", "workload"};
 
 static void write_id(FILE *f, const struct cl_spec *spec, const struct cl_cell *c)
 {
@@ -54,19 +60,76 @@ static void write_id(FILE *f, const struct cl_spec *spec, const struct cl_cell *
     cl_csv_field(f, c->workload->label, 0);
 }
 
+/* The parameter columns: the union of every variant's parameters. */
+static void find_param_cols(struct cl_results *r, const struct cl_spec *spec)
+{
+    r->spec = spec;
+    for (size_t i = 0; i < spec->n_strategies; i++)
+        for (size_t j = 0; j < spec->strategies[i].n_params; j++)
+            add_col(&r->scols, &r->n_scols, spec->strategies[i].params[j].name);
+    for (size_t i = 0; i < spec->n_workloads; i++)
+        for (size_t j = 0; j < spec->workloads[i].n_params; j++)
+            add_col(&r->wcols, &r->n_wcols, spec->workloads[i].params[j].name);
+}
+
+/* The name of parameter column i ("strategy.workers", ..., "pinning" last,
+ * i == n_scols + n_wcols).  Owned by the caller. */
+static char *param_header(const struct cl_results *r, size_t i)
+{
+    if (i < r->n_scols)
+        return cl_xasprintf("strategy.%s", r->scols[i]);
+    if (i < r->n_scols + r->n_wcols)
+        return cl_xasprintf("workload.%s", r->wcols[i - r->n_scols]);
+    return cl_xstrdup("pinning");
+}
+
 static void write_params_header(FILE *f, const struct cl_results *r)
 {
-    for (size_t i = 0; i < r->n_scols; i++) {
-        char *h = cl_xasprintf("strategy.%s", r->scols[i]);
+    for (size_t i = 0; i <= r->n_scols + r->n_wcols; i++) {
+        char *h = param_header(r, i);
         cl_csv_field(f, h, 0);
         free(h);
     }
-    for (size_t i = 0; i < r->n_wcols; i++) {
-        char *h = cl_xasprintf("workload.%s", r->wcols[i]);
-        cl_csv_field(f, h, 0);
-        free(h);
-    }
-    cl_csv_field(f, "pinning", 0);
+}
+
+/* results.csv's columns, in order: id_cols, rep_cols, the parameters, then
+ * tail_cols. */
+static const char *const rep_cols[] = {
+    "repetition", "status", "tasks", "tasks_ok", "tasks_failed", "wall_s",
+    "user_s", "sys_s", "throughput_per_s", "lat_p50_s", "lat_p99_s",
+    "lat_max_s", "max_rss_kib", "vol_ctxsw", "invol_ctxsw"};
+static const char *const tail_cols[] = {
+    "workers", "tasks_missing", "tasks_duplicated", "tasks_wrong", "detail",
+    "failure_reasons"};
+
+static void push_field(struct cl_csv_row *row, char *s)
+{
+    row->f = cl_xrealloc(row->f, (row->n + 1) * sizeof *row->f);
+    row->f[row->n++] = s;
+}
+
+static void header_row(const struct cl_results *r, struct cl_csv_row *out)
+{
+    memset(out, 0, sizeof *out);
+    out->line = 1;
+    for (size_t i = 0; i < sizeof id_cols / sizeof *id_cols; i++)
+        push_field(out, cl_xstrdup(id_cols[i]));
+    for (size_t i = 0; i < sizeof rep_cols / sizeof *rep_cols; i++)
+        push_field(out, cl_xstrdup(rep_cols[i]));
+    for (size_t i = 0; i <= r->n_scols + r->n_wcols; i++)
+        push_field(out, param_header(r, i));
+    for (size_t i = 0; i < sizeof tail_cols / sizeof *tail_cols; i++)
+        push_field(out, cl_xstrdup(tail_cols[i]));
+}
+
+void cl_results_header(const struct cl_spec *spec, struct cl_csv_row *out)
+{
+    struct cl_results r;
+    memset(&r, 0, sizeof r);
+    find_param_cols(&r, spec);
+    header_row(&r, out);
+    free(r.scols);
+    free(r.wcols);
 }
 
 static void write_params(FILE *f, const struct cl_results *r, const struct cl_cell *c)
@@ -82,15 +145,22 @@ static void write_params(FILE *f, const struct cl_results *r, const struct cl_ce
 static void write_rep(FILE *f, const struct cl_results *r,
                       const struct cl_cell *c, const struct cl_rep_row *row);
 
-static int is_done_cell(const struct cl_cell *cells, size_t n, const char *name)
+/* Does a cell named `name` keep a row of repetition `rep` (a string)? */
+static int kept_rep(const struct cl_cell *cells, size_t n, const char *name,
+                    const char *rep)
 {
+    char *end;
+    long k = strtol(rep, &end, 10);
+    if (end == rep || *end || k < 1 || k > INT_MAX)
+        return 0;
     for (size_t i = 0; i < n; i++)
-        if (cells[i].done && strcmp(cells[i].name, name) == 0)
-            return 1;
+        if (strcmp(cells[i].name, name) == 0)
+            return cl_cell_rep(&cells[i], (int)k) != NULL;
     return 0;
 }
 
-/* tasks.csv on resume: keep the records of finished cells only. */
+/* tasks.csv on resume: keep the records of the repetitions results.csv
+ * keeps (those of a repetition cut short go with it). */
 static int carry_tasks(const char *path, const struct cl_cell *cells, size_t n,
                        FILE *out)
 {
@@ -100,7 +170,7 @@ static int carry_tasks(const char *path, const struct cl_cell *cells, size_t n,
     struct cl_csv_row row;
     int first = 1;
     while (cl_csv_next(&in, &row) == 1) {
-        if (!first && row.n && is_done_cell(cells, n, row.f[0]))
+        if (!first && row.n >= 2 && kept_rep(cells, n, row.f[0], row.f[1]))
             cl_csv_write_row(out, &row);
         first = 0;
         cl_csv_row_free(&row);
@@ -119,31 +189,22 @@ struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
     }
     struct cl_results *r = cl_xcalloc(1, sizeof *r);
     r->dir = cl_xstrdup(dir);
-    r->spec = spec;
-    for (size_t i = 0; i < spec->n_strategies; i++)
-        for (size_t j = 0; j < spec->strategies[i].n_params; j++)
-            add_col(&r->scols, &r->n_scols, spec->strategies[i].params[j].name);
-    for (size_t i = 0; i < spec->n_workloads; i++)
-        for (size_t j = 0; j < spec->workloads[i].n_params; j++)
-            add_col(&r->wcols, &r->n_wcols, spec->workloads[i].params[j].name);
+    find_param_cols(r, spec);
+    struct cl_csv_row hdr;
+    header_row(r, &hdr);
+    cl_rep_cols_find(&r->cols, &hdr);
 
-    /* results.csv: the header and the rows of cells already done (resume),
-     * put in place atomically, then appended to. */
+    /* results.csv: the header and the rows the cells keep (resume), put in
+     * place atomically, then appended to. */
     char *path = cl_xasprintf("%s/results.csv", dir), *tmp;
     FILE *f = cl_atomic_open(path, &tmp);
     if (f) {
-        for (size_t i = 0; i < 4; i++)
-            cl_csv_field(f, id_cols[i], i == 0);
-        fputs(",repetition,status,tasks,tasks_ok,tasks_failed,wall_s,user_s,sys_s,"
-              "throughput_per_s,lat_p50_s,lat_p99_s,lat_max_s,max_rss_kib,"
-              "vol_ctxsw,invol_ctxsw", f);
-        write_params_header(f, r);
-        fputs(",workers,tasks_missing,tasks_duplicated,tasks_wrong,detail,"
-              "failure_reasons\n", f);
+        cl_csv_write_row(f, &hdr);
         for (size_t i = 0; i < n_cells; i++)
-            for (size_t j = 0; cells[i].done && j < cells[i].n_rows; j++)
+            for (size_t j = 0; j < cells[i].n_rows; j++)
                 write_rep(f, r, &cells[i], &cells[i].rows[j]);
     }
+    cl_csv_row_free(&hdr);
     if (!f || cl_atomic_commit(f, path, tmp) != 0 || !(r->results = fopen(path, "a"))) {
         snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         if (!f)
@@ -213,10 +274,42 @@ static void write_rep(FILE *f, const struct cl_results *r,
 }
 
 int cl_results_rep(struct cl_results *r, const struct cl_cell *c,
-                   const struct cl_rep_row *row)
+                   struct cl_rep_row *row)
 {
-    write_rep(r->results, r, c, row);
-    return fflush(r->results) == 0 && !ferror(r->results) ? 0 : -1;
+    if (r->broken)
+        return -1;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        return -1;
+    write_rep(m, r, c, row);
+    if (fclose(m) != 0) {
+        free(buf);
+        return -1;
+    }
+    int rc = fwrite(buf, 1, len, r->results) == len && fflush(r->results) == 0 &&
+                     !ferror(r->results) ? 0 : -1;
+    int e = errno;
+    r->broken = rc != 0;
+    /* The run goes on with what the file says (numbers as written), so a
+     * summary made now and one made again from results.csv are the same. */
+    FILE *in = fmemopen(buf, len, "r");
+    if (in) {
+        struct cl_csv_in ci;
+        struct cl_csv_row back;
+        char why[160];
+        cl_csv_from(&ci, in, "results.csv");
+        if (cl_csv_next(&ci, &back) == 1) {
+            (void)cl_rep_row_parse(&r->cols, &back, row, why, sizeof why);
+            cl_csv_row_free(&back);
+        }
+        cl_csv_close(&ci);
+        fclose(in);
+    }
+    free(buf);
+    errno = e;
+    return rc;
 }
 
 int cl_results_tasks(struct cl_results *r, const struct cl_cell *c,
@@ -224,6 +317,8 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *c,
 {
     if (!r->tasks)
         return 0;
+    if (r->broken)
+        return -1;
     FILE *f = r->tasks;
     uint64_t t0 = m->sh->wall_start_ns;
     for (uint64_t i = 0; i < m->n_tasks; i++) {
@@ -249,7 +344,10 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *c,
         fprintf(f, ",%llu,%llu,%d\n", (unsigned long long)rec->value,
                 (unsigned long long)rec->bytes, rec->code);
     }
-    return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+    if (fflush(f) == 0 && !ferror(f))
+        return 0;
+    r->broken = 1;
+    return -1;
 }
 
 /* ---- summary ------------------------------------------------------------------ */
@@ -268,7 +366,7 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)
         free(tmp);
         return -1;
     }
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < sizeof id_cols / sizeof *id_cols; i++)
         cl_csv_field(f, id_cols[i], i == 0);
     fputs(",status,reps,workers,tasks,wall_mean_s,wall_sd_s,wall_median_s,"
           "wall_min_s,wall_max_s,wall_ci95_lo_s,wall_ci95_hi_s,speedup,"
@@ -311,10 +409,20 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)
 
 /* ---- run.yaml ----------------------------------------------------------------- */
 
-int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
+int cl_results_meta(const char *dir, const struct cl_spec *spec,
                     const char *state, const struct cl_meta *meta)
 {
-    return cl_runyaml_write(r->dir, spec, state, meta);
+    if (cl_runyaml_write(dir, spec, state, meta) != 0)
+        return -1;
+    /* the rename lives in the directory: make it last too */
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }
 
 void cl_results_close(struct cl_results *r)

@@ -15,17 +15,25 @@ struct cl_cellmem;
 struct cl_results; /* open output files */
 
 /** Create DIR (and parents) and open results.csv (+ tasks.csv if asked).
- *  Cells marked done (a resume) keep their rows: the files are rewritten
- *  with them, atomically, before new rows are appended.  NULL with a
+ *  The rows the cells hold (a resume: cl_resume_load) are kept: results.csv
+ *  is rewritten with them, and tasks.csv with the records of those
+ *  repetitions, atomically, before new rows are appended.  NULL with a
  *  message in err. */
 struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
                                    int record_tasks, const struct cl_cell *cells,
                                    size_t n_cells, char *err, size_t errlen);
 const char *cl_results_dir(const struct cl_results *r);
 
-/** Append one measured repetition to results.csv; flushed at once. */
+/** The header of results.csv for `spec`, as a row (its fields owned by
+ *  *out: cl_csv_row_free). */
+void cl_results_header(const struct cl_spec *spec, struct cl_csv_row *out);
+/** Append one repetition to results.csv; flushed at once.  *row is then
+ *  what the file says (its numbers as written, 9 digits), so what is
+ *  summarised now is what a resume reads back.  0, or -1 with errno: after
+ *  a failed write nothing more is appended (here or to tasks.csv), so a
+ *  row cut short is the file's last. */
 int cl_results_rep(struct cl_results *r, const struct cl_cell *cell,
-                   const struct cl_rep_row *row);
+                   struct cl_rep_row *row);
 /** Append one repetition's task records to tasks.csv (when enabled). */
 int cl_results_tasks(struct cl_results *r, const struct cl_cell *cell,
                      int repetition, const struct cl_cellmem *m);
@@ -33,9 +41,11 @@ int cl_results_tasks(struct cl_results *r, const struct cl_cell *cell,
  *  every cell done so far (speedups filled in). */
 int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells,
                          size_t n_cells);
-/** Write run.yaml atomically (cl_runyaml_write in the results' directory);
- *  `state` is "running", "complete", "interrupted".  0 or -1. */
-int cl_results_meta(struct cl_results *r, const struct cl_spec *spec,
+/** Write DIR/run.yaml atomically (cl_runyaml_write) and fsync DIR, so
+ *  that it is on disk when this returns; `state` is "running", "complete",
+ *  "interrupted", "failed" (results could not be written).  0, or -1 with
+ *  errno. */
+int cl_results_meta(const char *dir, const struct cl_spec *spec,
                     const char *state, const struct cl_meta *meta);
 void cl_results_close(struct cl_results *r);
 

@@ -1,21 +1,32 @@
 /* resume.c — see resume.h.
  *
- * What is on disk after any interruption, even kill -9: results.csv holds
- * whole rows up to the last flush (maybe a torn last line), summary.csv is
- * whole (it is only ever renamed into place) and names the cells that
- * finished.  So summary.csv decides which cells are done, and results.csv
- * gives their rows; everything else is run again. */
+ * What is on disk after any interruption, even kill -9: run.yaml (written
+ * and fsync'ed before the first cell), results.csv with whole rows up to
+ * the last flush and maybe a torn last line, summary.csv as of some cell
+ * (it is only ever renamed into place).  results.csv alone says what was
+ * measured, so it alone decides: a file that does not read as this run's is
+ * refused rather than taken for an empty one, and summary.csv, which only
+ * repeats what results.csv says, is never trusted. */
 #include "resume.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "neutral.h"
+#include "results.h"
 #include "runyaml.h"
 #include "util.h"
 
-/* Refuse DIR when its run.yaml names another spec (unless force). */
+/* How to start over, for the messages that refuse a directory. */
+#define START_OVER "start over with `conlab run SPEC -o %s --force` (it moves " \
+                   "what %s holds aside to %s.old-<time>/, deleting nothing)"
+
+/* Refuse DIR without a run.yaml, or with one naming another spec (unless
+ * force). */
 static int check_spec(const char *dir, const struct cl_spec *spec, int force,
                       char *err, size_t errlen)
 {
@@ -23,9 +34,16 @@ static int check_spec(const char *dir, const struct cl_spec *spec, int force,
     cl_spec_hash(spec, want, sizeof want);
     struct cl_runinfo ri;
     int rc = cl_runyaml_read(dir, &ri, why, sizeof why);
-    if (rc != 0 || !ri.spec_hash) {
-        snprintf(err, errlen, "cannot resume from %s: no run.yaml with a "
-                 "spec_hash (not a conlab run directory?)", dir);
+    int e = errno;
+    if (rc != 0 && e == ENOENT) {
+        snprintf(err, errlen, "cannot resume %s: it has no run.yaml.  A run "
+                 "writes run.yaml before it measures anything, so nothing was "
+                 "measured in %s (or it is not a conlab run directory); "
+                 START_OVER, dir, dir, dir, dir, dir);
+    } else if (rc != 0 || !ri.spec_hash) {
+        snprintf(err, errlen, "cannot resume %s: %s: which spec made %s cannot "
+                 "be told; " START_OVER, dir,
+                 rc != 0 ? why : "run.yaml has no spec_hash", dir, dir, dir, dir);
         rc = -1;
     } else if (strcmp(ri.spec_hash, want) != 0 && !force) {
         snprintf(err, errlen, "%s was made from a different spec (%s, now %s): "
@@ -37,6 +55,129 @@ static int check_spec(const char *dir, const struct cl_spec *spec, int force,
     return rc;
 }
 
+/* Reading results.csv back. */
+struct load {
+    struct cl_rows_in ri;
+    int force;
+    size_t n_dropped;        /* rows dropped under --force */
+    char *err;
+    size_t errlen;
+};
+
+/* A row (or header) that is not this run's: refused, or with --force
+ * dropped and said (the first few).  -1 when refused (err set), else 0. */
+static int not_this_runs(struct load *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static int not_this_runs(struct load *L, const char *fmt, ...)
+{
+    char what[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (!L->force) {
+        snprintf(L->err, L->errlen, "%s: refusing to resume from a results.csv "
+                 "that is not this run's (nothing changed; --force drops such "
+                 "rows)", what);
+        return -1;
+    }
+    if (L->n_dropped++ < 5)
+        cl_log(CONLAB_LOG_WARN, NULL, "%s: dropped (--force)", what);
+    return 0;
+}
+
+/* A string from the file, fit for a message: one line, no escapes. */
+static char *shown(const char *s)
+{
+    char *t = cl_neutral_term(s);
+    if (strlen(t) > 80)
+        strcpy(t + 72, "...");
+    return t;
+}
+
+/* The header must be the one this spec writes (with --force: it must at
+ * least name the cell, repetition and status columns). */
+static int check_header(struct load *L, const struct cl_spec *spec)
+{
+    struct cl_csv_row want;
+    cl_results_header(spec, &want);
+    const struct cl_csv_row *got = &L->ri.hdr;
+    size_t k = 0;
+    while (k < want.n && k < got->n && strcmp(want.f[k], got->f[k]) == 0)
+        k++;
+    int rc = 0;
+    if (k < want.n || k < got->n) {
+        char *g = shown(k < got->n ? got->f[k] : "(none)");
+        const char *w = k < want.n ? want.f[k] : "(none)";
+        if (L->force && L->ri.cols.repetition >= 0 && L->ri.cols.status >= 0) {
+            cl_log(CONLAB_LOG_WARN, NULL, "%s:1: column %zu is '%s', this spec's "
+                   "is '%s': reading its rows by column name (--force)",
+                   L->ri.file, k + 1, g, w);
+        } else {
+            snprintf(L->err, L->errlen, "%s:1: not the header of this run's "
+                     "results.csv (column %zu is '%s', this spec's is '%s'): "
+                     "refusing to resume from it (nothing changed)",
+                     L->ri.file, k + 1, g, w);
+            rc = -1;
+        }
+        free(g);
+    }
+    cl_csv_row_free(&want);
+    return rc;
+}
+
+/* One row of results.csv: onto its cell, or dropped.  0 or -1 (refused). */
+static int take_row(struct load *L, const struct cl_spec *spec,
+                    struct cl_cell *cells, size_t n_cells,
+                    const struct cl_csv_row *row, const struct cl_rep_row *rep)
+{
+    const char *file = L->ri.file;
+    size_t line = row->line;
+    const char *name = cl_csv_get(row, L->ri.cols.cell);
+    struct cl_cell *c = cl_cell_find(cells, n_cells, name);
+    char *nm = shown(name);
+    int rc = 0;
+    if (!c) {
+        rc = not_this_runs(L, "%s:%zu: cell '%s' is not in this spec", file,
+                           line, nm);
+    } else if (rep->status == CL_ST_INTERRUPTED || rep->status == CL_ST_SKIPPED) {
+        /* no result: that repetition runs again */
+    } else if (rep->repetition < 0 || rep->repetition > spec->repeat ||
+               (rep->repetition == 0 && !cl_status_ends_cell(rep->status))) {
+        rc = not_this_runs(L, "%s:%zu: cell '%s': repetition '%s' with status "
+                           "%s is not one of this spec's (1..%d, or 0 for a "
+                           "warm-up that ended its cell)", file, line, nm,
+                           cl_csv_get(row, L->ri.cols.repetition),
+                           cl_status_name(rep->status), spec->repeat);
+    } else if (cl_cell_rep(c, rep->repetition)) {
+        rc = not_this_runs(L, "%s:%zu: cell '%s': repetition %d is there twice",
+                           file, line, nm, rep->repetition);
+    } else if (cl_status_ends_cell(c->status)) { /* it has a row that ended it */
+        rc = not_this_runs(L, "%s:%zu: cell '%s': a row after the one that ended "
+                           "the cell (%s)", file, line, nm,
+                           cl_status_name(c->status));
+    } else {
+        cl_cell_add_row(c, rep);
+    }
+    free(nm);
+    return rc;
+}
+
+/* No results.csv: nothing measured yet, unless summary.csv says otherwise. */
+static int no_results(const char *dir, int force, char *err, size_t errlen)
+{
+    char *summary = cl_xasprintf("%s/summary.csv", dir);
+    int lost = access(summary, F_OK) == 0;
+    free(summary);
+    if (!lost || force)
+        return 0;
+    snprintf(err, errlen, "cannot resume %s: it has a summary.csv but no "
+             "results.csv, the rows it was made from: refusing to measure "
+             "again over it (nothing changed); --force resumes as if nothing "
+             "was measured, or " START_OVER, dir, dir, dir, dir);
+    return -1;
+}
+
 int cl_resume_load(const char *dir, const struct cl_spec *spec, int force,
                    struct cl_cell *cells, size_t n_cells, char *err,
                    size_t errlen)
@@ -44,50 +185,55 @@ int cl_resume_load(const char *dir, const struct cl_spec *spec, int force,
     if (check_spec(dir, spec, force, err, errlen) != 0)
         return -1;
 
-    /* which cells finished */
-    struct cl_rows_in ri;
+    struct load L = {.force = force, .err = err, .errlen = errlen};
+    char why[1024];
+    if (cl_rows_open(&L.ri, dir, "results.csv", why, sizeof why) != 0) {
+        int e = errno;
+        cl_rows_close(&L.ri);
+        if (e == ENOENT)
+            return no_results(dir, force, err, errlen);
+        snprintf(err, errlen, "cannot resume from %s%s", why,
+                 e == EINVAL ? ": refusing to take it for an empty one (nothing "
+                               "changed)" : "");
+        return -1;
+    }
+    int rc = check_header(&L, spec);
+
+    /* A torn record is the end of a write cut short: at most a row long.
+     * One that runs much longer (a quote opened early) hides rows. */
+    long pos = ftell(L.ri.in.f), longest = 0;
     struct cl_csv_row row;
     struct cl_rep_row rep;
-    char why[512];
-    int rc;
-    if (cl_rows_open(&ri, dir, "summary.csv", why, sizeof why) != 0) {
-        int e = errno;
-        cl_rows_close(&ri);
-        if (e == ENOENT || e == EINVAL)
-            return 0; /* killed before the first cell finished: nothing done */
-        snprintf(err, errlen, "cannot resume from %s", why);
-        return -1;
-    }
-    while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
-        struct cl_cell *c = cl_cell_find(cells, n_cells, cl_csv_get(&row, ri.cols.cell));
-        if (c && rep.status != CL_ST_INTERRUPTED) {
-            c->done = 1;
-            c->status = rep.status;
-            snprintf(c->detail, sizeof c->detail, "%s", rep.detail);
+    int got;
+    while (rc == 0 && (got = cl_rows_next(&L.ri, &row, &rep, why, sizeof why)) != 0) {
+        long now = ftell(L.ri.in.f);
+        if (got < 0) {
+            if (now - pos > 2 * longest + 16384) {
+                snprintf(err, errlen, "%s:%zu: a record left open from here to "
+                         "the end of the file (%ld bytes), far longer than a "
+                         "row: refusing to resume from it (nothing changed)",
+                         L.ri.file, row.line, now - pos);
+                rc = -1;
+            } else {
+                cl_log(CONLAB_LOG_WARN, NULL, "%s: dropped; that repetition "
+                       "runs again", why);
+            }
+            break;
         }
-        cl_csv_row_free(&row);
-    }
-    cl_rows_close(&ri);
-
-    /* their rows */
-    if (cl_rows_open(&ri, dir, "results.csv", why, sizeof why) != 0) {
-        if (errno == EINVAL)
-            snprintf(err, errlen, "cannot resume from %s: results.csv has no header", dir);
+        if (now - pos > longest)
+            longest = now - pos;
+        pos = now;
+        if (got == 2)
+            rc = not_this_runs(&L, "%s", why);
         else
-            snprintf(err, errlen, "cannot resume from %s", why);
-        cl_rows_close(&ri);
-        return -1;
-    }
-    while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
-        struct cl_cell *c = cl_cell_find(cells, n_cells, cl_csv_get(&row, ri.cols.cell));
-        if (c && c->done) {
-            c->rows = cl_xrealloc(c->rows, (c->n_rows + 1) * sizeof *c->rows);
-            c->rows[c->n_rows++] = rep;
-            c->workers = rep.workers;
-        }
+            rc = take_row(&L, spec, cells, n_cells, &row, &rep);
         cl_csv_row_free(&row);
     }
-    /* rc == -1: a torn last line, from an unfinished cell: dropped */
-    cl_rows_close(&ri);
-    return 0;
+    if (L.n_dropped > 5)
+        cl_log(CONLAB_LOG_WARN, NULL, "%s: %zu more rows dropped (--force)",
+               L.ri.file, L.n_dropped - 5);
+    cl_rows_close(&L.ri);
+    for (size_t i = 0; rc == 0 && i < n_cells; i++)
+        cells[i].done = cl_cell_finished(&cells[i], spec->repeat);
+    return rc;
 }

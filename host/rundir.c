@@ -78,6 +78,44 @@ struct cl_cell *cl_cell_find(struct cl_cell *cells, size_t n, const char *name)
     return NULL;
 }
 
+/* ---- a cell's state ------------------------------------------------------------- */
+
+int cl_status_ends_cell(enum cl_status s)
+{
+    return s >= CL_ST_ERROR && s < CL_ST_INTERRUPTED;
+}
+
+void cl_cell_add_row(struct cl_cell *c, const struct cl_rep_row *row)
+{
+    c->rows = cl_xrealloc(c->rows, (c->n_rows + 1) * sizeof *c->rows);
+    c->rows[c->n_rows++] = *row;
+    c->workers = row->workers;
+    if (row->status > c->status) {
+        c->status = row->status;
+        snprintf(c->detail, sizeof c->detail, "%s%s",
+                 row->repetition ? "" : "in warmup: ", row->detail);
+    }
+}
+
+const struct cl_rep_row *cl_cell_rep(const struct cl_cell *c, int repetition)
+{
+    for (size_t i = 0; i < c->n_rows; i++)
+        if (c->rows[i].repetition == repetition)
+            return &c->rows[i];
+    return NULL;
+}
+
+int cl_cell_finished(const struct cl_cell *c, int repeat)
+{
+    for (size_t i = 0; i < c->n_rows; i++)
+        if (cl_status_ends_cell(c->rows[i].status))
+            return 1;
+    for (int rep = 1; rep <= repeat; rep++)
+        if (!cl_cell_rep(c, rep))
+            return 0;
+    return 1;
+}
+
 /* ---- figures -------------------------------------------------------------------- */
 
 static double median_of(double *x, size_t n)

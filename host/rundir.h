@@ -84,6 +84,27 @@ void cl_cells_free(struct cl_cell *cells, size_t n);
 /** The cell named `name`, or NULL. */
 struct cl_cell *cl_cell_find(struct cl_cell *cells, size_t n, const char *name);
 
+/* ---- a cell's state, from its rows ---------------------------------------------
+ * results.csv is the truth: what a cell has done is what its rows say, in a
+ * run and when a run is resumed alike. */
+
+/** 1 when a repetition of status s ends its cell unfinished (error, memory,
+ *  timeout, crashed): nothing more of the cell is run, and the cell counts
+ *  as finished.  0 otherwise (ok, failed, wrong: a measured repetition;
+ *  interrupted, skipped: no result at all). */
+int cl_status_ends_cell(enum cl_status s);
+/** Append a copy of *row to cell->rows (grown; freed by cl_cells_free).  The
+ *  cell takes the row's workers, and its status and detail when the row's
+ *  status is worse than the cell's (the detail of a repetition 0, a
+ *  warm-up, prefixed "in warmup: "). */
+void cl_cell_add_row(struct cl_cell *cell, const struct cl_rep_row *row);
+/** The cell's row of repetition `repetition` (0: a warm-up that ended it),
+ *  or NULL.  Borrowed from the cell. */
+const struct cl_rep_row *cl_cell_rep(const struct cl_cell *cell, int repetition);
+/** 1 when the cell's rows finish it: a row for every measured repetition
+ *  1..repeat, or a row that ended it (cl_status_ends_cell). */
+int cl_cell_finished(const struct cl_cell *cell, int repeat);
+
 /* What the ok repetitions of a cell say (summary.csv and the report). */
 struct cl_ok_stats {
     size_t n_ok;             /* ok repetitions with a wall time */

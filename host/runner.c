@@ -75,51 +75,104 @@ struct run {
     struct cl_progress prog;
 };
 
-/* Run every repetition of one cell and write its rows; the cell's status is
- * its worst repetition's.  0, or -1 when the results could not be written. */
+/* Keep one repetition: its task records (measured ones, when asked), its
+ * row in results.csv, then in the cell (as the file has it).  0, or -1 when
+ * it could not be written. */
+static int keep_rep(struct run *r, struct cl_cell *cell, struct cl_rep_row *row,
+                    const struct cl_cellmem *mem)
+{
+    int rc = 0;
+    if (row->repetition && mem && r->record_tasks &&
+        cl_results_tasks(r->res, cell, row->repetition, mem) != 0)
+        rc = -1;
+    if (cl_results_rep(r->res, cell, row) != 0)
+        rc = -1;
+    cl_cell_add_row(cell, row);
+    return rc;
+}
+
+/* Run the repetitions of one cell that it has no row for (a resumed cell
+ * keeps its rows and goes on with the missing ones, after its warm-ups),
+ * and write their rows; the cell's status is its worst repetition's.  A
+ * repetition that could not even start (the records could not be mapped)
+ * is a row with status error too.  0, or -1 when the results could not be
+ * written. */
 static int run_cell(struct run *r, struct cl_cell *cell)
 {
     const struct cl_spec *spec = r->spec;
     int write_failed = 0;
     struct cl_cellmem mem;
-    if (cl_cellmem_map(&mem, cell->workload->tasks) != 0) {
-        cell->status = CL_ST_ERROR;
-        snprintf(cell->detail, sizeof cell->detail,
-                 "cannot map records for %llu tasks: %s",
+    char no_mem[256] = "";
+    if (cl_cellmem_map(&mem, cell->workload->tasks) != 0)
+        snprintf(no_mem, sizeof no_mem, "cannot map records for %llu tasks: %s",
                  (unsigned long long)cell->workload->tasks, strerror(errno));
-        return 0;
-    }
     struct cl_rep_ctx rc = {spec, r->builtin_url, r->topo, cell, &mem,
                             cl_now_ns() + (uint64_t)(spec->timeout_s * 1e9)};
     int total = spec->warmup + spec->repeat;
-    cell->rows = cl_xcalloc((size_t)total, sizeof *cell->rows);
     for (int i = 0; i < total; i++) {
         int measured = i >= spec->warmup;
         struct cl_rep_row row;
         memset(&row, 0, sizeof row);
         row.repetition = measured ? i - spec->warmup + 1 : 0;
-        cl_rep_run(&rc, &row);
+        if (measured && cl_cell_rep(cell, row.repetition))
+            continue; /* measured before a resume */
+        if (no_mem[0]) {
+            row.status = CL_ST_ERROR;
+            snprintf(row.detail, sizeof row.detail, "%s", no_mem);
+        } else {
+            sig_atomic_t before = cl_interrupts;
+            cl_rep_run(&rc, &row);
+            /* Ctrl-C kills the repetition's processes at once: if the wait
+             * saw that death before the signal, it is still no crash of the
+             * cell's, and a resume must run the repetition again */
+            if (cl_interrupts != before && row.status == CL_ST_CRASHED) {
+                char was[sizeof row.detail];
+                snprintf(was, sizeof was, "%s", row.detail);
+                row.status = CL_ST_INTERRUPTED;
+                snprintf(row.detail, sizeof row.detail, "interrupted (%.480s)", was);
+            }
+        }
         cl_progress_rep(&r->prog, &row);
-        cell->workers = row.workers;
         if (measured || row.status != CL_ST_OK) {
-            if (measured && r->record_tasks &&
-                cl_results_tasks(r->res, cell, row.repetition, &mem) != 0)
+            if (keep_rep(r, cell, &row, no_mem[0] ? NULL : &mem) != 0)
                 write_failed = 1;
-            cell->rows[cell->n_rows++] = row;
-            if (cl_results_rep(r->res, cell, &row) != 0)
-                write_failed = 1;
+        } else {
+            cell->workers = row.workers;
         }
-        if (row.status > cell->status) {
-            cell->status = row.status;
-            snprintf(cell->detail, sizeof cell->detail, "%s%s",
-                     row.repetition ? "" : "in warmup: ", row.detail);
-        }
-        /* a repetition that did not finish ends the cell */
-        if (row.status >= CL_ST_ERROR)
+        /* a repetition that did not finish (or was interrupted) ends the
+         * cell; so does one that could not be written */
+        if (row.status >= CL_ST_ERROR || write_failed)
             break;
     }
-    cl_cellmem_unmap(&mem);
+    if (!no_mem[0])
+        cl_cellmem_unmap(&mem);
     return write_failed ? -1 : 0;
+}
+
+/* Own the run directory before reading or writing it: a second writer, or
+ * -o into a directory holding files (unless --force moves them aside), is
+ * refused with nothing touched; so is --resume of a directory whose
+ * results.csv is not this run's.  With --resume, the cells get what
+ * results.csv holds.  CL_EXIT_OK, or the exit status (said on stderr). */
+static int claim_dir(const struct cl_run_opts *o, const struct cl_spec *spec,
+                     const char *dir, struct cl_cell *cells, size_t n_cells,
+                     struct cl_dirlock *lock)
+{
+    char err[2048], moved[4096] = "";
+    int owned = o->resume
+        ? cl_dirlock_acquire(dir, o->argc, o->argv, lock, err, sizeof err)
+        : cl_outdir_prepare(dir, o->force, o->argc, o->argv, lock, moved,
+                            sizeof moved, err, sizeof err);
+    if (owned == CL_DIRLOCK_OK && o->resume &&
+        cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0)
+        owned = CL_DIRLOCK_REFUSED;
+    if (owned != CL_DIRLOCK_OK) {
+        fprintf(stderr, "conlab: %s\n", err);
+        return owned == CL_DIRLOCK_REFUSED ? CL_EXIT_USAGE : CL_EXIT_INTERNAL;
+    }
+    if (moved[0] && !o->quiet)
+        fprintf(stderr, "conlab: moved what %s held aside to %s/\n", dir, moved);
+    return CL_EXIT_OK;
 }
 
 int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
@@ -149,41 +202,19 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
           : o->out_dir ? cl_xstrdup(o->out_dir)
                        : cl_default_out_dir(spec, &parent);
     run.record_tasks = o->record_tasks || spec->record_tasks;
-    size_t n_done = 0;
-    /* Own the run directory before reading or writing it: a second writer,
-     * or -o into a directory holding files (unless --force moves them
-     * aside), is refused with nothing touched. */
-    char moved[4096] = "";
-    int owned = o->resume
-        ? cl_dirlock_acquire(dir, o->argc, o->argv, &lock, err, sizeof err)
-        : cl_outdir_prepare(dir, o->force, o->argc, o->argv, &lock, moved,
-                            sizeof moved, err, sizeof err);
-    if (owned == CL_DIRLOCK_OK && o->resume &&
-        cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0)
-        owned = CL_DIRLOCK_REFUSED;
-    if (owned != CL_DIRLOCK_OK) {
-        fprintf(stderr, "conlab: %s\n", err);
-        rc = owned == CL_DIRLOCK_REFUSED ? CL_EXIT_USAGE : CL_EXIT_INTERNAL;
+    rc = claim_dir(o, spec, dir, cells, n_cells, &lock);
+    if (rc != CL_EXIT_OK)
         goto out;
+    size_t n_done = 0, n_partial = 0, n_kept = 0;
+    for (size_t i = 0; i < n_cells; i++) {
+        n_done += cells[i].done;
+        n_partial += !cells[i].done && cells[i].n_rows;
+        n_kept += cells[i].done ? 0 : cells[i].n_rows;
+        cl_cell_summarize(&cells[i]);
     }
-    if (moved[0] && !o->quiet)
-        fprintf(stderr, "conlab: moved what %s held aside to %s/\n", dir, moved);
-    if (o->resume) {
-        for (size_t i = 0; i < n_cells; i++)
-            if (cells[i].done) {
-                cl_cell_summarize(&cells[i]);
-                n_done++;
-            }
-    }
-    run.res = cl_results_open(dir, spec, run.record_tasks, cells, n_cells, err,
-                              sizeof err);
-    if (!run.res) {
-        cl_log(CONLAB_LOG_ERROR, NULL, "%s", err);
-        rc = CL_EXIT_INTERNAL;
-        goto out;
-    }
-    if (parent)
-        cl_point_latest(parent, dir);
+
+    /* run.yaml before anything is measured: a directory without one never
+     * holds a measurement, and one with it can always be resumed */
     topo_summary = cl_topo_summary(topo);
     struct cl_host_facts facts;
     cl_host_facts_read("", &facts);
@@ -193,7 +224,21 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                            topo_summary, o->shard, o->shards, &facts,
                            spec->pinning.kind == CL_PIN_NONE ? -1 : can_bind,
                            spec->pinning.kind == CL_PIN_NONE ? NULL : pin_note};
-    cl_results_meta(run.res, spec, "running", &meta);
+    if (cl_results_meta(dir, spec, "running", &meta) != 0) {
+        cl_log(CONLAB_LOG_ERROR, NULL, "cannot write %s/run.yaml: %s; nothing "
+               "was measured", dir, strerror(errno));
+        rc = CL_EXIT_INTERNAL;
+        goto out;
+    }
+    run.res = cl_results_open(dir, spec, run.record_tasks, cells, n_cells, err,
+                              sizeof err);
+    if (!run.res) {
+        cl_log(CONLAB_LOG_ERROR, NULL, "%s; nothing was measured", err);
+        rc = CL_EXIT_INTERNAL;
+        goto out;
+    }
+    if (parent)
+        cl_point_latest(parent, dir);
     if (!o->quiet)
         fprintf(stderr, "conlab: %s: %zu cells, %d warmup + %d measured "
                 "repetitions each, pinning %s; results in %s/\n",
@@ -207,9 +252,14 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     cl_progress_start(&run.prog, !o->quiet, cells, n_cells,
                       spec->warmup + spec->repeat);
     int write_failed = 0;
-    if (n_done && !o->quiet)
-        fprintf(stderr, "conlab: resuming: %zu of %zu cells already done\n",
-                n_done, n_cells);
+    if (o->resume && !o->quiet) {
+        fprintf(stderr, "conlab: resuming: %zu of %zu cells already done", n_done,
+                n_cells);
+        if (n_partial)
+            fprintf(stderr, "; %zu partly measured (%zu repetitions kept): "
+                    "they go on after their warm-ups", n_partial, n_kept);
+        fputc('\n', stderr);
+    }
     for (size_t ci = 0; ci < n_cells && !cl_interrupts && !write_failed; ci++) {
         struct cl_cell *cell = &cells[ci];
         if (cell->done)
@@ -230,10 +280,16 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     cl_server_stop(server);
     cl_signals_release();
 
-    cl_cells_speedups(cells, n_cells);
-    cl_results_cell_done(run.res, cells, n_cells);
+    if (cl_results_cell_done(run.res, cells, n_cells) != 0)
+        write_failed = 1;
     meta.finished = cl_wall_time();
-    cl_results_meta(run.res, spec, interrupted ? "interrupted" : "complete", &meta);
+    const char *state = write_failed ? "failed"
+                        : interrupted ? "interrupted" : "complete";
+    if (cl_results_meta(dir, spec, state, &meta) != 0) {
+        cl_log(CONLAB_LOG_ERROR, NULL, "cannot write %s/run.yaml: %s", dir,
+               strerror(errno));
+        write_failed = 1;
+    }
     if (!o->quiet) {
         cl_report_print_dir(stdout, cl_results_dir(run.res));
         printf("results: %s/\n", cl_results_dir(run.res));

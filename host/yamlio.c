@@ -89,7 +89,11 @@ static void yemit(struct cl_yout *y)
 
 static int yout_write(void *data, unsigned char *buf, size_t size)
 {
-    return fwrite(buf, 1, size, data) == size;
+    struct cl_yout *y = data;
+    if (fwrite(buf, 1, size, y->f) == size)
+        return 1;
+    y->write_errno = errno;
+    return 0;
 }
 
 int cl_yout_open(struct cl_yout *y, const char *path)
@@ -112,7 +116,7 @@ int cl_yout_open(struct cl_yout *y, const char *path)
         errno = ENOMEM;
         return -1;
     }
-    yaml_emitter_set_output(&y->e, yout_write, y->f);
+    yaml_emitter_set_output(&y->e, yout_write, y);
     yaml_emitter_set_unicode(&y->e, 1);
     yaml_emitter_set_width(&y->e, 100);
     yaml_stream_start_event_initialize(&y->ev, YAML_UTF8_ENCODING);
@@ -235,7 +239,7 @@ int cl_yout_close(struct cl_yout *y)
         unlink(y->tmp);
         free(y->tmp);
         free(y->path);
-        errno = EIO;
+        errno = y->write_errno ? y->write_errno : EIO;
         return -1;
     }
     int rc = cl_atomic_commit(y->f, y->path, y->tmp);

@@ -34,6 +34,7 @@ struct cl_yout {
     FILE *f;
     char *path, *tmp;
     int ok;
+    int write_errno; /* why the file could not be written (ENOSPC, ...) */
 };
 
 /** Start writing `path` (through path.tmp.PID) with one document holding a

@@ -183,7 +183,7 @@ class Shards(Case):
         spec = self.spec(SPEC)
         run = self.sharded(spec, 2)
         # shard 1 as a kill -9 leaves it: run.yaml says running, its last cell
-        # never reached summary.csv
+        # lacks its last repetition in results.csv and never reached summary.csv
         d = os.path.join(run, "shard-0")
         meta = slurp(os.path.join(d, "run.yaml")).replace("state: complete", "state: running")
         with open(os.path.join(d, "run.yaml"), "w") as f:
@@ -192,6 +192,10 @@ class Shards(Case):
         lost = next(csv.reader([lines[-1]]))[1]
         with open(os.path.join(d, "summary.csv"), "w") as f:
             f.writelines(lines[:-1])
+        rows = slurp(os.path.join(d, "results.csv")).splitlines(True)
+        self.assertEqual(next(csv.reader([rows[-1]]))[1], lost)
+        with open(os.path.join(d, "results.csv"), "w") as f:
+            f.writelines(rows[:-1])
         p = self.ok(conlab("merge", run, "-q"), rc=1)
         self.assertIn("1 of 6 cells missing", p.stderr)
         self.assertIn("%s  (shard 1/2: %s, state running)" % (lost, d), p.stderr)

@@ -2,7 +2,9 @@
  * writers `conlab run` uses (results.csv, summary.csv, run.yaml) and read
  * back with the readers resume, merge and report use gives the same cells,
  * repetitions and facts; statuses, the summariser of ok repetitions, the
- * cells of a shard. */
+ * cells of a shard; a cell's state from its rows; resume rebuilding every
+ * cell from results.csv (a partial cell, a torn last line, interrupted
+ * rows) and refusing a results.csv that is not this run's. */
 #include <setjmp.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -135,7 +137,7 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
     assert_non_null(res);
     struct cl_meta meta = {0, NULL, 1700000000, 0, n, "1 package, 2 cores",
                            0, 0, NULL, -1, NULL};
-    assert_int_equal(cl_results_meta(res, &x->spec, "running", &meta), 0);
+    assert_int_equal(cl_results_meta(x->dir, &x->spec, "running", &meta), 0);
     const double walls[2][3] = {{0.4, 0.41, 0.39}, {0.2, 0.25, 0.21}};
     for (size_t c = 0; c < n; c++) {
         cells[c].rows = calloc(3, sizeof *cells[c].rows);
@@ -155,8 +157,18 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
         assert_int_equal(cl_results_cell_done(res, cells, n), 0);
     }
     meta.finished = 1700000100;
-    assert_int_equal(cl_results_meta(res, &x->spec, "complete", &meta), 0);
+    assert_int_equal(cl_results_meta(x->dir, &x->spec, "complete", &meta), 0);
     cl_results_close(res);
+}
+
+/* A fixture with a run written in its directory (write_run). */
+static void written_run(struct fixture *x)
+{
+    make_spec(x);
+    size_t n;
+    struct cl_cell *cells = cl_cells_make(&x->spec, 0, 0, &n);
+    write_run(x, cells, n);
+    cl_cells_free(cells, n);
 }
 
 static void written_run_reads_back(void **st)
@@ -244,11 +256,9 @@ static void resume_refuses_another_spec(void **st)
 {
     (void)st;
     struct fixture x;
-    make_spec(&x);
+    written_run(&x);
     size_t n;
-    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
-    write_run(&x, cells, n);
-    cl_cells_free(cells, n);
+    struct cl_cell *cells;
 
     static char other[] = "experiment: roundtrip\n# changed\n";
     x.spec.text = other;
@@ -399,6 +409,383 @@ static void cells_of_a_shard(void **st)
     assert_string_equal(cl_pinning_text(&p, buf, sizeof buf), "0;2;4");
 }
 
+
+/* ---- a cell's state from its rows ------------------------------------------- */
+
+static void a_cell_state_comes_from_its_rows(void **st)
+{
+    (void)st;
+    for (unsigned s = 0; s < CL_ST_COUNT_; s++)
+        assert_int_equal(cl_status_ends_cell((enum cl_status)s),
+                         s == CL_ST_ERROR || s == CL_ST_MEMORY ||
+                             s == CL_ST_TIMEOUT || s == CL_ST_CRASHED);
+    struct cl_cell c;
+    memset(&c, 0, sizeof c);
+    struct cl_rep_row r = a_row(1, CL_ST_OK, 1.0);
+    cl_cell_add_row(&c, &r);
+    r = a_row(2, CL_ST_FAILED, 1.0);
+    cl_cell_add_row(&c, &r);
+    assert_int_equal(c.status, CL_ST_FAILED);
+    assert_string_equal(c.detail, r.detail);
+    assert_int_equal(c.workers, 2);
+    assert_false(cl_cell_finished(&c, 3));
+    assert_non_null(cl_cell_rep(&c, 2));
+    assert_null(cl_cell_rep(&c, 3));
+    r = a_row(3, CL_ST_OK, 1.0);
+    cl_cell_add_row(&c, &r);
+    assert_true(cl_cell_finished(&c, 3));
+    assert_false(cl_cell_finished(&c, 4));
+    assert_int_equal(c.status, CL_ST_FAILED); /* the worst stays */
+    free(c.rows);
+
+    /* a warm-up that could not start ends the cell, said as such */
+    memset(&c, 0, sizeof c);
+    r = a_row(0, CL_ST_ERROR, NAN);
+    snprintf(r.detail, sizeof r.detail, "cannot map records");
+    cl_cell_add_row(&c, &r);
+    assert_true(cl_cell_finished(&c, 3));
+    assert_string_equal(c.detail, "in warmup: cannot map records");
+    free(c.rows);
+}
+
+/* ---- resume: results.csv is the truth ---------------------------------------- */
+
+static char *dir_file(const struct fixture *x, const char *name)
+{
+    static char path[128];
+    snprintf(path, sizeof path, "%s/%s", x->dir, name);
+    return path;
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int ch;
+    while ((ch = fgetc(f)) != EOF)
+        fputc(ch, m);
+    fclose(m);
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* text with its first `from` after line `line` (1-based) replaced by `to`;
+ * owned by the caller */
+static char *replaced(const char *text, int line, const char *from, const char *to)
+{
+    const char *p = text;
+    for (int l = 1; l < line; l++)
+        p = strchr(p, '\n') + 1;
+    const char *at = strstr(p, from);
+    assert_non_null(at);
+    char *out = malloc(strlen(text) + strlen(to) + 1);
+    sprintf(out, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    return out;
+}
+
+/* line `line` of text (with its newline); owned by the caller */
+static char *line_of(const char *text, int line)
+{
+    const char *p = text;
+    for (int l = 1; l < line; l++)
+        p = strchr(p, '\n') + 1;
+    return strndup(p, (size_t)(strchr(p, '\n') + 1 - p));
+}
+
+static int load(struct fixture *x, int force, struct cl_cell **cells, size_t *n,
+                char *err, size_t errlen)
+{
+    *cells = cl_cells_make(&x->spec, 0, 0, n);
+    err[0] = 0;
+    return cl_resume_load(x->dir, &x->spec, force, *cells, *n, err, errlen);
+}
+
+/* The rows of results.csv: each cell's repetitions, once each. */
+static void assert_reps(const struct cl_cell *c, const int *reps, size_t n)
+{
+    assert_int_equal(c->n_rows, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(c->rows[i].repetition, reps[i]);
+}
+
+static void resume_goes_on_with_a_partial_cell(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+
+    /* killed while writing cell 1's repetition 3: its line is torn */
+    char *text = slurp(dir_file(&x, "results.csv"));
+    char *last = strrchr(text, '\n');
+    *last = 0;
+    last = strrchr(text, '\n');
+    last[40] = 0;
+    spit(dir_file(&x, "results.csv"), text);
+    free(text);
+
+    char err[1024];
+    size_t n;
+    struct cl_cell *cells;
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
+    assert_true(cells[0].done);
+    assert_false(cells[1].done); /* 2 of 3: goes on, keeping them */
+    const int r123[] = {1, 2, 3}, r12[] = {1, 2};
+    assert_reps(&cells[0], r123, 3);
+    assert_reps(&cells[1], r12, 2);
+    assert_int_equal(cells[1].status, CL_ST_FAILED); /* its repetition 2 */
+    assert_string_equal(cells[1].detail, "task 3: \"boom\", then\nmore");
+
+    /* the run goes on as cl_run does: the kept rows, then repetition 3 */
+    struct cl_results *res = cl_results_open(x.dir, &x.spec, 0, cells, n, err,
+                                             sizeof err);
+    assert_non_null(res);
+    struct cl_rep_row row = a_row(3, CL_ST_OK, 0.22);
+    assert_int_equal(cl_results_rep(res, &cells[1], &row), 0);
+    cl_cell_add_row(&cells[1], &row);
+    cells[1].done = 1;
+    assert_int_equal(cl_results_cell_done(res, cells, n), 0);
+    cl_results_close(res);
+    cl_cells_free(cells, n);
+
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
+    assert_string_equal(err, "");
+    assert_true(cells[0].done && cells[1].done);
+    assert_reps(&cells[0], r123, 3);
+    assert_reps(&cells[1], r123, 3);
+    assert_float_equal(cells[1].rows[2].wall_s, 0.22, 1e-12);
+    cl_cells_free(cells, n);
+    remove_dir(x.dir);
+}
+
+static void resume_drops_interrupted_rows(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+    char *text = slurp(dir_file(&x, "results.csv"));
+    char *t2 = replaced(text, 8, ",3,ok,", ",3,interrupted,");
+    spit(dir_file(&x, "results.csv"), t2);
+    char err[1024];
+    size_t n;
+    struct cl_cell *cells;
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
+    assert_true(cells[0].done);
+    assert_false(cells[1].done);
+    const int r12[] = {1, 2};
+    assert_reps(&cells[1], r12, 2);
+    assert_int_equal(cells[1].status, CL_ST_FAILED);
+    cl_cells_free(cells, n);
+    free(text);
+    free(t2);
+    remove_dir(x.dir);
+}
+
+/* results.csv (written by write_run: header, then cell 0's repetitions 1..3
+ * on lines 2..4, cell 1's on lines 5, 6-7 (a detail of two lines), 8)
+ * changed: `from` replaced by `to` on line `line`, or (append) in a copy of
+ * line 2 added at the end.  Refused, saying `says`; with --force, `forced`
+ * (-1: refused too), and then cell 0 done or not with n0 rows. */
+struct bad_case {
+    const char *what;
+    int line;
+    const char *from, *to;
+    int append;
+    const char *says;
+    int forced, done0;
+    size_t n0;
+};
+
+static const struct bad_case bad_cases[] = {
+    {"header", 1, ",wall_s,", ",wall,", 0, "results.csv:1: not the header of this "
+     "run's results.csv (column 10 is 'wall', this spec's is 'wall_s')", 0, 1, 3},
+    {"unknown cell", 0, "sequential x", "bogus x", 1, "results.csv:9: cell "
+     "'bogus x sleep(tasks=4)' is not in this spec", 0, 1, 3},
+    {"status", 3, ",2,ok,", ",2,fine,", 0, "results.csv:3: cell 'sequential x "
+     "sleep(tasks=4)': unknown status 'fine'", 0, 0, 2},
+    {"twice", 0, ",1,", ",1,", 1, "results.csv:9: cell 'sequential x sleep(tasks=4)': "
+     "repetition 1 is there twice", 0, 1, 3},
+    {"range", 2, ",1,ok,", ",7,ok,", 0, "results.csv:2: cell 'sequential x "
+     "sleep(tasks=4)': repetition '7' with status ok is not one of this spec's", 0, 0, 2},
+    {"after the end", 3, ",2,ok,", ",2,timeout,", 0, "results.csv:4: cell 'sequential "
+     "x sleep(tasks=4)': a row after the one that ended the cell (timeout)", 0, 1, 2},
+};
+
+static void try_bad(struct fixture *x, const char *text, const struct bad_case *b)
+{
+    spit(dir_file(x, "results.csv"), text);
+    char err[1024];
+    size_t n;
+    struct cl_cell *cells;
+    assert_int_equal(load(x, 0, &cells, &n, err, sizeof err), -1);
+    if (!strstr(err, b->says))
+        fail_msg("%s: '%s' does not say '%s'", b->what, err, b->says);
+    cl_cells_free(cells, n);
+    /* nothing was written */
+    char *now = slurp(dir_file(x, "results.csv"));
+    assert_string_equal(now, text);
+    free(now);
+    int rc = load(x, 1, &cells, &n, err, sizeof err);
+    if (rc != b->forced)
+        fail_msg("%s: --force gave %d (%s)", b->what, rc, err);
+    if (rc == 0) {
+        assert_int_equal(cells[0].done, b->done0);
+        assert_int_equal(cells[0].n_rows, b->n0);
+        assert_true(cells[1].done);
+    }
+    cl_cells_free(cells, n);
+}
+
+static void resume_refuses_a_results_csv_not_this_runs(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+    char *text = slurp(dir_file(&x, "results.csv"));
+    for (size_t i = 0; i < sizeof bad_cases / sizeof *bad_cases; i++) {
+        const struct bad_case *b = &bad_cases[i];
+        char *t;
+        if (b->append) {
+            char *l2 = line_of(text, 2), *row = replaced(l2, 1, b->from, b->to);
+            t = malloc(strlen(text) + strlen(row) + 1);
+            sprintf(t, "%s%s", text, row);
+            free(l2);
+            free(row);
+        } else {
+            t = replaced(text, b->line, b->from, b->to);
+        }
+        try_bad(&x, t, b);
+        free(t);
+    }
+
+    /* random bytes: not taken for an empty file, even with --force */
+    char noise[3000];
+    srand(14);
+    for (size_t i = 0; i < sizeof noise - 1; i++)
+        noise[i] = (char)(1 + rand() % 255);
+    noise[sizeof noise - 1] = 0;
+    struct bad_case b = {"noise", 0, NULL, NULL, 0, "results.csv: no conlab header",
+                         -1, 0, 0};
+    try_bad(&x, noise, &b);
+
+    /* a quote opened after the last row and never closed, then 20 kB:
+     * far more than a write cut short leaves */
+    size_t pad = 20000;
+    char *t = malloc(strlen(text) + pad + 2);
+    sprintf(t, "%s\"", text);
+    size_t len = strlen(t);
+    for (size_t i = 0; i < pad; i++)
+        t[len + i] = i % 50 == 49 ? '\n' : 'x';
+    t[len + pad] = 0;
+    b = (struct bad_case){"open quote", 0, NULL, NULL, 0, "results.csv:9: a record "
+                          "left open from here to the end of the file", -1, 0, 0};
+    try_bad(&x, t, &b);
+    free(t);
+    free(text);
+    remove_dir(x.dir);
+}
+
+static void resume_needs_run_yaml_and_results_csv(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+    size_t n;
+    struct cl_cell *cells;
+    char err[1024], want[512];
+
+    /* results.csv gone, summary.csv there: refused; --force starts over */
+    unlink(dir_file(&x, "results.csv"));
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "has a summary.csv but no results.csv"));
+    cl_cells_free(cells, n);
+    assert_int_equal(load(&x, 1, &cells, &n, err, sizeof err), 0);
+    assert_true(!cells[0].done && !cells[1].done && !cells[0].n_rows);
+    cl_cells_free(cells, n);
+    /* neither: a run killed before its first row */
+    unlink(dir_file(&x, "summary.csv"));
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
+    assert_true(!cells[0].done && !cells[1].done);
+    cl_cells_free(cells, n);
+
+    /* run.yaml not YAML, then gone */
+    spit(dir_file(&x, "run.yaml"), "{{{ [\n");
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), -1);
+    assert_non_null(strstr(err, "which spec made"));
+    cl_cells_free(cells, n);
+    unlink(dir_file(&x, "run.yaml"));
+    assert_int_equal(load(&x, 1, &cells, &n, err, sizeof err), -1);
+    snprintf(want, sizeof want, "cannot resume %s: it has no run.yaml", x.dir);
+    assert_non_null(strstr(err, want));
+    snprintf(want, sizeof want, "`conlab run SPEC -o %s --force`", x.dir);
+    assert_non_null(strstr(err, want));
+    cl_cells_free(cells, n);
+    remove_dir(x.dir);
+}
+
+/* summary.csv comes back byte for byte from results.csv alone: the run
+ * summarises the numbers as written, not the ones it measured. */
+static void summary_is_made_again_the_same(void **st)
+{
+    (void)st;
+    struct fixture x;
+    make_spec(&x);
+    size_t n;
+    struct cl_cell *cells = cl_cells_make(&x.spec, 0, 0, &n);
+    char err[1024];
+    struct cl_results *res = cl_results_open(x.dir, &x.spec, 0, cells, n, err,
+                                             sizeof err);
+    assert_non_null(res);
+    /* 10 significant digits: written with 9, their sd changes */
+    const double walls[] = {1.0000000049, 1.0000000051, 1.0, 0.5000000049,
+                            0.5000000051, 0.5};
+    for (size_t c = 0; c < n; c++) {
+        for (int r = 0; r < 3; r++) {
+            struct cl_rep_row row = a_row(r + 1, CL_ST_OK, walls[c * 3 + (size_t)r]);
+            assert_int_equal(cl_results_rep(res, &cells[c], &row), 0);
+            cl_cell_add_row(&cells[c], &row);
+        }
+        cl_cell_summarize(&cells[c]);
+        cells[c].done = 1;
+        assert_int_equal(cl_results_cell_done(res, cells, n), 0);
+    }
+    cl_results_close(res);
+    cl_cells_free(cells, n);
+    char *results = slurp(dir_file(&x, "results.csv"));
+    char *summary = slurp(dir_file(&x, "summary.csv"));
+    unlink(dir_file(&x, "summary.csv"));
+
+    struct cl_meta meta = {0, NULL, 1700000000, 0, 2, "t", 0, 0, NULL, -1, NULL};
+    assert_int_equal(cl_results_meta(x.dir, &x.spec, "running", &meta), 0);
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
+    for (size_t c = 0; c < n; c++)
+        cl_cell_summarize(&cells[c]);
+    res = cl_results_open(x.dir, &x.spec, 0, cells, n, err, sizeof err);
+    assert_non_null(res);
+    assert_int_equal(cl_results_cell_done(res, cells, n), 0);
+    cl_results_close(res);
+    char *results2 = slurp(dir_file(&x, "results.csv"));
+    char *summary2 = slurp(dir_file(&x, "summary.csv"));
+    assert_string_equal(results2, results);
+    assert_string_equal(summary2, summary);
+    free(results);
+    free(summary);
+    free(results2);
+    free(summary2);
+    cl_cells_free(cells, n);
+    remove_dir(x.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -409,6 +796,12 @@ int main(void)
         cmocka_unit_test(rows_reader_says_where),
         cmocka_unit_test(summary_of_ok_repetitions),
         cmocka_unit_test(cells_of_a_shard),
+        cmocka_unit_test(a_cell_state_comes_from_its_rows),
+        cmocka_unit_test(resume_goes_on_with_a_partial_cell),
+        cmocka_unit_test(resume_drops_interrupted_rows),
+        cmocka_unit_test(resume_refuses_a_results_csv_not_this_runs),
+        cmocka_unit_test(resume_needs_run_yaml_and_results_csv),
+        cmocka_unit_test(summary_is_made_again_the_same),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
