@@ -11,7 +11,6 @@
 #include "registry.h"
 #include "runner.h"
 #include "spec.h"
-#include "util.h"
 
 static const char *type_name(enum conlab_param_type t)
 {

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
 #include "util.h"
 
 const char *const cl_palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",

@@ -39,7 +39,6 @@
 #include "cli.h"
 #include "registry.h"
 #include "rundir.h"
-#include "shards.h"
 #include "spec.h"
 #include "specload.h"
 #include "util.h"

@@ -22,10 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shards.h"
-#include "spec.h"
 #include "util.h"
-#include "yamlio.h"
 
 extern char **environ;
 

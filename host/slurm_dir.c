@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "shards.h"
-#include "spec.h"
 #include "util.h"
 #include "cli.h"
 #include "yamlio.h"
