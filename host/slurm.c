@@ -646,8 +646,7 @@ int cl_cmd_slurm(int argc, char **argv)
         {"resume", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct slurm_opts o;
-    memset(&o, 0, sizeof o);
+    struct slurm_opts o = {0};
     const char *extra[64];
     o.extra = extra;
     int c;
