@@ -13,20 +13,23 @@
 
 #include <microhttpd.h>
 
-#include "serve.h"
-
 #define CL_SRV_MAX_DELAY_S 3600.0          /* longest delay, and /stall */
 
-enum cl_srv_route_kind { CL_SRV_BYTES, CL_SRV_STATUS, CL_SRV_RESET, CL_SRV_STALL, CL_SRV_STATS, CL_SRV_NOT_FOUND,
-                  CL_SRV_BAD_REQUEST, CL_SRV_BAD_METHOD };
+/* What a request asks for: a route, or what is wrong with it. */
+enum cl_srv_route_kind {
+    CL_SRV_BYTES, CL_SRV_STATUS, CL_SRV_RESET, CL_SRV_STALL, CL_SRV_STATS,
+    CL_SRV_NOT_FOUND, CL_SRV_BAD_REQUEST, CL_SRV_BAD_METHOD
+};
 
+/* A request as parsed: its route, the number in its path and its delay. */
 struct cl_srv_route {
     enum cl_srv_route_kind kind;
     uint64_t n;       /* body length, or status code */
     double delay;     /* seconds, drawn */
-    char why[160];    /* CL_SRV_BAD_REQUEST */
+    char why[160];    /* CL_SRV_BAD_REQUEST: the body of the 400 */
 };
 
+/* `--threads`: a thread per connection, or an epoll pool with the timer. */
 enum cl_srv_mode { CL_SRV_PER_CONNECTION, CL_SRV_POOL };
 
 /* Pool mode: suspended connections by deadline, a binary min-heap, and
@@ -41,6 +44,7 @@ struct cl_srv_timer {
     pthread_t thread;
 };
 
+/* The running server (`conlab serve` serves one). */
 struct cl_srv {
     struct MHD_Daemon *mhd;
     enum cl_srv_mode mode;

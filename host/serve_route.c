@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "params.h" /* cl_parse_duration */
+#include "serve.h" /* cl_serve_byte */
 #include "util.h"
 
 #define MAX_BODY ((uint64_t)1 << 30)       /* largest /bytes/N */
