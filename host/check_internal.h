@@ -10,7 +10,7 @@
 
 #include "job.h"
 #include "registry.h"
-#include "results.h"
+#include "rundir.h"
 
 struct cl_server;
 struct cl_spec;

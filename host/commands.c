@@ -11,7 +11,6 @@
 #include "registry.h"
 #include "runner.h"
 #include "spec.h"
-#include "util.h"
 
 static const char *type_name(enum conlab_param_type t)
 {
@@ -296,8 +295,7 @@ int cl_cmd_run(int argc, char **argv)
         {"shard", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct cl_run_opts o;
-    memset(&o, 0, sizeof o);
+    struct cl_run_opts o = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:tnqr:fs:h", opts, NULL)) != -1) {

@@ -353,19 +353,24 @@ static const char cmakelists[] =
     "  target_compile_options(@KIND@_@NAME@ PRIVATE -Wall -Wextra)\n"
     "endif()\n";
 
+/* What the two example specs share: how to run them, the settings and the
+ * `sequential` baseline first among the strategies. */
+#define SPEC_COMMON \
+    "#     conlab run @NAME@.yaml         (exit status 0: every cell ok)\n" \
+    "# The plugin is named by its file; a relative path is tried from the\n" \
+    "# current directory, then from this spec's directory.\n" \
+    "experiment: @NAME@\n" \
+    "repeat: 3          # measured repetitions of each cell\n" \
+    "warmup: 1          # unmeasured repetitions first\n" \
+    "timeout: 60s       # per cell, all its repetitions\n" \
+    "pinning: none      # none | compact | scatter | [0, 1]\n" \
+    "strategies:\n" \
+    "  - sequential\n"
+
 static const char strategy_yaml[] =
     "# @NAME@.yaml — runs the strategy @NAME@ next to the `sequential`\n"
     "# baseline, on a waiting and a CPU-bound workload.  After building:\n"
-    "#     conlab run @NAME@.yaml         (exit status 0: every cell ok)\n"
-    "# The plugin is named by its file; a relative path is tried from the\n"
-    "# current directory, then from this spec's directory.\n"
-    "experiment: @NAME@\n"
-    "repeat: 3          # measured repetitions of each cell\n"
-    "warmup: 1          # unmeasured repetitions first\n"
-    "timeout: 60s       # per cell, all its repetitions\n"
-    "pinning: none      # none | compact | scatter | [0, 1]\n"
-    "strategies:\n"
-    "  - sequential\n"
+    SPEC_COMMON
     "  - @NAME@: { plugin: ./build/strategy_@NAME@.so }\n"
     "  # - @NAME@: { plugin: ./build/strategy_@NAME@.so, reverse: [false, true] }\n"
     "workloads:\n"
@@ -375,16 +380,7 @@ static const char strategy_yaml[] =
 static const char workload_yaml[] =
     "# @NAME@.yaml — runs the workload @NAME@ under three strategies.  After\n"
     "# building:\n"
-    "#     conlab run @NAME@.yaml         (exit status 0: every cell ok)\n"
-    "# The plugin is named by its file; a relative path is tried from the\n"
-    "# current directory, then from this spec's directory.\n"
-    "experiment: @NAME@\n"
-    "repeat: 3          # measured repetitions of each cell\n"
-    "warmup: 1          # unmeasured repetitions first\n"
-    "timeout: 60s       # per cell, all its repetitions\n"
-    "pinning: none      # none | compact | scatter | [0, 1]\n"
-    "strategies:\n"
-    "  - sequential\n"
+    SPEC_COMMON
     "  - threads:    { workers: 4 }\n"
     "  - coroutines: { concurrency: 4 }\n"
     "workloads:\n"

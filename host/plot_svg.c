@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
 #include "util.h"
 
 const char *const cl_palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
@@ -115,22 +114,40 @@ size_t cl_axis_ticks(const struct cl_axis *a, int max, double *t, size_t cap)
     return n;
 }
 
+static void svg_line(FILE *f, double x1, double y1, double x2, double y2, const char *stroke)
+{
+    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>\n",
+            x1, y1, x2, y2, stroke);
+}
+
+/* The ticks of axis a (at most max of them), each a grid line across the
+ * plot from the axis (at `at`) to `across`, and its value times mul written
+ * beside the axis: below a horizontal axis, left of a vertical one. */
+static void svg_ticks(FILE *f, const struct cl_axis *a, int vertical, int max, double at,
+                      double across, double mul)
+{
+    double t[64];
+    size_t n = cl_axis_ticks(a, max, t, 64);
+    for (size_t i = 0; i < n; i++) {
+        double p = cl_axis_at(a, t[i]);
+        char buf[32];
+        snprintf(buf, sizeof buf, "%g", t[i] * mul);
+        if (vertical) {
+            svg_line(f, at, p, across, p, CL_C_GRID);
+            cl_svg_text(f, at - 6, p + 4, "end", 11, "fill=\"#444\"", buf);
+        } else {
+            svg_line(f, p, across, p, at, CL_C_GRID);
+            cl_svg_text(f, p, at + 15, "middle", 11, "fill=\"#444\"", buf);
+        }
+    }
+}
+
 /* Vertical grid lines and labels under a horizontal axis at y. */
 void cl_svg_x_axis(FILE *f, const struct cl_axis *a, double y, double top, double mul,
                    const char *label)
 {
-    double t[64];
-    size_t n = cl_axis_ticks(a, 8, t, 64);
-    for (size_t i = 0; i < n; i++) {
-        double x = cl_axis_at(a, t[i]);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"%s\"/>\n", x, top, x, y, CL_C_GRID);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%g", t[i] * mul);
-        cl_svg_text(f, x, y + 15, "middle", 11, "fill=\"#444\"", buf);
-    }
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>\n",
-            a->p0, y, a->p1, y);
+    svg_ticks(f, a, 0, 8, y, top, mul);
+    svg_line(f, a->p0, y, a->p1, y, "#888");
     cl_svg_text(f, (a->p0 + a->p1) / 2, y + 32, "middle", 11.5, "fill=\"#333\"", label);
 }
 
@@ -138,18 +155,8 @@ void cl_svg_x_axis(FILE *f, const struct cl_axis *a, double y, double top, doubl
 void cl_svg_y_axis(FILE *f, const struct cl_axis *a, double x, double right,
                    const char *label)
 {
-    double t[64];
-    size_t n = cl_axis_ticks(a, 6, t, 64);
-    for (size_t i = 0; i < n; i++) {
-        double y = cl_axis_at(a, t[i]);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
-                "stroke=\"%s\"/>\n", x, y, right, y, CL_C_GRID);
-        char buf[32];
-        snprintf(buf, sizeof buf, "%g", t[i]);
-        cl_svg_text(f, x - 6, y + 4, "end", 11, "fill=\"#444\"", buf);
-    }
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#888\"/>\n",
-            x, a->p0, x, a->p1);
+    svg_ticks(f, a, 1, 6, x, right, 1);
+    svg_line(f, x, a->p0, x, a->p1, "#888");
     fprintf(f, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" "
             "text-anchor=\"middle\" font-size=\"11.5\" fill=\"#333\">",
             x - 40, (a->p0 + a->p1) / 2);

@@ -7,7 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "results.h"
+#include "rundir.h"
 #include "util.h"
 
 void cl_progress_start(struct cl_progress *p, int on,

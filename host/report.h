@@ -89,9 +89,6 @@ void cl_report_html_header(FILE *out, const struct cl_run_report *r);
 /** After `conlab run`: the text report of DIR on `out`.  0 or -1. */
 int cl_report_print_dir(FILE *out, const char *dir);
 
-/** Write s with XML/HTML special characters escaped. */
-void cl_xml_escape(FILE *out, const char *s);
-
 
 /* ---- the statistics behind the warnings (exposed for the tests) ------------- */
 

@@ -10,20 +10,6 @@
 
 /* ---- HTML fragments (for plot's report.html) ---------------------------------- */
 
-void cl_xml_escape(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}
-
 void cl_report_html_header(FILE *out, const struct cl_run_report *r)
 {
     fputs("<h1>", out);

@@ -39,7 +39,6 @@
 #include "cli.h"
 #include "registry.h"
 #include "rundir.h"
-#include "shards.h"
 #include "spec.h"
 #include "specload.h"
 #include "util.h"
@@ -301,13 +300,10 @@ static int write_slurm_yaml(const char *dir, const struct cl_spec *spec,
                             const char *exe, unsigned shards, size_t cells,
                             unsigned cpus, const struct slurm_opts *o)
 {
-    char *path = cl_xasprintf("%s/slurm.yaml", dir);
+    char *path;
     struct cl_yout y;
-    if (cl_yout_open(&y, path) != 0) {
-        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
-        free(path);
+    if (cl_slurm_yaml_open(&y, dir, &path) != 0)
         return -1;
-    }
     char now[64];
     cl_iso_time(cl_wall_time(), now, sizeof now);
     cl_yout_kv(&y, "experiment", spec->experiment);
@@ -332,11 +328,7 @@ static int write_slurm_yaml(const char *dir, const struct cl_spec *spec,
     cl_yout_scalar(&y, "submissions");
     cl_yout_seq_start(&y, 1);
     cl_yout_seq_end(&y);
-    int rc = cl_yout_close(&y);
-    if (rc != 0)
-        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
-    free(path);
-    return rc;
+    return cl_slurm_yaml_close(&y, path);
 }
 
 /* The sbatch command lines: the array (tasks in `list`), then the merge job
@@ -654,8 +646,7 @@ int cl_cmd_slurm(int argc, char **argv)
         {"resume", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    struct slurm_opts o;
-    memset(&o, 0, sizeof o);
+    struct slurm_opts o = {0};
     const char *extra[64];
     o.extra = extra;
     int c;

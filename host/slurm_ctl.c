@@ -22,10 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "shards.h"
-#include "spec.h"
 #include "util.h"
-#include "yamlio.h"
 
 extern char **environ;
 
@@ -209,25 +206,25 @@ static int run_capture(char *const argv[], char **out, int quiet)
 }
 
 
-void cl_args_add(struct cl_args *a, const char *s)
+/* Append s, which the argv now owns. */
+static void args_push(struct cl_args *a, char *s)
 {
     a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
-    a->v[a->n++] = cl_xstrdup(s);
+    a->v[a->n++] = s;
     a->v[a->n] = NULL;
+}
+
+void cl_args_add(struct cl_args *a, const char *s)
+{
+    args_push(a, cl_xstrdup(s));
 }
 
 void cl_args_addf(struct cl_args *a, const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    args_push(a, cl_xvasprintf(fmt, ap));
     va_end(ap);
-    if (n < 0)
-        s = cl_xstrdup(""); /* vasprintf failed: out of memory */
-    a->v = cl_xrealloc(a->v, (a->n + 2) * sizeof *a->v);
-    a->v[a->n++] = s;
-    a->v[a->n] = NULL;
 }
 
 void cl_args_free(struct cl_args *a)

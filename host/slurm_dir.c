@@ -23,7 +23,6 @@
 #include <unistd.h>
 
 #include "shards.h"
-#include "spec.h"
 #include "util.h"
 #include "cli.h"
 #include "yamlio.h"
@@ -98,16 +97,33 @@ static const char *last_merge_job(struct cl_slurm_dir *r)
 }
 
 
+int cl_slurm_yaml_open(struct cl_yout *y, const char *dir, char **path)
+{
+    *path = cl_xasprintf("%s/slurm.yaml", dir);
+    if (cl_yout_open(y, *path) == 0)
+        return 0;
+    fprintf(stderr, "conlab slurm: cannot write %s: %s\n", *path, strerror(errno));
+    free(*path);
+    *path = NULL;
+    return -1;
+}
+
+int cl_slurm_yaml_close(struct cl_yout *y, char *path)
+{
+    int rc = cl_yout_close(y);
+    if (rc != 0)
+        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
+    free(path);
+    return rc;
+}
+
 /* Rewrite DIR/slurm.yaml with one more submission. */
 int cl_slurm_record(struct cl_slurm_dir *r, const struct cl_slurm_submission *s)
 {
-    char *path = cl_xasprintf("%s/slurm.yaml", r->dir);
+    char *path;
     struct cl_yout y;
-    if (cl_yout_open(&y, path) != 0) {
-        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
-        free(path);
+    if (cl_slurm_yaml_open(&y, r->dir, &path) != 0)
         return -1;
-    }
     yaml_node_t *root = yaml_document_get_root_node(&r->y.doc);
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start;
          p < root->data.mapping.pairs.top; p++) {
@@ -133,11 +149,7 @@ int cl_slurm_record(struct cl_slurm_dir *r, const struct cl_slurm_submission *s)
     cl_yout_kv(&y, "sbatch", s->sbatch);
     cl_yout_map_end(&y);
     cl_yout_seq_end(&y);
-    int rc = cl_yout_close(&y);
-    if (rc != 0)
-        fprintf(stderr, "conlab slurm: cannot write %s: %s\n", path, strerror(errno));
-    free(path);
-    return rc;
+    return cl_slurm_yaml_close(&y, path);
 }
 
 /* ---- shard states (status, resume) -------------------------------------------- */

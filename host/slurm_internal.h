@@ -94,6 +94,13 @@ void cl_slurm_dir_free(struct cl_slurm_dir *r);
 /* The array job that last ran task i, or NULL. */
 const char *cl_slurm_job_of_task(struct cl_slurm_dir *r, unsigned i);
 
+/* Start (re)writing DIR/slurm.yaml: 0 with y open and *path set (pass it to
+ * cl_slurm_yaml_close), or -1 with the reason told on stderr. */
+int cl_slurm_yaml_open(struct cl_yout *y, const char *dir, char **path);
+
+/* Finish what cl_slurm_yaml_open began and free path: 0, or -1 told on stderr. */
+int cl_slurm_yaml_close(struct cl_yout *y, char *path);
+
 /* Rewrite DIR/slurm.yaml with one more submission. */
 int cl_slurm_record(struct cl_slurm_dir *r, const struct cl_slurm_submission *s);
 

@@ -53,15 +53,20 @@ char *cl_xstrdup(const char *s)
     return p;
 }
 
+char *cl_xvasprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom(0);
+    return s;
+}
+
 char *cl_xasprintf(const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int n = vasprintf(&s, fmt, ap);
+    char *s = cl_xvasprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        oom(0);
     return s;
 }
 
@@ -174,16 +179,16 @@ char *cl_exe_path(void)
 
 char *cl_exe_dir(void)
 {
-    char buf[4096];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0)
+    char *path = cl_exe_path();
+    char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash) {
+        free(path);
         return NULL;
-    buf[n] = '\0';
-    char *slash = strrchr(buf, '/');
-    if (!slash)
-        return NULL;
+    }
+    if (slash == path)
+        slash++; /* the root itself */
     *slash = '\0';
-    return cl_xstrdup(buf[0] ? buf : "/");
+    return path;
 }
 
 int cl_mkdirs(const char *path)
@@ -259,4 +264,18 @@ int cl_atomic_commit(FILE *f, const char *path, char *tmp)
     free(tmp);
     errno = e;
     return ok ? 0 : -1;
+}
+
+void cl_xml_escape(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
 }

@@ -17,6 +17,8 @@ void *cl_xcalloc(size_t n, size_t size);
 void *cl_xrealloc(void *p, size_t n);
 char *cl_xstrdup(const char *s);
 char *cl_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* cl_xasprintf with a va_list (consumed).  Owned by the caller. */
+char *cl_xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Logging to stderr, one write(2) per line so lines from threads and forked
  * workers never interleave.  Level above cl_log_level is dropped. */
@@ -63,5 +65,8 @@ void cl_iso_time(double t, char *buf, size_t len);
 /* Seconds since the epoch of a time cl_iso_time wrote, or NAN (NULL, or
  * not such a time). */
 double cl_parse_iso(const char *s);
+
+/* Write s (NULL: nothing) to out with XML/HTML special characters escaped. */
+void cl_xml_escape(FILE *out, const char *s);
 
 #endif

@@ -26,6 +26,15 @@ TEST_PLUGINS = None
 VALGRIND = os.environ.get("CONLAB_VALGRIND")
 SLOW = bool(VALGRIND)  # timing assertions mean nothing under valgrind
 
+# The settings of a spec whose cells run twice after one warm-up, pinned:
+# enough repetitions for a median, few enough for a quick test.
+TWICE_PINNED = """\
+repeat: 2
+warmup: 1
+timeout: 60s
+pinning: compact
+"""
+
 
 def conlab_cmd():
     """The command line that runs conlab: [CONLAB], or valgrind ... CONLAB."""
@@ -122,12 +131,7 @@ class Matrix(Case):
     """Every strategy x every workload: all tasks checked, pinning honoured."""
 
     def test_every_strategy_every_workload(self):
-        out, p = self.run_spec("""
-experiment: matrix
-repeat: 2
-warmup: 1
-timeout: 60s
-pinning: compact
+        out, p = self.run_spec("experiment: matrix\n" + TWICE_PINNED + """\
 strategies:
   - sequential
   - threads: { workers: 3 }

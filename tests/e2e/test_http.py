@@ -31,6 +31,12 @@ STRATEGIES = {  # strategy spec -> its number of workers
     "coroutines: { concurrency: 4 }": 4,
     "gil: { workers: 3 }": 3,
 }
+def once(name):
+    """The head of the spec of experiment http-NAME: like every spec here,
+    its cells run once, without a warm-up."""
+    return "experiment: http-%s\nrepeat: 1\nwarmup: 0\n" % name
+
+
 STALL_LIMIT_S = 30  # a stalled request never holds the server longer
 
 
@@ -176,16 +182,13 @@ class Strategies(Case):
     """40 GETs of two sizes under every strategy, with and without reuse."""
 
     def spec_text(self, strategy, reuse):
-        return """
-experiment: http-%s
-repeat: 1
-warmup: 0
+        return once("reuse" if reuse else "fresh") + """\
 timeout: 60s
 strategies:
   - %s
 workloads:
   - http: { tasks: 40, reuse: %s, urls: ["%s/bytes/10282", "%s/bytes/275"] }
-""" % ("reuse" if reuse else "fresh", "{ %s }" % strategy if ":" in strategy else strategy,
+""" % ("{ %s }" % strategy if ":" in strategy else strategy,
        "true" if reuse else "false", self.server.base, self.server.base)
 
     def check_all_ok(self, results, tasks):
@@ -215,10 +218,7 @@ workloads:
         # 16 requests the server answers after 200 ms, 8 at a time: 0.4 s
         # when the waits overlap (3.2 s one after another), and next to no
         # CPU when every worker waits in the waiter instead of spinning.
-        results, _, _ = self.run_tasks("""
-experiment: http-overlap
-repeat: 1
-warmup: 0
+        results, _, _ = self.run_tasks(once("overlap") + """\
 strategies: [{ coroutines: { concurrency: 8 } }, { threads: { workers: 8 } }, { gil: { workers: 8 } }]
 workloads:
   - http: { tasks: 16, urls: ["%s/bytes/275?delay=200ms"] }
@@ -246,10 +246,7 @@ class Faults(Case):
         base = self.server.base
         dead = "http://127.0.0.1:%d" % closed_port()
         start = time.monotonic()
-        results, tasks, p = self.run_tasks("""
-experiment: http-faults
-repeat: 1
-warmup: 0
+        results, tasks, p = self.run_tasks(once("faults") + """\
 timeout: 60s
 strategies: [sequential, { threads: { workers: 3 } }, { coroutines: { concurrency: 4 } }]
 workloads:
@@ -291,10 +288,7 @@ workloads:
 
     def test_wrong_size_is_caught_by_the_value_check(self):
         base = self.server.base
-        results, _, _ = self.run_tasks("""
-experiment: http-bytes
-repeat: 1
-warmup: 0
+        results, _, _ = self.run_tasks(once("bytes") + """\
 strategies: [{ threads: { workers: 2 } }]
 workloads:
   - http: { tasks: 4, expect_bytes: 275, urls: ["%s/bytes/275"] }
@@ -310,10 +304,7 @@ workloads:
 
     def test_builtin_url_needs_the_builtin_server(self):
         serves = self.host_serves()
-        results, tasks, p = self.run_tasks("""
-experiment: http-builtin
-repeat: 1
-warmup: 0
+        results, tasks, p = self.run_tasks(once("builtin") + """\
 strategies: [sequential]
 workloads:
   - http: { tasks: 2, urls: ["builtin:/bytes/275"] }
@@ -335,10 +326,7 @@ workloads:
     def test_bad_url_is_refused_before_running(self):
         """The host checks URLs at load (as `conlab validate` does): a bad
         scheme never reaches the plugin's create, nothing runs."""
-        path = self.spec("""
-experiment: http-badurl
-repeat: 1
-warmup: 0
+        path = self.spec(once("badurl") + """\
 strategies: [sequential]
 workloads:
   - http: { tasks: 2, urls: ["ftp://127.0.0.1/x"] }
@@ -353,10 +341,7 @@ workloads:
 class Methods(Case):
     def test_head_and_post(self):
         base = self.server.base
-        results, tasks, _ = self.run_tasks("""
-experiment: http-methods
-repeat: 1
-warmup: 0
+        results, tasks, _ = self.run_tasks(once("methods") + """\
 strategies: [{ coroutines: { concurrency: 2 } }]
 workloads:
   - http: { tasks: 4, method: HEAD, urls: ["%s/bytes/275"] }

@@ -31,12 +31,7 @@ from e2e import read_csv, slurp
 SRC = None
 SKIP_RC = 77
 
-SPEC = """\
-experiment: shards
-repeat: 2
-warmup: 1
-timeout: 60s
-pinning: compact
+SPEC = "experiment: shards\n" + e2e.TWICE_PINNED + """\
 strategies:
   - sequential
   - threads: { workers: 2 }

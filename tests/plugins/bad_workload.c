@@ -7,20 +7,64 @@
  *   HANGS         tasks 0..2 return at once, every later one waits an hour
  *                 (through the worker's waiter)        -> timeout
  *   DIES          task 5 kills its own process (SIGSEGV): under `processes`
- *                 only that worker dies                -> failed, "worker ... SIGSEGV" */
+ *                 only that worker dies                -> failed, "worker ... SIGSEGV"
+ *   FORKS         create() forks a helper process and never stops it, as a
+ *                 plugin that starts a server might when it crashes.  The
+ *                 helper's pid is appended (as a line) to the file
+ *                 $CONLAB_TEST_FORKS_PIDS when that is set; with
+ *                 $CONLAB_TEST_FORKS_HANG set, create() then hangs.  The host
+ *                 must leave none of these helpers behind: every process a
+ *                 cell or a `conlab check` child forks dies with its process
+ *                 group. */
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <conlab/conlab_plugin.h>
+
+#ifdef FORKS
+/* Fork a helper that outlives create(); its pid goes to $CONLAB_TEST_FORKS_PIDS. */
+static int fork_helper(void)
+{
+    pid_t helper = fork();
+    if (helper < 0)
+        return CONLAB_E_SYS;
+    if (helper == 0) {
+        /* hold none of the host's pipes: only the process is left */
+        for (int fd = 0; fd < 1024; fd++)
+            close(fd);
+        for (;;)
+            pause();
+    }
+    const char *path = getenv("CONLAB_TEST_FORKS_PIDS");
+    if (path) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        char line[32];
+        int len = snprintf(line, sizeof line, "%d\n", (int)helper);
+        if (fd >= 0) {
+            (void)!write(fd, line, (size_t)len);
+            close(fd);
+        }
+    }
+    if (getenv("CONLAB_TEST_FORKS_HANG")) {
+        for (;;)
+            pause();
+    }
+    return CONLAB_OK;
+}
+#endif
 
 static int create(const struct conlab_workload_env *env, const void *c, void **s)
 {
     (void)env;
     (void)c;
     *s = NULL;
-#ifdef CREATE_FAILS
+#if defined CREATE_FAILS
     return CONLAB_E_CONN;
+#elif defined FORKS
+    return fork_helper();
 #else
     return CONLAB_OK;
 #endif
@@ -100,7 +144,11 @@ static const struct conlab_workload_ops ops = {
 static const struct conlab_plugin desc = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
     .name = PLUGIN_NAME,
+#ifdef FORKS
+    .summary = "a workload that leaves a forked helper behind, for tests",
+#else
     .summary = "a deliberately misbehaving workload for tests",
+#endif
     .workload = &ops,
 };
 

@@ -79,6 +79,22 @@ run_spec() {
     ok "conlab run $(basename "$spec"): $cells cells ok"
 }
 
+# build_against_sdk SRC BUILD WHAT [CMAKE_ARG...]: configure SRC into BUILD
+# with $cc, check that find_package(conlab) found the installed SDK in $T,
+# and build; WHAT names the project in a failure.
+build_against_sdk() {
+    local from=$1 into=$2 what=$3
+    shift 3
+    "$cmake" -S "$from" -B "$into" -DCMAKE_C_COMPILER="$cc" "$@" >"$tmp/cfg.log" 2>&1 ||
+        { cat "$tmp/cfg.log" >&2; fail "configure $what"; }
+    local found
+    found=$(sed -n 's/^conlab_DIR:[A-Z]*=//p' "$into/CMakeCache.txt")
+    [ "$(realpath "$found")" = "$(realpath "$T/$libdir/cmake/conlab")" ] ||
+        fail "$what: find_package(conlab) found $found, not the installed $T/$libdir/cmake/conlab"
+    "$cmake" --build "$into" >"$tmp/build.log" 2>&1 ||
+        { cat "$tmp/build.log" >&2; fail "build $what"; }
+}
+
 # exports_only_entry SO: the plugin's only exported function is the entry,
 # and it needs no library beyond libc (and the loader).
 check_so() {
@@ -145,14 +161,8 @@ fi
 # ---------------------------------------------------------------------------
 step "2. examples/thread-per-task against the installed SDK (CMake)"
 ex=$tmp/thread-per-task
-"$cmake" -S "$src/examples/thread-per-task" -B "$ex" -DCMAKE_PREFIX_PATH="$T" \
-    -DCMAKE_C_COMPILER="$cc" >"$tmp/cfg.log" 2>&1 ||
-    { cat "$tmp/cfg.log" >&2; fail "configure examples/thread-per-task"; }
-found=$(sed -n 's/^conlab_DIR:[A-Z]*=//p' "$ex/CMakeCache.txt")
-[ "$(realpath "$found")" = "$(realpath "$T/$libdir/cmake/conlab")" ] ||
-    fail "find_package(conlab) found $found, not the installed $T/$libdir/cmake/conlab"
-"$cmake" --build "$ex" >"$tmp/build.log" 2>&1 ||
-    { cat "$tmp/build.log" >&2; fail "build examples/thread-per-task"; }
+build_against_sdk "$src/examples/thread-per-task" "$ex" examples/thread-per-task \
+    -DCMAKE_PREFIX_PATH="$T"
 check_so "$ex/strategy_thread-per-task.so"
 ok "built $ex/strategy_thread-per-task.so (exports only the entry)"
 CONLAB_PLUGIN_PATH=$ex "$T/bin/conlab" list thread-per-task >"$tmp/list" 2>&1 ||
@@ -221,13 +231,7 @@ for gen in "my-strat strategy my-strat" "loads workload my_load"; do
         -Wmissing-prototypes -Werror -I"$T/include" "$dir/$name.c"
     # Built as generated: no -DCMAKE_PREFIX_PATH (its find_package HINTS
     # the conlab that wrote it).
-    "$cmake" -S "$dir" -B "$dir/build" -DCMAKE_C_COMPILER="$cc" >"$tmp/cfg.log" 2>&1 ||
-        { cat "$tmp/cfg.log" >&2; fail "configure the generated $kind $name"; }
-    found=$(sed -n 's/^conlab_DIR:[A-Z]*=//p' "$dir/build/CMakeCache.txt")
-    [ "$(realpath "$found")" = "$(realpath "$T/$libdir/cmake/conlab")" ] ||
-        fail "generated $name: find_package(conlab) found $found, not $T's"
-    "$cmake" --build "$dir/build" >"$tmp/build.log" 2>&1 ||
-        { cat "$tmp/build.log" >&2; fail "build the generated $kind $name"; }
+    build_against_sdk "$dir" "$dir/build" "the generated $kind $name"
     check_so "$dir/build/${kind}_$name.so"
     ok "generated $kind $name builds"
 done

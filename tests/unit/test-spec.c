@@ -197,6 +197,20 @@ static void test_minimal_defaults(void **state)
     cl_spec_free(s);
 }
 
+/* The kitchen workload's config k holds these values, and lists of n_n
+ * numbers and n_words words. */
+static void kitchen_is(const struct kitchen_cfg *k, double dur, const char *mode, int flag,
+                       double ratio, const char *name, size_t n_n, size_t n_words)
+{
+    assert_true(fabs(k->dur - dur) < 1e-18);
+    assert_string_equal(k->mode, mode);
+    assert_int_equal(k->flag, flag);
+    assert_true(k->ratio == ratio);
+    assert_string_equal(k->name, name);
+    assert_int_equal(k->n.n, n_n);
+    assert_int_equal(k->words.n, n_words);
+}
+
 static void test_full(void **state)
 {
     (void)state;
@@ -258,14 +272,8 @@ static void test_full(void **state)
                                   "words=x;y z)");
     assert_int_equal(k->tasks, 10);
     const struct kitchen_cfg *kc = k->config;
-    assert_true(fabs(kc->dur - 1e-4) < 1e-18);
-    assert_string_equal(kc->mode, "slow");
-    assert_int_equal(kc->flag, 0);
-    assert_true(kc->ratio == 0.125);
-    assert_string_equal(kc->name, "hello, world");
-    assert_int_equal(kc->n.n, 3);
+    kitchen_is(kc, 1e-4, "slow", 0, 0.125, "hello, world", 3, 2);
     assert_int_equal(kc->n.v[2], 3);
-    assert_int_equal(kc->words.n, 2);
     assert_string_equal(kc->words.v[0], "x");
     assert_string_equal(kc->words.v[1], "y z");
     for (size_t i = 0; i < sizeof kc->pad; i++)
@@ -473,14 +481,8 @@ static void test_params_defaults(void **state)
                                         &cfg, &arena, err, sizeof err),
                      0);
     const struct kitchen_cfg *k = cfg;
-    assert_true(k->dur == 1.5);
-    assert_string_equal(k->mode, "fast");
-    assert_int_equal(k->flag, 1);
-    assert_true(k->ratio == 0.5);
-    assert_string_equal(k->name, "kit");
-    assert_int_equal(k->n.n, 2);
+    kitchen_is(k, 1.5, "fast", 1, 0.5, "kit", 2, 2);
     assert_int_equal(k->n.v[0], 34);
-    assert_int_equal(k->words.n, 2);
     assert_string_equal(k->words.v[1], "beta");
     cl_params_free(cfg, arena);
 

@@ -82,13 +82,19 @@ static hwloc_topology_t hw_synthetic(const char *desc)
     return h;
 }
 
-static unsigned pkg_of(hwloc_topology_t h, int os)
+/* Logical index of the object of `type` (package, core) holding PU os. */
+static unsigned ancestor_of(hwloc_topology_t h, hwloc_obj_type_t type, int os)
 {
     hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(h, (unsigned)os);
     assert_non_null(pu);
-    hwloc_obj_t a = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_PACKAGE, pu);
+    hwloc_obj_t a = hwloc_get_ancestor_obj_by_type(h, type, pu);
     assert_non_null(a);
     return a->logical_index;
+}
+
+static unsigned pkg_of(hwloc_topology_t h, int os)
+{
+    return ancestor_of(h, HWLOC_OBJ_PACKAGE, os);
 }
 
 static unsigned numa_of_pu(hwloc_topology_t h, int os)
@@ -103,11 +109,7 @@ static unsigned numa_of_pu(hwloc_topology_t h, int os)
 
 static unsigned core_of(hwloc_topology_t h, int os)
 {
-    hwloc_obj_t pu = hwloc_get_pu_obj_by_os_index(h, (unsigned)os);
-    assert_non_null(pu);
-    hwloc_obj_t a = hwloc_get_ancestor_obj_by_type(h, HWLOC_OBJ_CORE, pu);
-    assert_non_null(a);
-    return a->logical_index;
+    return ancestor_of(h, HWLOC_OBJ_CORE, os);
 }
 
 /* An XML export of synthetic `desc` in which only the PUs of `mask` are

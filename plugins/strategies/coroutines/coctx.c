@@ -132,6 +132,24 @@ __attribute__((noreturn, used)) static void coctx_start(struct coctx *self);
 __attribute__((noreturn)) static void coctx_exit(struct coctx *self,
                                                  struct coctx *to);
 
+#ifndef COCTX_USE_UCONTEXT
+/* Written in assembly for each architecture below: the switch, and where a
+ * new context's first switch "returns" to. */
+COCTX_API void coctx_raw_switch(void **save_sp, void *new_sp);
+COCTX_API void coctx_trampoline(void);
+
+/* The assembler lines that open and close a hidden global function. */
+#define ASM_FUNC_BEGIN(name)                                                 \
+    ".p2align 4\n"                                                           \
+    ".globl " #name "\n"                                                     \
+    ".hidden " #name "\n"                                                    \
+    ".type " #name ", %function\n" #name ":\n"                               \
+    "    .cfi_startproc\n"
+#define ASM_FUNC_END(name)                                                   \
+    "    .cfi_endproc\n"                                                     \
+    ".size " #name ", .-" #name "\n"
+#endif
+
 /* ------------------------------------------------------------------------ */
 /* x86_64, System V                                                          */
 /* ------------------------------------------------------------------------ */
@@ -140,17 +158,9 @@ __attribute__((noreturn)) static void coctx_exit(struct coctx *self,
 /* void coctx_raw_switch(void **save_sp, void *new_sp)
  * Saved frame, from the saved sp upward:
  *   [mxcsr:4 | x87 cw:2 | pad:2] r15 r14 r13 r12 rbx rbp <return address> */
-COCTX_API void coctx_raw_switch(void **save_sp, void *new_sp);
-COCTX_API void coctx_trampoline(void);
-
 __asm__(
     ".pushsection .text\n"
-    ".p2align 4\n"
-    ".globl coctx_raw_switch\n"
-    ".hidden coctx_raw_switch\n"
-    ".type coctx_raw_switch, @function\n"
-    "coctx_raw_switch:\n"
-    "    .cfi_startproc\n"
+    ASM_FUNC_BEGIN(coctx_raw_switch)
     "    pushq %rbp\n"
     "    .cfi_adjust_cfa_offset 8\n"
     "    pushq %rbx\n"
@@ -186,24 +196,17 @@ __asm__(
     "    popq %rbp\n"
     "    .cfi_adjust_cfa_offset -8\n"
     "    ret\n"
-    "    .cfi_endproc\n"
-    ".size coctx_raw_switch, .-coctx_raw_switch\n"
+    ASM_FUNC_END(coctx_raw_switch)
     "\n"
     /* Entered by `ret` with rsp 16-byte aligned, rbx = coctx_start,
      * r12 = the context.  The call pushes 8 bytes, so coctx_start sees the
      * ABI's rsp % 16 == 8 at entry.  The undefined rip ends backtraces. */
-    ".p2align 4\n"
-    ".globl coctx_trampoline\n"
-    ".hidden coctx_trampoline\n"
-    ".type coctx_trampoline, @function\n"
-    "coctx_trampoline:\n"
-    "    .cfi_startproc\n"
+    ASM_FUNC_BEGIN(coctx_trampoline)
     "    .cfi_undefined rip\n"
     "    movq %r12, %rdi\n"
     "    callq *%rbx\n"
     "    ud2\n"
-    "    .cfi_endproc\n"
-    ".size coctx_trampoline, .-coctx_trampoline\n"
+    ASM_FUNC_END(coctx_trampoline)
     ".popsection\n");
 
 static void make_frame(struct coctx *ctx, char *top)
@@ -227,15 +230,7 @@ static void make_frame(struct coctx *ctx, char *top)
     ctx->sp = sp;
 }
 
-static inline void raw_switch(struct coctx *from, struct coctx *to)
-{
-    coctx_raw_switch(&from->sp, to->sp);
-}
-
-const char *coctx_flavour(void)
-{
-    return "x86_64";
-}
+#define COCTX_FLAVOUR "x86_64"
 
 /* ------------------------------------------------------------------------ */
 /* aarch64, AAPCS64                                                          */
@@ -244,17 +239,9 @@ const char *coctx_flavour(void)
 
 /* Saved frame, 160 bytes from the saved sp upward:
  *   x19 x20 x21 x22 x23 x24 x25 x26 x27 x28 x29 x30(lr) d8 ... d15 */
-COCTX_API void coctx_raw_switch(void **save_sp, void *new_sp);
-COCTX_API void coctx_trampoline(void);
-
 __asm__(
     ".pushsection .text\n"
-    ".p2align 4\n"
-    ".globl coctx_raw_switch\n"
-    ".hidden coctx_raw_switch\n"
-    ".type coctx_raw_switch, %function\n"
-    "coctx_raw_switch:\n"
-    "    .cfi_startproc\n"
+    ASM_FUNC_BEGIN(coctx_raw_switch)
     "    sub sp, sp, #160\n"
     "    .cfi_adjust_cfa_offset 160\n"
     "    stp x19, x20, [sp, #0]\n"
@@ -283,22 +270,15 @@ __asm__(
     "    add sp, sp, #160\n"
     "    .cfi_adjust_cfa_offset -160\n"
     "    ret\n"
-    "    .cfi_endproc\n"
-    ".size coctx_raw_switch, .-coctx_raw_switch\n"
+    ASM_FUNC_END(coctx_raw_switch)
     "\n"
     /* Entered by `ret` with x19 = coctx_start, x20 = the context. */
-    ".p2align 4\n"
-    ".globl coctx_trampoline\n"
-    ".hidden coctx_trampoline\n"
-    ".type coctx_trampoline, %function\n"
-    "coctx_trampoline:\n"
-    "    .cfi_startproc\n"
+    ASM_FUNC_BEGIN(coctx_trampoline)
     "    .cfi_undefined x30\n"
     "    mov x0, x20\n"
     "    blr x19\n"
     "    brk #0x3c\n"
-    "    .cfi_endproc\n"
-    ".size coctx_trampoline, .-coctx_trampoline\n"
+    ASM_FUNC_END(coctx_trampoline)
     ".popsection\n");
 
 static void make_frame(struct coctx *ctx, char *top)
@@ -312,15 +292,7 @@ static void make_frame(struct coctx *ctx, char *top)
     ctx->sp = sp;
 }
 
-static inline void raw_switch(struct coctx *from, struct coctx *to)
-{
-    coctx_raw_switch(&from->sp, to->sp);
-}
-
-const char *coctx_flavour(void)
-{
-    return "aarch64";
-}
+#define COCTX_FLAVOUR "aarch64"
 
 /* ------------------------------------------------------------------------ */
 /* Anything else: ucontext                                                   */
@@ -353,16 +325,25 @@ static inline void raw_switch(struct coctx *from, struct coctx *to)
     (void)swapcontext(&from->uc, &to->uc);
 }
 
-const char *coctx_flavour(void)
-{
-    return "ucontext";
-}
+#define COCTX_FLAVOUR "ucontext"
 
 #endif
 
 /* ------------------------------------------------------------------------ */
 /* Common part                                                               */
 /* ------------------------------------------------------------------------ */
+
+#ifndef COCTX_USE_UCONTEXT
+static inline void raw_switch(struct coctx *from, struct coctx *to)
+{
+    coctx_raw_switch(&from->sp, to->sp);
+}
+#endif
+
+const char *coctx_flavour(void)
+{
+    return COCTX_FLAVOUR;
+}
 
 void coctx_init_self(struct coctx *ctx)
 {

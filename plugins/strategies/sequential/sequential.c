@@ -69,8 +69,6 @@ static const struct conlab_plugin sequential_plugin = {
     .name = PLUGIN_NAME,
     .summary = "one worker runs every task in index order (the baseline)",
     .version = "1.0.0",
-    .params = NULL,
-    .config_size = 0,
     .strategy = &sequential_ops,
 };
 

@@ -15,6 +15,8 @@
  * finds it set fails with a reason saying so. */
 #include <conlab/conlab_plugin.h>
 
+#include "../common/mix.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -51,18 +53,9 @@ static const struct conlab_param conf_params[] = {
      offsetof(struct conf_config, max_wait)},
     CONLAB_PARAM_END};
 
-/* splitmix64 finaliser: one well-mixed value per (seed, index). */
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 static uint64_t task_value(const struct conf_state *s, uint64_t index)
 {
-    return mix(s->seed ^ mix(index));
+    return wl_mix(s->seed ^ wl_mix(index));
 }
 
 static int conf_create(const struct conlab_workload_env *env,
@@ -124,7 +117,7 @@ static int conf_run_task(void *state, void *wctx, const struct conlab_worker *w,
     }
     int rc = CONLAB_OK;
     if (s->max_wait_ns > 0) {
-        int64_t ns = (int64_t)(mix(s->seed + index) % (uint64_t)s->max_wait_ns);
+        int64_t ns = (int64_t)(wl_mix(s->seed + index) % (uint64_t)s->max_wait_ns);
         rc = conlab_sleep_ns(w->waiter, ns);
         if (rc < 0)
             res->reason = "the waiter failed";

@@ -40,8 +40,6 @@ static const struct conlab_plugin noop_plugin = {
     .name = "noop",
     .summary = "returns its index at once: measures the framework's overhead",
     .version = "1.0",
-    .params = NULL,
-    .config_size = 0,
     .workload = &noop_ops,
 };
 

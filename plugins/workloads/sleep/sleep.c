@@ -8,6 +8,8 @@
  * show what one blocking call does to an event loop. */
 #include <conlab/conlab_plugin.h>
 
+#include "../common/mix.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -43,19 +45,10 @@ static const struct conlab_param sleep_params[] = {
      offsetof(struct sleep_config, blocking)},
     CONLAB_PARAM_END};
 
-/* splitmix64: one well-mixed 64-bit value per (seed, task). */
-static uint64_t mix(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 /* uniform in (0, 1) */
 static double unit(uint64_t seed, uint64_t i)
 {
-    return ((double)(mix(seed ^ mix(i)) >> 11) + 0.5) / 9007199254740992.0;
+    return ((double)(wl_mix(seed ^ wl_mix(i)) >> 11) + 0.5) / 9007199254740992.0;
 }
 
 static double task_seconds(const struct sleep_state *s, uint64_t i)
