@@ -84,8 +84,10 @@ static int check_hashes(const struct merge *m)
         if (!bad)
             fprintf(stderr, "conlab merge: refusing to mix runs of different "
                     "specs: %s is %s\n", m->spec_from, want);
-        fprintf(stderr, "  %s/run.yaml: spec_hash %s\n", s->dir,
-                s->hash ? s->hash : "(none)");
+        fprintf(stderr, "  %s/run.yaml: spec_hash %s%s\n", s->dir,
+                s->hash ? s->hash : "(none)",
+                s->run.spec_masked ? " (its recorded spec has URL passwords masked: give the "
+                      "spec with --spec)" : "");
         bad = 1;
     }
     return bad ? -1 : 0;

@@ -50,9 +50,22 @@ int cl_neutral_csv_risky(const char *s)
     return s[0] && strchr("=+-@\t\r", s[0]) && !cl_neutral_is_number(s);
 }
 
+/* Whether s, after its leading single quotes, would run as a formula. */
+static int quoted_risky(const char *s)
+{
+    return cl_neutral_csv_risky(s + strspn(s, "'"));
+}
+
 char *cl_neutral_csv(const char *s)
 {
-    return cl_neutral_csv_risky(s) ? cl_xasprintf("'%s", s) : cl_xstrdup(s);
+    return quoted_risky(s) ? cl_xasprintf("'%s", s) : cl_xstrdup(s);
+}
+
+char *cl_neutral_csv_unquote(char *s)
+{
+    if (s[0] == '\'' && quoted_risky(s))
+        memmove(s, s + 1, strlen(s));
+    return s;
 }
 
 /* The length of the valid UTF-8 sequence at p (2..4), or 0 when p does not

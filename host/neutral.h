@@ -18,10 +18,17 @@ int cl_neutral_is_number(const char *s);
  *  (cl_neutral_is_number); else 0. */
 int cl_neutral_csv_risky(const char *s);
 
-/** The CSV cell `s` with a leading single quote when cl_neutral_csv_risky,
- *  else an unchanged copy.  Only the formula rule: quoting commas, quotes
- *  and newlines stays the CSV writer's job.  Owned by the caller. */
+/** The CSV cell `s` with a leading single quote when what follows its
+ *  leading single quotes is cl_neutral_csv_risky ("=1" -> "'=1", and, so
+ *  that cl_neutral_csv_unquote gives back any text exactly, "'=1" ->
+ *  "''=1"), else an unchanged copy.  Only the formula rule: quoting commas,
+ *  quotes and newlines stays the CSV writer's job.  Owned by the caller. */
 char *cl_neutral_csv(const char *s);
+
+/** Undo cl_neutral_csv in place: drop the first character of `s` when it is
+ *  a single quote and what follows its leading single quotes is
+ *  cl_neutral_csv_risky.  Returns s. */
+char *cl_neutral_csv_unquote(char *s);
 
 /** `s` safe to print on a terminal, on one line: C0 controls (ESC, CR, LF,
  *  TAB, ...) and DEL become \xNN; the C1 controls U+0080..U+009F (UTF-8
