@@ -109,6 +109,18 @@ static int in_list(char **v, size_t n, const char *s)
     return 0;
 }
 
+/* Whether `label` is a variant of one of the names: NAME or NAME(...). */
+static int label_of(char **names, size_t n, const char *label)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (strncmp(label, names[i], len) == 0 &&
+            (label[len] == '\0' || label[len] == '('))
+            return 1;
+    }
+    return 0;
+}
+
 /* ---- run.yaml ------------------------------------------------------------------- */
 
 /* A missing run.yaml is not an error (the facts stay unknown); one that is
@@ -314,15 +326,12 @@ static int row_ok(struct load *L, const struct cl_rows_in *ri,
         problem(L, "%s:%zu: cell '%s': experiment '%s', not '%s' (%s)", file,
                 row->line, name, ex, L->r->experiment,
                 L->exp_yaml ? "run.yaml's" : "the first row's");
-    char plugin[128];
-    if (L->spec_known && c->strategy >= 0 &&
-        !in_list(L->splugins, L->n_splugins, cl_label_plugin(st, plugin, sizeof plugin)))
-        problem(L, "%s:%zu: cell '%s': strategy '%s' is not in run.yaml's spec",
-                file, row->line, name, plugin);
-    if (L->spec_known && c->workload >= 0 &&
-        !in_list(L->wplugins, L->n_wplugins, cl_label_plugin(wl, plugin, sizeof plugin)))
-        problem(L, "%s:%zu: cell '%s': workload '%s' is not in run.yaml's spec",
-                file, row->line, name, plugin);
+    if (L->spec_known && c->strategy >= 0 && !label_of(L->splugins, L->n_splugins, st))
+        problem(L, "%s:%zu: cell '%s': strategy '%s' is not one run.yaml's spec "
+                "names", file, row->line, name, st);
+    if (L->spec_known && c->workload >= 0 && !label_of(L->wplugins, L->n_wplugins, wl))
+        problem(L, "%s:%zu: cell '%s': workload '%s' is not one run.yaml's spec "
+                "names", file, row->line, name, wl);
     const struct cl_rep_cols *k = &ri->cols;
     const struct {
         const char *name;
@@ -721,9 +730,10 @@ int cl_report_load(const char *dir, struct cl_run_report **out, char *err,
     int rc = load_results(&L, err, errlen);
     if (rc == 0)
         load_summary(&L);
+    int e = errno;
     if (rc == 0 && L.n_prob) {
         problems_text(&L, err, errlen);
-        errno = EINVAL;
+        e = EINVAL;
         rc = -1;
     }
     vec_free(L.prob, L.n_prob);
@@ -731,6 +741,7 @@ int cl_report_load(const char *dir, struct cl_run_report **out, char *err,
     vec_free(L.wplugins, L.n_wplugins);
     if (rc != 0) {
         cl_report_free(r);
+        errno = e;
         return -1;
     }
     make_series(r);

@@ -42,6 +42,16 @@ static const char *const files[] = {"results.csv", "summary.csv", "run.yaml",
 static char dir[256];
 static FILE *devnull;
 
+static void cleanup(void)
+{
+    char path[512];
+    for (size_t k = 0; k < N_FILES; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[k]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
@@ -52,6 +62,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         perror(dir);
         abort();
     }
+    atexit(cleanup);
     devnull = fopen("/dev/null", "w");
     /* compare prints its table on stdout */
     int fd = open("/dev/null", O_WRONLY);

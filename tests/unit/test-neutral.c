@@ -45,6 +45,21 @@ static void csv_formulas_get_a_quote(void **st)
     assert_false(cl_neutral_csv_risky("-1.5"));
 }
 
+/* cl_neutral_csv_unquote gives back exactly what cl_neutral_csv was given. */
+static void csv_unquote_inverts(void **st)
+{
+    (void)st;
+    const char *in[] = {"=1", "'=1", "''=1", "'", "''", "'x", "-1", "'-1", "-",
+                        "'-", "", "@", "x"};
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        char *out = cl_neutral_csv(in[i]);
+        assert_string_equal(cl_neutral_csv_unquote(out), in[i]);
+        free(out);
+    }
+    expect(cl_neutral_csv, "'=1", "''=1");
+    expect(cl_neutral_csv, "'x", "'x");
+}
+
 static void csv_numbers_and_text_untouched(void **st)
 {
     (void)st;
@@ -136,6 +151,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numbers),
         cmocka_unit_test(csv_formulas_get_a_quote),
+        cmocka_unit_test(csv_unquote_inverts),
         cmocka_unit_test(csv_numbers_and_text_untouched),
         cmocka_unit_test(terminal_controls_escaped),
         cmocka_unit_test(terminal_c1_and_bad_utf8),
