@@ -28,16 +28,21 @@ static void vec_push(char ***v, size_t *n, char *s)
 
 static void warnf(char ***v, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* fmt with ap, allocated. */
+static char *vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = cl_xstrdup(fmt); /* out of memory: keep the gist */
+    return s;
+}
+
 static void warnf(char ***v, size_t *n, const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int len = vasprintf(&s, fmt, ap);
+    vec_push(v, n, vfmt(fmt, ap));
     va_end(ap);
-    if (len < 0)
-        s = cl_xstrdup(fmt); /* out of memory: keep the gist */
-    vec_push(v, n, s);
 }
 
 static void vec_free(char **v, size_t n)
@@ -73,12 +78,9 @@ static void problem(struct load *L, const char *fmt, ...)
 static void problem(struct load *L, const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int len = vasprintf(&s, fmt, ap);
+    char *s = vfmt(fmt, ap);
     va_end(ap);
-    if (len < 0)
-        s = cl_xstrdup(fmt);
     /* a name from the files goes on the terminal: no escape sequences */
     char *clean = cl_neutral_term(s);
     free(s);

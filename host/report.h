@@ -92,7 +92,9 @@ void cl_report_html_header(FILE *out, const struct cl_run_report *r);
 /** After `conlab run`: the text report of DIR on `out`.  0 or -1. */
 int cl_report_print_dir(FILE *out, const char *dir);
 
-/** Write s with XML/HTML special characters escaped. */
+/** Write s (NULL: nothing) with XML/HTML special characters escaped, and
+ *  controls and bytes that are not UTF-8 as the text \xNN (cl_neutral_term),
+ *  so the file stays well-formed. */
 void cl_xml_escape(FILE *out, const char *s);
 
 

@@ -6,13 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "neutral.h"
 #include "util.h"
 
 /* ---- HTML fragments (for plot's report.html) ---------------------------------- */
 
-void cl_xml_escape(FILE *out, const char *s)
+void cl_xml_escape(FILE *out, const char *text)
 {
-    for (; s && *s; s++) {
+    if (!text)
+        return;
+    /* controls and bytes that are not UTF-8 make an XML file unreadable:
+     * shown as \xNN, as on a terminal */
+    char *clean = cl_neutral_term(text);
+    for (const char *s = clean; *s; s++) {
         switch (*s) {
         case '<': fputs("&lt;", out); break;
         case '>': fputs("&gt;", out); break;
@@ -22,6 +28,7 @@ void cl_xml_escape(FILE *out, const char *s)
         default: fputc(*s, out);
         }
     }
+    free(clean);
 }
 
 void cl_report_html_header(FILE *out, const struct cl_run_report *r)

@@ -22,6 +22,7 @@ import shutil
 import sys
 import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
 import e2e
 from e2e import read_csv, slurp
@@ -90,6 +91,13 @@ class Runs(e2e.Case):
         with open(path, "w", newline="") as f:
             csv.writer(f, lineterminator="\n").writerows(rows)
 
+    def set_state(self, d, state):
+        """run.yaml of d says state instead of complete."""
+        y = os.path.join(d, "run.yaml")
+        text = slurp(y).replace("state: complete", "state: " + state)
+        with open(y, "w") as f:
+            f.write(text)
+
     def refused(self, args, *wanted):
         """conlab ARGS exits 2, not by a signal, saying every one of wanted
         (regular expressions) on stderr; the process."""
@@ -138,11 +146,7 @@ class Inconsistent(Runs):
         self.refused(["report", d], r"summary\.csv: cell 'threads\(workers=2\) x "
                      r"[^']*': in results\.csv but not here")
         # a run still going has cells not in summary.csv yet: fine
-        y = os.path.join(d, "run.yaml")
-        with open(y) as f:
-            text = f.read().replace("state: complete", "state: running")
-        with open(y, "w") as f:
-            f.write(text)
+        self.set_state(d, "running")
         p = conlab(["report", d])
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertIn("still running", p.stdout)
@@ -228,11 +232,7 @@ class Inconsistent(Runs):
         d = self.mix("d", summary=None)
         with open(os.path.join(d, "results.csv"), "a") as f:
             f.write("a,\"sequential x sleep(tasks=4,seconds=0.0")
-        y = os.path.join(d, "run.yaml")
-        with open(y) as f:
-            text = f.read().replace("state: complete", "state: interrupted")
-        with open(y, "w") as f:
-            f.write(text)
+        self.set_state(d, "interrupted")
         p = conlab(["report", d])
         self.assertEqual(p.returncode, 0, p.stderr)
 
@@ -358,6 +358,17 @@ workloads:
         self.assertIn("\\x1b]0;pwned\\x07", conlab(["report", d]).stdout)
         p = conlab(["compare", d, d])
         self.assertNotIn("\x1b", p.stdout + p.stderr)
+        # SVG and HTML: escaped, and still well-formed XML
+        plots = self.path("plots")
+        p = conlab(["plot", d, "-o", plots])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        svgs = [f for f in os.listdir(plots) if f.endswith(".svg")]
+        self.assertTrue(svgs)
+        for f in svgs:
+            text = slurp(os.path.join(plots, f))
+            self.assertNotIn("\x1b", text)
+            ET.fromstring(text.encode())
+        self.assertNotIn("\x1b", slurp(os.path.join(plots, "report.html")))
 
 
 if __name__ == "__main__":
