@@ -7,7 +7,7 @@
  * runs on it under ASan and UBSan: the report loader (cl_report_load: the
  * readers of results.csv, summary.csv and run.yaml, and its validation),
  * every report format, the timelines plot reads from tasks.csv, `conlab
- * compare` of the directory with itself, and what `conlab status` and
+ * compare` of the directory with itself (inputs of odd length), and what `conlab status` and
  * `conlab merge` read of a shard (cl_shard_read).  A loader that refuses
  * the directory must say why; one that accepts it must give a report every
  * writer can print.
@@ -114,8 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(tl[i].bars);
         free(tl);
         cl_report_free(r);
+        /* compare reads the directory twice more: on every other input
+         * (by its length), so the readers get the time */
         char *argv[] = {"compare", dir, dir, NULL};
-        if (cl_cmd_compare(3, argv) != 0)
+        if (size % 2 && cl_cmd_compare(3, argv) != 0)
             abort();
     }
     struct cl_shard s;
