@@ -113,7 +113,9 @@ void cl_progress_done(struct cl_progress *p, const struct cl_cell *c)
     p->done++;
     p->cells_s += (double)(cl_now_ns() - p->cell_t0_ns) / 1e9;
     /* names and details from plugins and specs: no escape sequences */
-    char *name = cl_neutral_term(c->name), *detail = cl_neutral_term(c->detail);
+    char *masked = cl_neutral_url(c->detail); /* a plugin's words may hold a URL */
+    char *name = cl_neutral_term(c->name), *detail = cl_neutral_term(masked);
+    free(masked);
     if (!p->tty) {
         if (c->status == CL_ST_OK)
             fprintf(stderr, " ok  %.4g s ± %.2g\n", c->wall.mean, c->wall.sd);
