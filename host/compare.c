@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "csv.h"
 #include "jsonout.h"
+#include "neutral.h"
 #include "report.h"
 #include "util.h"
 
@@ -299,13 +300,22 @@ static void write_text(FILE *out, const struct cl_run_report *a,
     char (*f)[N_K][300] = cl_xcalloc(n + 1, sizeof *f);
     for (size_t i = 0; i < n; i++) {
         pair_fields(&v[i], f[i]);
+        char *cell = cl_neutral_term(f[i][K_CELL]); /* no escape sequences */
+        snprintf(f[i][K_CELL], sizeof f[i][K_CELL], "%s", cell);
+        free(cell);
         for (int k = 0; k < N_K; k++)
             if (width(f[i][k]) > w[k])
                 w[k] = width(f[i][k]);
     }
-    fprintf(out, "A: %s (%s)\nB: %s (%s)\n\n", a->dir,
-            a->experiment ? a->experiment : "?", b->dir,
-            b->experiment ? b->experiment : "?");
+    const struct cl_run_report *ab[] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        char *dir = cl_neutral_term(ab[k]->dir);
+        char *ex = cl_neutral_term(ab[k]->experiment ? ab[k]->experiment : "?");
+        fprintf(out, "%c: %s (%s)\n", "AB"[k], dir, ex);
+        free(dir);
+        free(ex);
+    }
+    fputc('\n', out);
     for (int k = 0; k < N_K; k++) {
         int pad = (int)(w[k] + strlen(head[k]) - width(head[k]));
         if (k == K_CELL)
@@ -336,13 +346,9 @@ static void write_text(FILE *out, const struct cl_run_report *a,
 
 static void md_cell(FILE *out, const char *s)
 {
-    fputc(' ', out);
-    for (; *s; s++) {
-        if (*s == '|' || *s == '*' || *s == '_' || *s == '\\' || *s == '`')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
-    fputs(" |", out);
+    char *m = cl_neutral_md(s); /* no markup, no raw HTML */
+    fprintf(out, " %s |", m);
+    free(m);
 }
 
 static void write_md(FILE *out, const struct cl_run_report *a,
@@ -456,7 +462,7 @@ static const char compare_help[] =
     "  -f, --format F       text (default), md, csv or json\n"
     "  -t, --threshold PCT  smallest change worth a flag, in percent (default 5)\n"
     "\n"
-    "Exit status: 0 (whatever changed); 2 bad command line or unreadable DIR;\n"
+    "Exit status: 0 (whatever changed); 2 bad command line, unreadable or inconsistent DIR;\n"
     "3 cannot write.\n";
 
 int cl_cmd_compare(int argc, char **argv)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "neutral.h"
 #include "util.h"
 
 int cl_csv_open(struct cl_csv_in *in, const char *path)
@@ -43,10 +44,11 @@ void cl_csv_row_free(struct cl_csv_row *row)
     row->n = 0;
 }
 
-static void add_field(struct cl_csv_row *row, const char *buf)
+static void add_field(struct cl_csv_row *row, char *buf)
 {
-    row->f = cl_xrealloc(row->f, (row->n + 1) * sizeof *row->f);
-    row->f[row->n++] = cl_xstrdup(buf);
+    if ((row->n & (row->n - 1)) == 0) /* 0, 1, 2, 4, ...: double */
+        row->f = cl_xrealloc(row->f, (row->n ? 2 * row->n : 1) * sizeof *row->f);
+    row->f[row->n++] = cl_xstrdup(cl_neutral_csv_unquote(buf));
 }
 
 int cl_csv_next(struct cl_csv_in *in, struct cl_csv_row *row)
@@ -136,17 +138,20 @@ double cl_csv_num(const char *s)
     return end && *end == '\0' ? v : NAN;
 }
 
-void cl_csv_field(FILE *f, const char *s, int first)
+void cl_csv_field(FILE *f, const char *text, int first)
 {
     if (!first)
         fputc(',', f);
-    if (!s)
+    if (!text)
         return;
+    char *masked = cl_neutral_url(text), *s = cl_neutral_csv(masked);
+    free(masked);
     int quote = s[0] == ' ' || (s[0] && s[strlen(s) - 1] == ' ');
     for (const char *p = s; *p && !quote; p++)
         quote = *p == ',' || *p == '"' || *p == '\n' || *p == '\r';
     if (!quote) {
         fputs(s, f);
+        free(s);
         return;
     }
     fputc('"', f);
@@ -156,6 +161,7 @@ void cl_csv_field(FILE *f, const char *s, int first)
         fputc(*p, f);
     }
     fputc('"', f);
+    free(s);
 }
 
 void cl_csv_double(FILE *f, double v)

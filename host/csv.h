@@ -28,7 +28,9 @@ int cl_csv_open(struct cl_csv_in *in, const char *path);
  *  is copied, for messages. */
 void cl_csv_from(struct cl_csv_in *in, FILE *f, const char *name);
 /** Read one record (quoted fields may hold commas, quotes, newlines) into
- *  *row, which the caller frees with cl_csv_row_free.  Returns 1 with a row,
+ *  *row, which the caller frees with cl_csv_row_free; a field cl_csv_field
+ *  neutralised as a formula comes back as it was (cl_neutral_csv_unquote;
+ *  a masked password stays masked).  Returns 1 with a row,
  *  0 at end of file, -1 on a torn record (a quote left open at end of file,
  *  or a last line without its newline): then row->line says where the torn
  *  record starts and the row holds nothing. */
@@ -46,8 +48,12 @@ double cl_csv_num(const char *s);
 
 /* ---- out ------------------------------------------------------------------ */
 
-/** Write field s (NULL: empty) preceded by a comma unless `first`; quoted
- *  when it holds a comma, quote, CR or LF or starts or ends with a space. */
+/** Write field s (NULL: empty) preceded by a comma unless `first`, made
+ *  harmless: the password of a URL in it masked (cl_neutral_url), a leading
+ *  quote when a spreadsheet would take it as a formula (cl_neutral_csv:
+ *  numbers never get one); quoted when it holds a comma, quote, CR or LF
+ *  or starts or ends with a space.  Every text field of a run directory's
+ *  CSV files goes through here. */
 void cl_csv_field(FILE *f, const char *s, int first);
 /** ",%.9g", or "," alone when v is not finite. */
 void cl_csv_double(FILE *f, double v);

@@ -21,7 +21,9 @@
 #include "cli.h"
 #include "csv.h"
 #include "dirlock.h"
+#include "neutral.h"
 #include "registry.h"
+#include "report.h"
 #include "results.h"
 #include "resume.h"
 #include "rundir.h"
@@ -66,9 +68,11 @@ static const char merge_help[] =
     "  -q, --quiet       no summary table\n"
     "\n"
     "Exit status: 0 every cell merged and ok; 1 some cell missing or not ok;\n"
-    "2 bad command line, no shards, shards of different specs, DIR being\n"
-    "written by another conlab (DIR/.lock says who); 3 the merged files could\n"
-    "not be written.\n";
+    "2 bad command line, no shards, shards of different specs, a shard\n"
+    "whose files are inconsistent (as `conlab report` checks them; every\n"
+    "problem is named, FILE:LINE: cell 'NAME': why) or hold cells the spec\n"
+    "has not, DIR being written by another conlab (DIR/.lock says who); 3 the\n"
+    "merged files could not be written.\n";
 
 /* Shards must all come from the spec; the message names every one that
  * does not. */
@@ -84,9 +88,44 @@ static int check_hashes(const struct merge *m)
         if (!bad)
             fprintf(stderr, "conlab merge: refusing to mix runs of different "
                     "specs: %s is %s\n", m->spec_from, want);
-        fprintf(stderr, "  %s/run.yaml: spec_hash %s\n", s->dir,
-                s->hash ? s->hash : "(none)");
+        fprintf(stderr, "  %s/run.yaml: spec_hash %s%s\n", s->dir,
+                s->hash ? s->hash : "(none)",
+                s->run.spec_masked ? " (its recorded spec has URL passwords masked: give the "
+                      "spec with --spec)" : "");
         bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
+/* Every shard is read as `conlab report` reads a run, and holds only cells
+ * of the spec: a shard that is inconsistent is named, problem by problem
+ * (FILE:LINE: cell 'NAME': why), and nothing is merged.  A shard without
+ * results.csv yet is left to take_shard (its cells stay missing). */
+static int check_shards(const struct merge *m)
+{
+    int bad = 0;
+    for (size_t i = 0; i < m->n_shards; i++) {
+        const struct cl_shard *s = &m->shards[i];
+        struct cl_run_report *r = NULL;
+        char err[4096];
+        if (!s->has_run)
+            continue;
+        if (cl_report_load(s->dir, &r, err, sizeof err) != 0) {
+            if (errno == EINVAL) {
+                fprintf(stderr, "conlab merge: %s\n", err);
+                bad = 1;
+            }
+            continue;
+        }
+        for (size_t k = 0; k < r->n_cells; k++)
+            if (!cl_cell_find(m->cells, m->n_cells, r->cells[k].cell.name)) {
+                char *name = cl_neutral_term(r->cells[k].cell.name);
+                fprintf(stderr, "conlab merge: %s/results.csv: cell '%s': not a "
+                        "cell of %s\n", s->dir, name, m->spec_from);
+                free(name);
+                bad = 1;
+            }
+        cl_report_free(r);
     }
     return bad ? -1 : 0;
 }
@@ -519,6 +558,8 @@ int cl_cmd_merge(int argc, char **argv)
     if (load_merge_spec(&m, &reg, spec_path) != 0 || check_hashes(&m) != 0)
         goto out;
     make_cells(&m);
+    if (check_shards(&m) != 0)
+        goto out;
     for (size_t i = 0; i < m.n_shards; i++)
         if (m.shards[i].has_run && take_shard(&m, i) < 0)
             goto out;

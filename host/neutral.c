@@ -7,6 +7,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -50,9 +51,22 @@ int cl_neutral_csv_risky(const char *s)
     return s[0] && strchr("=+-@\t\r", s[0]) && !cl_neutral_is_number(s);
 }
 
+/* Whether s, after its leading single quotes, would run as a formula. */
+static int quoted_risky(const char *s)
+{
+    return cl_neutral_csv_risky(s + strspn(s, "'"));
+}
+
 char *cl_neutral_csv(const char *s)
 {
-    return cl_neutral_csv_risky(s) ? cl_xasprintf("'%s", s) : cl_xstrdup(s);
+    return quoted_risky(s) ? cl_xasprintf("'%s", s) : cl_xstrdup(s);
+}
+
+char *cl_neutral_csv_unquote(char *s)
+{
+    if (s[0] == '\'' && quoted_risky(s))
+        memmove(s, s + 1, strlen(s));
+    return s;
 }
 
 /* The length of the valid UTF-8 sequence at p (2..4), or 0 when p does not
@@ -182,4 +196,24 @@ char *cl_neutral_url(const char *s)
     }
     strcpy(o, p);
     return out;
+}
+
+void cl_xml_escape(FILE *out, const char *text)
+{
+    if (!text)
+        return;
+    /* controls and bytes that are not UTF-8 make an XML file unreadable:
+     * shown as \xNN, as on a terminal */
+    char *clean = cl_neutral_term(text);
+    for (const char *s = clean; *s; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '&': fputs("&amp;", out); break;
+        case '"': fputs("&quot;", out); break;
+        case '\'': fputs("&#39;", out); break;
+        default: fputc(*s, out);
+        }
+    }
+    free(clean);
 }

@@ -8,6 +8,8 @@
 #ifndef CONLAB_HOST_NEUTRAL_H
 #define CONLAB_HOST_NEUTRAL_H
 
+#include <stdio.h>
+
 /** 1 when `s` is wholly a number as the host prints them: an optional sign,
  *  digits with an optional fraction and exponent (1, -1.5, +2e-3, .5), or
  *  inf, infinity, nan with an optional sign (any case); else 0. */
@@ -18,10 +20,17 @@ int cl_neutral_is_number(const char *s);
  *  (cl_neutral_is_number); else 0. */
 int cl_neutral_csv_risky(const char *s);
 
-/** The CSV cell `s` with a leading single quote when cl_neutral_csv_risky,
- *  else an unchanged copy.  Only the formula rule: quoting commas, quotes
- *  and newlines stays the CSV writer's job.  Owned by the caller. */
+/** The CSV cell `s` with a leading single quote when what follows its
+ *  leading single quotes is cl_neutral_csv_risky ("=1" -> "'=1", and, so
+ *  that cl_neutral_csv_unquote gives back any text exactly, "'=1" ->
+ *  "''=1"), else an unchanged copy.  Only the formula rule: quoting commas,
+ *  quotes and newlines stays the CSV writer's job.  Owned by the caller. */
 char *cl_neutral_csv(const char *s);
+
+/** Undo cl_neutral_csv in place: drop the first character of `s` when it is
+ *  a single quote and what follows its leading single quotes is
+ *  cl_neutral_csv_risky.  Returns s. */
+char *cl_neutral_csv_unquote(char *s);
 
 /** `s` safe to print on a terminal, on one line: C0 controls (ESC, CR, LF,
  *  TAB, ...) and DEL become \xNN; the C1 controls U+0080..U+009F (UTF-8
@@ -44,5 +53,10 @@ char *cl_neutral_md(const char *s);
  *  or the end of the text); a userinfo without a colon (a user name only)
  *  and an empty password are left as they are.  Owned by the caller. */
 char *cl_neutral_url(const char *s);
+
+/** Write s (NULL: nothing) with XML/HTML special characters escaped, and
+ *  controls and bytes that are not UTF-8 as the text \xNN (cl_neutral_term),
+ *  so an SVG or HTML file stays well-formed. */
+void cl_xml_escape(FILE *out, const char *s);
 
 #endif

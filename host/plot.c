@@ -20,6 +20,7 @@
 #include "plot_svg.h"
 #include "plot_timeline.h"
 #include "report.h"
+#include "neutral.h"
 #include "util.h"
 
 /* ---- wall time per strategy ----------------------------------------------------- */

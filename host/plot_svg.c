@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "neutral.h"
 #include "util.h"
 
 const char *const cl_palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",

@@ -3,10 +3,12 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "neutral.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -60,7 +62,7 @@ static void draw(const struct cl_progress *p)
     /* the cell name gets what is left of the line (the bar is 20 columns) */
     size_t used = strlen(head) - 2 * 20 + strlen(tail);
     size_t room = cols > used + 4 ? cols - used - 1 : 0;
-    const char *name = p->cell ? p->cell->name : "";
+    char *name = cl_neutral_term(p->cell ? p->cell->name : "");
     size_t nlen = strlen(name);
     fprintf(stderr, "\r%s", head);
     if (nlen <= room)
@@ -68,6 +70,7 @@ static void draw(const struct cl_progress *p)
     else if (room > 3)
         fprintf(stderr, "%.*s…", (int)(room - 1), name);
     fprintf(stderr, "%s\033[K", tail);
+    free(name);
     fflush(stderr);
 }
 
@@ -83,8 +86,10 @@ void cl_progress_cell(struct cl_progress *p, const struct cl_cell *c, size_t pos
         draw(p);
         return;
     }
+    char *name = cl_neutral_term(c->name);
     fprintf(stderr, "[%*zu/%zu] %s ", p->n_cells >= 10 ? 2 : 1, pos + 1, p->n_cells,
-            c->name);
+            name);
+    free(name);
     fflush(stderr);
 }
 
@@ -107,17 +112,24 @@ void cl_progress_done(struct cl_progress *p, const struct cl_cell *c)
         return;
     p->done++;
     p->cells_s += (double)(cl_now_ns() - p->cell_t0_ns) / 1e9;
+    /* names and details from plugins and specs: no escape sequences */
+    char *masked = cl_neutral_url(c->detail); /* a plugin's words may hold a URL */
+    char *name = cl_neutral_term(c->name), *detail = cl_neutral_term(masked);
+    free(masked);
     if (!p->tty) {
         if (c->status == CL_ST_OK)
             fprintf(stderr, " ok  %.4g s ± %.2g\n", c->wall.mean, c->wall.sd);
         else
-            fprintf(stderr, " %s: %s\n", cl_status_name(c->status), c->detail);
-        return;
-    }
-    /* a cell that is not ok keeps a line; the bar moves on below it */
-    if (c->status != CL_ST_OK)
+            fprintf(stderr, " %s: %s\n", cl_status_name(c->status), detail);
+    } else if (c->status != CL_ST_OK) {
+        /* a cell that is not ok keeps a line; the bar moves on below it */
         fprintf(stderr, "\r\033[K[%zu/%zu] %s: %s: %s\n", p->pos + 1, p->n_cells,
-                c->name, cl_status_name(c->status), c->detail);
+                name, cl_status_name(c->status), detail);
+    }
+    free(name);
+    free(detail);
+    if (!p->tty)
+        return;
     p->rep = 0;
     p->cell_t0_ns = cl_now_ns();
     if (p->done < p->total)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "neutral.h"
 #include "runyaml.h"
 #include "util.h"
 
@@ -27,16 +28,21 @@ static void vec_push(char ***v, size_t *n, char *s)
 
 static void warnf(char ***v, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* fmt with ap, allocated. */
+static char *vfmt(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = cl_xstrdup(fmt); /* out of memory: keep the gist */
+    return s;
+}
+
 static void warnf(char ***v, size_t *n, const char *fmt, ...)
 {
     va_list ap;
-    char *s = NULL;
     va_start(ap, fmt);
-    int len = vasprintf(&s, fmt, ap);
+    vec_push(v, n, vfmt(fmt, ap));
     va_end(ap);
-    if (len < 0)
-        s = cl_xstrdup(fmt); /* out of memory: keep the gist */
-    vec_push(v, n, s);
 }
 
 static void vec_free(char **v, size_t n)
@@ -51,13 +57,82 @@ static char *dup_or_null(const char *s)
     return s && *s ? cl_xstrdup(s) : NULL;
 }
 
+/* ---- what is wrong with the directory ------------------------------------------ */
+
+/* A directory being loaded: the report so far, and every inconsistency found
+ * ("FILE:LINE: cell 'X': why"), so the user reads them all at once. */
+struct load {
+    struct cl_run_report *r;
+    char **prob;
+    size_t n_prob;
+    int complete;          /* run.yaml says state: complete */
+    long cells;            /* run.yaml's cell count, -1 if none */
+    char **splugins, **wplugins; /* the plugins run.yaml's spec names */
+    size_t n_splugins, n_wplugins;
+    int spec_known;        /* 1 when those lists were read */
+    int exp_yaml;          /* r->experiment is run.yaml's */
+};
+
+static void problem(struct load *L, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void problem(struct load *L, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = vfmt(fmt, ap);
+    va_end(ap);
+    /* a name from the files goes on the terminal: no escape sequences */
+    char *clean = cl_neutral_term(s);
+    free(s);
+    vec_push(&L->prob, &L->n_prob, clean);
+}
+
+/* err: every problem, one a line (as many as fit), the first first. */
+static void problems_text(const struct load *L, char *err, size_t errlen)
+{
+    size_t len = (size_t)snprintf(err, errlen, "%s: inconsistent run directory "
+                                  "(%zu problem%s):", L->r->dir, L->n_prob,
+                                  L->n_prob == 1 ? "" : "s");
+    for (size_t i = 0; i < L->n_prob && len < errlen; i++) {
+        size_t room = errlen - len, need = strlen(L->prob[i]) + 3;
+        if (need + 32 > room && i + 1 < L->n_prob) {
+            snprintf(err + len, room, "\n  ... and %zu more", L->n_prob - i);
+            return;
+        }
+        len += (size_t)snprintf(err + len, room, "\n  %s", L->prob[i]);
+    }
+}
+
+static int in_list(char **v, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether `label` is a variant of one of the names: NAME or NAME(...). */
+static int label_of(char **names, size_t n, const char *label)
+{
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (strncmp(label, names[i], len) == 0 &&
+            (label[len] == '\0' || label[len] == '('))
+            return 1;
+    }
+    return 0;
+}
+
 /* ---- run.yaml ------------------------------------------------------------------- */
 
-/* Missing or unreadable run.yaml is not an error: the facts stay unknown. */
-static void load_run_yaml(struct cl_run_report *r)
+/* A missing run.yaml is not an error (the facts stay unknown); one that is
+ * there but is not YAML, or not a mapping, is. */
+static void load_run_yaml(struct load *L)
 {
+    struct cl_run_report *r = L->r;
     struct cl_runinfo ri;
     char err[512];
+    L->cells = -1;
     if (cl_runyaml_read(r->dir, &ri, err, sizeof err) == 0) {
         r->experiment = dup_or_null(ri.experiment);
         r->state = dup_or_null(ri.state);
@@ -76,6 +151,14 @@ static void load_run_yaml(struct cl_run_report *r)
         r->virtualized = ri.virtualized;
         r->online_cpus = ri.online_cpus;
         r->loadavg_1m = ri.loadavg_1m;
+        L->complete = ri.state && strcmp(ri.state, "complete") == 0;
+        L->cells = ri.cells;
+        L->exp_yaml = ri.experiment != NULL;
+        L->spec_known =
+            cl_runyaml_spec_plugins(&ri, "strategies", &L->splugins, &L->n_splugins) == 0 &&
+            cl_runyaml_spec_plugins(&ri, "workloads", &L->wplugins, &L->n_wplugins) == 0;
+    } else if (errno != ENOENT) {
+        problem(L, "%s", err);
     }
     cl_runinfo_free(&ri);
 }
@@ -88,16 +171,18 @@ struct cols {
     long *scol; /* the strategy.* columns, aligned with r->scols */
 };
 
+/* The strategy parameter columns are results.csv's (read first): every
+ * variant has exactly r->n_scols parameters, whatever summary.csv says. */
 static void cols_find(struct cols *c, const struct cl_csv_row *h,
-                      struct cl_run_report *r)
+                      struct cl_run_report *r, int first)
 {
     c->strategy = cl_csv_col(h, "strategy");
     c->workload = cl_csv_col(h, "workload");
     c->experiment = cl_csv_col(h, "experiment");
-    /* the strategy parameter columns: the first file names them */
-    if (!r->scols)
+    if (first)
         for (size_t i = 0; i < h->n; i++)
-            if (strncmp(h->f[i], "strategy.", 9) == 0)
+            if (strncmp(h->f[i], "strategy.", 9) == 0 &&
+                !in_list(r->scols, r->n_scols, h->f[i] + 9))
                 vec_push(&r->scols, &r->n_scols, cl_xstrdup(h->f[i] + 9));
     c->scol = cl_xcalloc(r->n_scols ? r->n_scols : 1, sizeof *c->scol);
     for (size_t i = 0; i < r->n_scols; i++) {
@@ -149,17 +234,25 @@ static size_t variant_index(struct cl_variant ***v, size_t *n, const char *label
     return *n - 1;
 }
 
+static struct cl_rcell *cell_find(struct cl_run_report *r, const char *name)
+{
+    for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
+        if (strcmp(r->cells[i].cell.name, name) == 0)
+            return &r->cells[i];
+    return NULL;
+}
+
 /* The cell a row is about, added on first sight. */
 static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
                                 const struct cl_rep_cols *rc,
                                 const struct cl_csv_row *row)
 {
     const char *name = cl_csv_get(row, rc->cell);
-    for (size_t i = r->n_cells; i-- > 0;) /* rows come grouped: look back */
-        if (strcmp(r->cells[i].cell.name, name) == 0)
-            return &r->cells[i];
+    struct cl_rcell *cell = cell_find(r, name);
+    if (cell)
+        return cell;
     r->cells = cl_xrealloc(r->cells, (r->n_cells + 1) * sizeof *r->cells);
-    struct cl_rcell *cell = &r->cells[r->n_cells++];
+    cell = &r->cells[r->n_cells++];
     memset(cell, 0, sizeof *cell);
     cell->cell.index = r->n_cells - 1;
     cell->cell.name = cl_xstrdup(name);
@@ -185,8 +278,90 @@ static void set_detail(struct cl_rcell *cell, const char *detail)
     snprintf(cell->cell.detail, sizeof cell->cell.detail, "%s", detail);
 }
 
-static int load_results(struct cl_run_report *r, char *err, size_t errlen)
+/* A header without one of the columns the report needs. */
+static int header_lacks(struct load *L, const char *file,
+                        const struct cl_csv_row *h, const char *const *need)
 {
+    int lacks = 0;
+    for (; *need; need++)
+        if (cl_csv_col(h, *need) < 0) {
+            problem(L, "%s:1: no '%s' column", file, *need);
+            lacks = 1;
+        }
+    return lacks;
+}
+
+/* A whole number (digits only), or empty. */
+static int whole_or_empty(const char *s)
+{
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+/* What every row of either file must be: as many fields as the header, a
+ * cell name that is its strategy x its workload, the run's experiment, the
+ * spec's plugins, numbers where numbers are due. */
+static int row_ok(struct load *L, const struct cl_rows_in *ri,
+                  const struct cols *c, const struct cl_csv_row *row)
+{
+    const char *file = ri->file, *name = cl_csv_get(row, ri->cols.cell);
+    size_t n0 = L->n_prob;
+    if (row->n != ri->hdr.n)
+        problem(L, "%s:%zu: cell '%s': %zu fields, the header has %zu", file,
+                row->line, name, row->n, ri->hdr.n);
+    if (!*name) {
+        problem(L, "%s:%zu: no cell name", file, row->line);
+        return 0;
+    }
+    const char *st = cl_csv_get(row, c->strategy), *wl = cl_csv_get(row, c->workload);
+    if (c->strategy >= 0 && c->workload >= 0) {
+        char *want = cl_xasprintf("%s x %s", st, wl);
+        if (strcmp(want, name) != 0)
+            problem(L, "%s:%zu: cell '%s': strategy '%s' and workload '%s' make "
+                    "cell '%s'", file, row->line, name, st, wl, want);
+        free(want);
+    }
+    const char *ex = cl_csv_get(row, c->experiment);
+    if (*ex && L->r->experiment && strcmp(ex, L->r->experiment) != 0)
+        problem(L, "%s:%zu: cell '%s': experiment '%s', not '%s' (%s)", file,
+                row->line, name, ex, L->r->experiment,
+                L->exp_yaml ? "run.yaml's" : "the first row's");
+    if (L->spec_known && c->strategy >= 0 && !label_of(L->splugins, L->n_splugins, st))
+        problem(L, "%s:%zu: cell '%s': strategy '%s' is not one run.yaml's spec "
+                "names", file, row->line, name, st);
+    if (L->spec_known && c->workload >= 0 && !label_of(L->wplugins, L->n_wplugins, wl))
+        problem(L, "%s:%zu: cell '%s': workload '%s' is not one run.yaml's spec "
+                "names", file, row->line, name, wl);
+    const struct cl_rep_cols *k = &ri->cols;
+    const struct {
+        const char *name;
+        long col;
+        int whole;
+    } nums[] = {
+        {"repetition", k->repetition, 1}, {"tasks", k->tasks, 1},
+        {"tasks_ok", k->tasks_ok, 1}, {"tasks_failed", k->tasks_failed, 1},
+        {"tasks_missing", k->missing, 1}, {"tasks_duplicated", k->duplicated, 1},
+        {"tasks_wrong", k->wrong, 1}, {"workers", k->workers, 1},
+        {"max_rss_kib", k->max_rss, 1}, {"vol_ctxsw", k->vol_ctxsw, 1},
+        {"invol_ctxsw", k->invol_ctxsw, 1}, {"wall_s", k->wall_s, 0},
+        {"user_s", k->user_s, 0}, {"sys_s", k->sys_s, 0},
+        {"throughput_per_s", k->throughput, 0}, {"lat_p50_s", k->lat_p50, 0},
+        {"lat_p99_s", k->lat_p99, 0}, {"lat_max_s", k->lat_max, 0}};
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        const char *v = cl_csv_get(row, nums[i].col);
+        if (nums[i].whole ? !whole_or_empty(v) || strlen(v) > 18
+                          : *v && !cl_neutral_is_number(v))
+            problem(L, "%s:%zu: cell '%s': %s '%s' is not a %s", file, row->line,
+                    name, nums[i].name, v, nums[i].whole ? "whole number" : "number");
+    }
+    return L->n_prob == n0;
+}
+
+static int load_results(struct load *L, char *err, size_t errlen)
+{
+    struct cl_run_report *r = L->r;
     struct cl_rows_in ri;
     int bad = cl_rows_open(&ri, r->dir, "results.csv", err, errlen) != 0;
     if (bad && errno == ENOENT)
@@ -198,24 +373,43 @@ static int load_results(struct cl_run_report *r, char *err, size_t errlen)
         cl_rows_close(&ri);
         return -1;
     }
+    static const char *const need[] = {"strategy", "workload", "repetition",
+                                       "status", NULL};
+    if (header_lacks(L, ri.file, &ri.hdr, need)) {
+        cl_rows_close(&ri);
+        return 0;
+    }
     struct cols c;
-    cols_find(&c, &ri.hdr, r);
+    cols_find(&c, &ri.hdr, r, 1);
     struct cl_csv_row row;
     struct cl_rep_row rep;
     char why[512];
+    int rc;
     /* a torn last row (a run killed mid-write) ends the reading quietly */
-    while (cl_rows_next(&ri, &row, &rep, why, sizeof why) > 0) {
+    while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
+        if (rc == 2)
+            problem(L, "%s", why);
+        if (!row_ok(L, &ri, &c, &row) || rc == 2) {
+            cl_csv_row_free(&row);
+            continue;
+        }
         struct cl_rcell *cell = cell_of(r, &c, &ri.cols, &row);
+        struct cl_cell *m = &cell->cell;
+        for (size_t i = 0; i < m->n_rows; i++)
+            if (m->rows[i].repetition == rep.repetition) {
+                problem(L, "%s:%zu: cell '%s': repetition %d again", ri.file,
+                        row.line, m->name, rep.repetition);
+                break;
+            }
         enum cl_status st = rep.status;
         if (rep.workers)
-            cell->cell.workers = rep.workers;
-        if (st > cell->cell.status || (st != CL_ST_OK && !*cell->cell.detail)) {
-            if (st > cell->cell.status)
-                cell->cell.status = st;
+            m->workers = rep.workers;
+        if (st > m->status || (st != CL_ST_OK && !*m->detail)) {
+            if (st > m->status)
+                m->status = st;
             set_detail(cell, rep.detail);
         }
         if (rep.repetition >= 1) {
-            struct cl_cell *m = &cell->cell;
             m->rows = cl_xrealloc(m->rows, (m->n_rows + 1) * sizeof *m->rows);
             m->rows[m->n_rows++] = rep;
         }
@@ -223,32 +417,61 @@ static int load_results(struct cl_run_report *r, char *err, size_t errlen)
     }
     free(c.scol);
     cl_rows_close(&ri);
+    if (L->cells >= 0 && r->n_cells > (size_t)L->cells)
+        problem(L, "%s/results.csv: %zu cells, run.yaml says the run has %ld",
+                r->dir, r->n_cells, L->cells);
     return 0;
 }
 
-static void load_summary(struct cl_run_report *r)
+static void load_summary(struct load *L)
 {
+    struct cl_run_report *r = L->r;
     struct cl_rows_in ri;
     char why[512];
     if (cl_rows_open(&ri, r->dir, "summary.csv", why, sizeof why) != 0) {
+        if (errno != ENOENT) /* else: no cell finished yet */
+            problem(L, "%s", why);
         cl_rows_close(&ri);
-        return; /* no cell finished yet */
+        return;
+    }
+    static const char *const need[] = {"status", NULL};
+    if (header_lacks(L, ri.file, &ri.hdr, need)) {
+        cl_rows_close(&ri);
+        return;
     }
     struct cols c;
-    cols_find(&c, &ri.hdr, r);
+    cols_find(&c, &ri.hdr, r, 0);
     struct cl_csv_row row;
     struct cl_rep_row rep;
-    while (cl_rows_next(&ri, &row, &rep, why, sizeof why) > 0) {
-        struct cl_rcell *cell = cell_of(r, &c, &ri.cols, &row);
-        cell->cell.done = 1;
-        cell->cell.status = rep.status;
-        set_detail(cell, rep.detail);
-        if (rep.workers)
-            cell->cell.workers = rep.workers;
+    int rc;
+    while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
+        if (rc == 2)
+            problem(L, "%s", why);
+        const char *name = cl_csv_get(&row, ri.cols.cell);
+        struct cl_rcell *cell = NULL;
+        if (row_ok(L, &ri, &c, &row) && rc == 1 && !(cell = cell_find(r, name)))
+            problem(L, "%s:%zu: cell '%s': not in results.csv", ri.file, row.line,
+                    name);
+        else if (cell && cell->cell.done)
+            problem(L, "%s:%zu: cell '%s': a second time", ri.file, row.line, name);
+        if (cell) {
+            cell->cell.done = 1;
+            cell->cell.status = rep.status;
+            set_detail(cell, rep.detail);
+            if (rep.workers)
+                cell->cell.workers = rep.workers;
+        }
         cl_csv_row_free(&row);
     }
+    if (rc < 0) /* summary.csv is only ever renamed into place: never torn */
+        problem(L, "%s", why);
     free(c.scol);
     cl_rows_close(&ri);
+    for (size_t i = 0; L->complete && i < r->n_cells; i++)
+        if (!r->cells[i].cell.done)
+            problem(L, "%s/summary.csv: cell '%s': in results.csv but not here, "
+                    "and run.yaml says the run is complete", r->dir,
+                    r->cells[i].cell.name);
 }
 
 /* ---- figures -------------------------------------------------------------------- */
@@ -504,12 +727,25 @@ int cl_report_load(const char *dir, struct cl_run_report **out, char *err,
     r->online_cpus = -1;
     r->virtualized = r->pinning_possible = -1;
     r->warmup = r->repeat = -1;
-    load_run_yaml(r);
-    if (load_results(r, err, errlen) != 0) {
+    struct load L = {.r = r};
+    load_run_yaml(&L);
+    int rc = load_results(&L, err, errlen);
+    if (rc == 0)
+        load_summary(&L);
+    int e = errno;
+    if (rc == 0 && L.n_prob) {
+        problems_text(&L, err, errlen);
+        e = EINVAL;
+        rc = -1;
+    }
+    vec_free(L.prob, L.n_prob);
+    vec_free(L.splugins, L.n_splugins);
+    vec_free(L.wplugins, L.n_wplugins);
+    if (rc != 0) {
         cl_report_free(r);
+        errno = e;
         return -1;
     }
-    load_summary(r);
     make_series(r);
     for (size_t i = 0; i < r->n_cells; i++)
         cell_figures(&r->cells[i]);

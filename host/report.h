@@ -71,8 +71,11 @@ struct cl_run_report {
     char **warn;               /* about the run as a whole */
 };
 
-/** Read DIR (results.csv required; summary.csv and run.yaml if there) and
- *  compute every figure and warning.  0, or -1 with a message in err. */
+/** Read DIR (results.csv required; summary.csv and run.yaml if there),
+ *  check that they agree, and compute every figure and warning.  0; or -1
+ *  with a message in err and errno: ENOENT (no results.csv), EINVAL (no
+ *  conlab header, or inconsistent: err then names every problem, one a
+ *  line, "FILE:LINE: cell 'NAME': why", as many as fit), or another. */
 int cl_report_load(const char *dir, struct cl_run_report **out, char *err,
                    size_t errlen);
 void cl_report_free(struct cl_run_report *r);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "neutral.h"
 #include "util.h"
 
 /* ---- entry points --------------------------------------------------------------- */
@@ -76,7 +77,20 @@ static const char report_help[] =
     "  -f, --format F    text (default), md (Markdown), csv (a row per cell),\n"
     "                    json (everything, with each cell's repetitions)\n"
     "\n"
-    "Exit status: 0; 2 bad command line or DIR unreadable; 3 cannot write.\n";
+    "DIR is checked as it is read: results.csv and summary.csv must have\n"
+    "their columns, every row as many fields as the header, numbers where\n"
+    "numbers are due, known statuses, cells named STRATEGY x WORKLOAD of the\n"
+    "run's experiment and of the plugins run.yaml's spec names, each cell of\n"
+    "summary.csv in results.csv (and, in a complete run, the other way\n"
+    "round), run.yaml a YAML mapping.  Every problem is named, as\n"
+    "FILE:LINE: cell 'NAME': why, and nothing is reported.\n"
+    "\n"
+    "Names from the files are made harmless where they are written: escape\n"
+    "sequences shown as \\xNN on the terminal, Markdown and HTML escaped in\n"
+    "md, a CSV cell a spreadsheet would run as a formula prefixed with '.\n"
+    "\n"
+    "Exit status: 0; 2 bad command line, DIR unreadable or inconsistent;\n"
+    "3 cannot write.\n";
 
 int cl_cmd_report(int argc, char **argv)
 {
@@ -114,8 +128,11 @@ int cl_cmd_report(int argc, char **argv)
         return CL_EXIT_USAGE;
     }
     if (fmt == CL_FMT_CSV) /* the CSV has a row per cell: run notes go aside */
-        for (size_t i = 0; i < r->n_warn; i++)
-            fprintf(stderr, "conlab report: warning: %s\n", r->warn[i]);
+        for (size_t i = 0; i < r->n_warn; i++) {
+            char *w = cl_neutral_term(r->warn[i]);
+            fprintf(stderr, "conlab report: warning: %s\n", w);
+            free(w);
+        }
     int rc = cl_report_write(stdout, r, fmt);
     cl_report_free(r);
     if (rc != 0) {

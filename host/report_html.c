@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "neutral.h"
 #include "util.h"
 
 /* ---- HTML fragments (for plot's report.html) ---------------------------------- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "neutral.h"
 #include "util.h"
 
 
@@ -96,12 +97,23 @@ static void pad(FILE *out, const char *s, size_t width, int left)
             fputc(' ', out);
 }
 
-/* Words of `text` wrapped at `width` columns, lines after the first indented. */
+/* s on the terminal: names and details from the files, the plugins and the
+ * spec never carry escape sequences there. */
+static void put_term(FILE *out, const char *s)
+{
+    char *t = cl_neutral_term(s);
+    fputs(t, out);
+    free(t);
+}
+
+/* Words of `raw` wrapped at `width` columns, lines after the first indented
+ * (both already terminal-safe). */
 static void wrap(FILE *out, const char *first, const char *indent,
-                 const char *text, size_t width)
+                 const char *raw, size_t width)
 {
     size_t col = disp_width(first);
     fputs(first, out);
+    char *text = cl_neutral_term(raw);
     const char *p = text;
     int line_start = 1;
     while (*p) {
@@ -126,6 +138,7 @@ static void wrap(FILE *out, const char *first, const char *indent,
             p++;
     }
     fputc('\n', out);
+    free(text);
 }
 
 static void text_header(FILE *out, const struct cl_run_report *r)
@@ -133,8 +146,10 @@ static void text_header(FILE *out, const struct cl_run_report *r)
     size_t n_fin = 0;
     for (size_t i = 0; i < r->n_cells; i++)
         n_fin += r->cells[i].cell.done;
-    fprintf(out, "%s: %s, %zu cell%s", r->experiment ? r->experiment : "conlab run",
-            r->state ? r->state : "state unknown", n_fin, n_fin == 1 ? "" : "s");
+    put_term(out, r->experiment ? r->experiment : "conlab run");
+    fputs(": ", out);
+    put_term(out, r->state ? r->state : "state unknown");
+    fprintf(out, ", %zu cell%s", n_fin, n_fin == 1 ? "" : "s");
     if (n_fin != r->n_cells)
         fprintf(out, " finished (%zu started)", r->n_cells);
     if (r->repeat >= 0)
@@ -142,17 +157,24 @@ static void text_header(FILE *out, const struct cl_run_report *r)
     if (r->warmup > 0)
         fprintf(out, " after %d warmup", r->warmup);
     fputc('\n', out);
-    fprintf(out, "  %s", r->dir);
-    if (r->hostname)
-        fprintf(out, " · %s", r->hostname);
-    if (r->cpu)
-        fprintf(out, " · %s", r->cpu);
+    fputs("  ", out);
+    put_term(out, r->dir);
+    const char *facts[] = {r->hostname, r->cpu};
+    for (size_t i = 0; i < sizeof facts / sizeof *facts; i++)
+        if (facts[i]) {
+            fputs(" · ", out);
+            put_term(out, facts[i]);
+        }
     if (r->online_cpus > 0)
         fprintf(out, " · %ld CPUs", r->online_cpus);
-    if (r->pinning)
-        fprintf(out, " · pinning %s", r->pinning);
-    if (r->started)
-        fprintf(out, " · %s", r->started);
+    if (r->pinning) {
+        fputs(" · pinning ", out);
+        put_term(out, r->pinning);
+    }
+    if (r->started) {
+        fputs(" · ", out);
+        put_term(out, r->started);
+    }
     fputc('\n', out);
     for (size_t i = 0; i < r->n_warn; i++)
         wrap(out, "  ! ", "    ", r->warn[i], 100);
@@ -173,12 +195,17 @@ static void text_workload(FILE *out, const struct cl_run_report *r, size_t w)
         if (r->cells[i].workload_ix != w)
             continue;
         cl_report_row(r, &r->cells[i], u, rows[j]);
+        char *label = cl_neutral_term(rows[j][CL_RCOL_STRATEGY]);
+        free(rows[j][CL_RCOL_STRATEGY]);
+        rows[j][CL_RCOL_STRATEGY] = label;
         for (int k = 0; k < CL_RCOLS; k++)
             if (disp_width(rows[j][k]) > width[k])
                 width[k] = disp_width(rows[j][k]);
         j++;
     }
-    fprintf(out, "\n%s  (wall time in %s)\n", r->workloads[w]->label, u.name);
+    fputc('\n', out);
+    put_term(out, r->workloads[w]->label);
+    fprintf(out, "  (wall time in %s)\n", u.name);
     for (int k = 0; k < CL_RCOLS; k++) {
         fputs(k == 0 ? "" : k == CL_RCOL_SD ? " " : "  ", out);
         pad(out, cl_report_col_head[k], width[k], cl_report_col_left[k]);
@@ -201,7 +228,9 @@ static void text_workload(FILE *out, const struct cl_run_report *r, size_t w)
         if (c->workload_ix != w)
             continue;
         for (size_t k = 0; k < c->n_warn; k++) {
-            char *first = cl_xasprintf("  ! %s: ", c->cell.strategy->label);
+            char *label = cl_neutral_term(c->cell.strategy->label);
+            char *first = cl_xasprintf("  ! %s: ", label);
+            free(label);
             wrap(out, first, "      ", c->warn[k], 100);
             free(first);
         }
@@ -224,20 +253,22 @@ int cl_report_write_text(FILE *out, const struct cl_run_report *r)
 
 /* ---- markdown ------------------------------------------------------------------- */
 
+/* Text from the files, the plugins or the spec as Markdown: no markup, no
+ * raw HTML, no escape sequences. */
 static void md_text(FILE *out, const char *s)
 {
-    for (; *s; s++) {
-        if (*s == '|' || *s == '*' || *s == '_' || *s == '`' || *s == '\\')
-            fputc('\\', out);
-        fputc(*s, out);
-    }
+    char *m = cl_neutral_md(s);
+    fputs(m, out);
+    free(m);
 }
 
 int cl_report_write_md(FILE *out, const struct cl_run_report *r)
 {
     fputs("# ", out);
     md_text(out, r->experiment ? r->experiment : "conlab run");
-    fprintf(out, "\n\n%s, %zu cells", r->state ? r->state : "state unknown", r->n_cells);
+    fputs("\n\n", out);
+    md_text(out, r->state ? r->state : "state unknown");
+    fprintf(out, ", %zu cells", r->n_cells);
     if (r->hostname) {
         fputs(" · ", out);
         md_text(out, r->hostname);
@@ -248,8 +279,10 @@ int cl_report_write_md(FILE *out, const struct cl_run_report *r)
     }
     if (r->online_cpus > 0)
         fprintf(out, " · %ld CPUs", r->online_cpus);
-    if (r->started)
-        fprintf(out, " · %s", r->started);
+    if (r->started) {
+        fputs(" · ", out);
+        md_text(out, r->started);
+    }
     fputs("\n", out);
     if (r->n_warn)
         fputc('\n', out);

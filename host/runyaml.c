@@ -12,6 +12,7 @@
 #include <hwloc.h>
 
 #include "config.h"
+#include "neutral.h"
 #include "rundir.h"
 #include "util.h"
 
@@ -37,8 +38,11 @@ void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
     cl_yout_seq_start(y, 1);
     if (prefix)
         cl_yout_scalar(y, prefix);
-    for (int i = 0; i < argc; i++)
-        cl_yout_scalar(y, argv[i]);
+    for (int i = 0; i < argc; i++) {
+        char *masked = cl_neutral_url(argv[i]);
+        cl_yout_scalar(y, masked);
+        free(masked);
+    }
     cl_yout_seq_end(y);
     char cwd[4096];
     if (getcwd(cwd, sizeof cwd))
@@ -48,7 +52,9 @@ void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
 void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec)
 {
     char buf[256];
-    cl_yout_kv(y, "spec_path", spec->path);
+    char *path = cl_neutral_url(spec->path);
+    cl_yout_kv(y, "spec_path", path);
+    free(path);
     cl_spec_hash(spec, buf, sizeof buf);
     cl_yout_kv(y, "spec_hash", buf);
     cl_yout_kvf(y, "seed", "%llu", (unsigned long long)spec->seed);
@@ -60,8 +66,12 @@ void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec)
 
 void cl_runyaml_spec_text(struct cl_yout *y, const struct cl_spec *spec)
 {
+    char *masked = cl_neutral_url(spec->text);
+    if (strcmp(masked, spec->text) != 0)
+        cl_yout_kv(y, "spec_masked", "true");
     cl_yout_scalar(y, "spec");
-    cl_yout_literal(y, spec->text);
+    cl_yout_literal(y, masked);
+    free(masked);
 }
 
 static void write_host(struct cl_yout *y, const struct cl_meta *meta)
@@ -178,6 +188,7 @@ int cl_runyaml_read(const char *dir, struct cl_runinfo *ri, char *err,
     ri->spec_hash = cl_ydoc_str(d, NULL, "spec_hash");
     ri->spec_path = cl_ydoc_str(d, NULL, "spec_path");
     ri->spec = cl_ydoc_str(d, NULL, "spec");
+    ri->spec_masked = yaml_bool(cl_ydoc_str(d, NULL, "spec_masked")) == 1;
     ri->cwd = cl_ydoc_str(d, NULL, "cwd");
     ri->version = cl_ydoc_str(d, cl_ydoc_get(d, NULL, "conlab"), "version");
     ri->pinning = cl_ydoc_str(d, NULL, "pinning");
@@ -208,4 +219,56 @@ void cl_runinfo_free(struct cl_runinfo *ri)
 {
     cl_ydoc_free(&ri->doc);
     memset(ri, 0, sizeof *ri);
+}
+
+/* The scalar text of node n of doc, or NULL. */
+static const char *scalar_of(yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+                                            : NULL;
+}
+
+int cl_runyaml_spec_plugins(const struct cl_runinfo *ri, const char *key,
+                            char ***names, size_t *n)
+{
+    *names = NULL;
+    *n = 0;
+    if (!ri->spec)
+        return -1;
+    yaml_parser_t p;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&p))
+        return -1;
+    yaml_parser_set_input_string(&p, (const unsigned char *)ri->spec, strlen(ri->spec));
+    int ok = yaml_parser_load(&p, &doc);
+    yaml_parser_delete(&p);
+    if (!ok)
+        return -1;
+    int rc = -1;
+    yaml_node_t *root = yaml_document_get_root_node(&doc), *list = NULL;
+    if (root && root->type == YAML_MAPPING_NODE)
+        for (yaml_node_pair_t *pr = root->data.mapping.pairs.start;
+             pr < root->data.mapping.pairs.top && !list; pr++) {
+            const char *k = scalar_of(yaml_document_get_node(&doc, pr->key));
+            if (k && strcmp(k, key) == 0)
+                list = yaml_document_get_node(&doc, pr->value);
+        }
+    if (list && list->type == YAML_SEQUENCE_NODE) {
+        rc = 0;
+        for (yaml_node_item_t *it = list->data.sequence.items.start;
+             it < list->data.sequence.items.top; it++) {
+            yaml_node_t *item = yaml_document_get_node(&doc, *it);
+            const char *name = scalar_of(item);
+            if (item && item->type == YAML_MAPPING_NODE &&
+                item->data.mapping.pairs.start < item->data.mapping.pairs.top)
+                name = scalar_of(yaml_document_get_node(
+                                           &doc, item->data.mapping.pairs.start->key));
+            if (!name)
+                continue;
+            *names = cl_xrealloc(*names, (*n + 1) * sizeof **names);
+            (*names)[(*n)++] = cl_xstrdup(name);
+        }
+    }
+    yaml_document_delete(&doc);
+    return rc;
 }

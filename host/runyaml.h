@@ -33,12 +33,17 @@ int cl_runyaml_write(const char *dir, const struct cl_spec *spec,
 /** `conlab:` the version and plugin ABI; with `build`, the compiler and
  *  library versions too. */
 void cl_runyaml_conlab(struct cl_yout *y, int build);
-/** `command_line:` [prefix (when not NULL), argv...] and `cwd:`. */
+/** `command_line:` [prefix (when not NULL), argv... with URL passwords
+ *  masked] and `cwd:`. */
 void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
                         char **argv);
-/** spec_path, spec_hash, seed, repeat, warmup, timeout_s, pinning. */
+/** spec_path, spec_hash, seed, repeat, warmup, timeout_s, pinning.  The
+ *  hash is of the spec text as read, passwords and all, so --resume with
+ *  the same spec matches it. */
 void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec);
-/** The last key: `spec:` the spec text as a literal block. */
+/** The last key: `spec:` the spec text as a literal block, with the
+ *  password of every URL in it masked (cl_neutral_url), and then, just
+ *  before it, `spec_masked: true` (its hash is no longer spec_hash's). */
 void cl_runyaml_spec_text(struct cl_yout *y, const struct cl_spec *spec);
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -56,6 +61,7 @@ struct cl_runinfo {
     int virtualized, pinning_possible; /* 1, 0, -1 */
     double loadavg_1m, elapsed_s;
     unsigned shard, shards; /* `shard: I/N`; 0/0 when absent */
+    int spec_masked;        /* 1: `spec` had URL passwords masked */
 };
 
 /** Read DIR/run.yaml.  0, or -1 with a message in err and errno (ENOENT:
@@ -64,5 +70,12 @@ struct cl_runinfo {
 int cl_runyaml_read(const char *dir, struct cl_runinfo *ri, char *err,
                     size_t errlen);
 void cl_runinfo_free(struct cl_runinfo *ri);
+/** The plugin names the spec text in run.yaml lists under `key`
+ *  ("strategies", "workloads"): each item's scalar, or its mapping's first
+ *  key.  0 with *names (the caller frees each and the array) and *n; -1
+ *  (nothing allocated) when run.yaml has no spec text, it is not YAML, or
+ *  it has no such list. */
+int cl_runyaml_spec_plugins(const struct cl_runinfo *ri, const char *key,
+                            char ***names, size_t *n);
 
 #endif

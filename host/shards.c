@@ -13,28 +13,40 @@
 #include "rundir.h"
 #include "util.h"
 
-/* Rows of summary.csv whose cell finished (as --resume counts them). */
-static size_t count_done(const char *dir)
+/* Rows of summary.csv whose cell finished (as --resume counts them); the
+ * first problem of the file (FILE:LINE: cell 'NAME': why) in s->problem:
+ * such a shard is not done. */
+static size_t count_done(struct cl_shard *s)
 {
-    char *path = cl_xasprintf("%s/summary.csv", dir);
-    struct cl_csv_in in;
-    int rc = cl_csv_open(&in, path);
-    free(path);
-    if (rc != 0)
-        return 0;
-    struct cl_csv_row hdr, row;
+    struct cl_rows_in ri;
+    char why[512];
     size_t n = 0;
-    if (cl_csv_next(&in, &hdr) == 1) {
-        long col = cl_csv_col(&hdr, "status");
-        while (cl_csv_next(&in, &row) == 1) {
-            if (col >= 0 && (size_t)col < row.n &&
-                strcmp(row.f[col], cl_status_name(CL_ST_INTERRUPTED)) != 0)
-                n++;
-            cl_csv_row_free(&row);
-        }
-        cl_csv_row_free(&hdr);
+    if (cl_rows_open(&ri, s->dir, "summary.csv", why, sizeof why) != 0) {
+        if (errno != ENOENT)
+            snprintf(s->problem, sizeof s->problem, "%s", why);
+        cl_rows_close(&ri);
+        return 0;
     }
-    cl_csv_close(&in);
+    if (ri.cols.status < 0)
+        snprintf(s->problem, sizeof s->problem, "%s:1: no 'status' column", ri.file);
+    struct cl_csv_row row;
+    struct cl_rep_row rep;
+    int rc;
+    while (!s->problem[0] && (rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) != 0) {
+        if (rc < 0 || rc == 2) /* summary.csv is renamed into place: never torn */
+            snprintf(s->problem, sizeof s->problem, "%s", why);
+        else if (row.n != ri.hdr.n)
+            snprintf(s->problem, sizeof s->problem, "%s:%zu: %zu fields, the "
+                     "header has %zu", ri.file, row.line, row.n, ri.hdr.n);
+        else if (rep.status != CL_ST_INTERRUPTED)
+            n++;
+        if (rc > 0)
+            cl_csv_row_free(&row);
+    }
+    if (!s->problem[0] && s->cells && n > s->cells)
+        snprintf(s->problem, sizeof s->problem, "%s: %zu cells finished, run.yaml "
+                 "says the shard has %zu", ri.file, n, s->cells);
+    cl_rows_close(&ri);
     return n;
 }
 
@@ -61,7 +73,7 @@ void cl_shard_read(struct cl_shard *s, const char *dir, long number)
     s->shard = s->run.shard;
     s->shards = s->run.shards;
     s->cells = s->run.cells > 0 ? (size_t)s->run.cells : 0;
-    s->cells_done = count_done(dir);
+    s->cells_done = count_done(s);
 }
 
 void cl_shard_free(struct cl_shard *s)
@@ -73,8 +85,8 @@ void cl_shard_free(struct cl_shard *s)
 
 int cl_shard_done(const struct cl_shard *s)
 {
-    return s->has_run && s->state && strcmp(s->state, "complete") == 0 &&
-           s->cells_done >= s->cells;
+    return s->has_run && !s->problem[0] && s->state &&
+           strcmp(s->state, "complete") == 0 && s->cells_done >= s->cells;
 }
 
 static int by_number(const void *a, const void *b)

@@ -21,6 +21,8 @@ struct cl_shard {
     size_t cells;          /* run.yaml `cells`: how many this shard runs */
     size_t cells_done;     /* summary.csv rows not `interrupted` */
     char why[512];         /* when !has_run: why not */
+    char problem[600];     /* summary.csv unreadable or inconsistent:
+                              "FILE:LINE: cell 'NAME': why"; else "" */
 };
 
 /** Read what DIR (one shard's output directory) holds; never fails, a
@@ -31,8 +33,8 @@ void cl_shard_free(struct cl_shard *s);
  *  with a message (DIR unreadable). */
 int cl_shards_scan(const char *dir, struct cl_shard **out, size_t *n,
                    char *err, size_t errlen);
-/** 1 when the shard ran to its end: run.yaml says complete and every one of
- *  its cells finished. */
+/** 1 when the shard ran to its end: run.yaml says complete, every one of
+ *  its cells finished, and summary.csv has no problem. */
 int cl_shard_done(const struct cl_shard *s);
 
 #endif

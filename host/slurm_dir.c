@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "neutral.h"
 #include "shards.h"
 #include "util.h"
 #include "cli.h"
@@ -181,6 +182,8 @@ static void judge_shard(struct cl_shard_state *s, const struct cl_squeue *q,
     char why[600];
     if (!s->sh.has_run)
         snprintf(why, sizeof why, "%s", s->sh.why);
+    else if (s->sh.problem[0])
+        snprintf(why, sizeof why, "%s", s->sh.problem);
     else if (s->sh.state && strcmp(s->sh.state, "complete") == 0)
         snprintf(why, sizeof why, "complete, but %zu of %zu cells finished",
                  done, s->expect);
@@ -242,6 +245,10 @@ static const char status_help[] =
     "then the merge job and the merged files.  `conlab slurm --resume DIR`\n"
     "submits again every shard that is failed or incomplete.\n"
     "\n"
+    "A shard whose summary.csv is unreadable or inconsistent (a row that is\n"
+    "not whole, an unknown status, more cells than run.yaml gives it) is not\n"
+    "done, and its note names the problem: FILE:LINE: cell 'NAME': why.\n"
+    "\n"
     "Exit status: 0 every shard done; 1 not yet (or failed); 2 DIR is not a\n"
     "`conlab slurm` run.\n";
 
@@ -265,9 +272,10 @@ int cl_cmd_status(int argc, char **argv)
     struct cl_squeue q;
     cl_squeue_read(&q);
     struct cl_shard_state *v = cl_shard_states(&r, &q);
-    printf("%s: experiment %s, %zu cells in %u shards%s\n", r.dir,
-           r.experiment ? r.experiment : "?", r.cells, r.shards,
-           q.known ? "" : " (squeue unavailable: job states unknown)");
+    char *exp = cl_neutral_term(r.experiment ? r.experiment : "?");
+    printf("%s: experiment %s, %zu cells in %u shards%s\n", r.dir, exp, r.cells,
+           r.shards, q.known ? "" : " (squeue unavailable: job states unknown)");
+    free(exp);
     printf("  %-7s %-14s %-13s %-7s %s\n", "shard", "job", "state", "cells", "note");
     unsigned n_done = 0;
     for (unsigned i = 0; i < r.shards; i++) {
@@ -278,7 +286,9 @@ int cl_cmd_status(int argc, char **argv)
                  v[i].sh.has_run ? v[i].sh.cells_done : 0, v[i].expect);
         char shard[24];
         snprintf(shard, sizeof shard, "%u/%u", i + 1, r.shards);
-        printf("  %-7s %-14s %-13s %-7s %s\n", shard, job, v[i].label, cells, v[i].note);
+        char *note = cl_neutral_term(v[i].note); /* names from the files */
+        printf("  %-7s %-14s %-13s %-7s %s\n", shard, job, v[i].label, cells, note);
+        free(note);
         n_done += v[i].v == CL_SV_DONE;
     }
     const char *mj = last_merge_job(&r);

@@ -5,8 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "neutral.h"
 #include "topo.h"
 #include "util.h"
+
+/* A label names its variant in every output (files, terminal, reports): no
+ * password of a URL in it.  The plugin still gets the whole value. */
+static void mask_labels(struct cl_variant *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        char *masked = cl_neutral_url(v[i].label);
+        free(v[i].label);
+        v[i].label = masked;
+    }
+}
 
 static int spec_load(struct cl_registry *reg, const char *name, const char *text,
                      size_t len, const char *spec_dir, struct cl_spec **spec)
@@ -21,7 +33,10 @@ static int spec_load(struct cl_registry *reg, const char *name, const char *text
     const struct cl_plugin_lookup *use = reg ? &lk : NULL;
     int rc = text ? cl_spec_load_string(name, text, len, use, spec, &diags)
                   : cl_spec_load_file(name, use, spec, &diags);
-    if (rc != 0) {
+    if (rc == 0) {
+        mask_labels((*spec)->strategies, (*spec)->n_strategies);
+        mask_labels((*spec)->workloads, (*spec)->n_workloads);
+    } else {
         cl_diags_print(stderr, &diags);
         fprintf(stderr, "conlab: %zu error%s in %s\n", diags.n,
                 diags.n == 1 ? "" : "s", name);

@@ -265,17 +265,3 @@ int cl_atomic_commit(FILE *f, const char *path, char *tmp)
     errno = e;
     return ok ? 0 : -1;
 }
-
-void cl_xml_escape(FILE *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '&': fputs("&amp;", out); break;
-        case '"': fputs("&quot;", out); break;
-        case '\'': fputs("&#39;", out); break;
-        default: fputc(*s, out);
-        }
-    }
-}

@@ -66,7 +66,4 @@ void cl_iso_time(double t, char *buf, size_t len);
  * not such a time). */
 double cl_parse_iso(const char *s);
 
-/* Write s (NULL: nothing) to out with XML/HTML special characters escaped. */
-void cl_xml_escape(FILE *out, const char *s);
-
 #endif

@@ -6,7 +6,9 @@
 #      every test again,
 #   4. builds with ThreadSanitizer and runs the threaded strategies' tests,
 #   5. runs the end-to-end matrix once under valgrind (memcheck),
-#      and the spec-loader fuzzer (libFuzzer, clang) for 30 s,
+#      and the libFuzzer targets (clang) for 30 s each: the spec loader and
+#      the run-directory readers (results.csv, summary.csv, run.yaml,
+#      tasks.csv),
 #   6. starts a one-node Slurm cluster on localhost (tests/slurm/cluster.sh),
 #      runs the Slurm job-array test against it, stops it.
 # Any failure or sanitizer report fails the script.  Build trees: build-test*.
@@ -39,9 +41,9 @@ TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 section "valgrind (end-to-end, memcheck)"
 ctest --test-dir build-test --output-on-failure -j1 -L valgrind
 
-section "libFuzzer: the spec loader, 30 s from the seed corpus"
+section "libFuzzer: the spec loader and the run-directory readers, 30 s each from the seed corpora"
 CC=clang cmake -S . -B build-test-fuzz -DCMAKE_BUILD_TYPE=Debug -DCONLAB_FUZZ=ON >/dev/null
-cmake --build build-test-fuzz -j"$jobs" --target fuzz-spec
+cmake --build build-test-fuzz -j"$jobs" --target fuzz-spec fuzz-rundir
 ctest --test-dir build-test-fuzz --output-on-failure -j1 -L fuzz
 
 section "Slurm: a one-node cluster on localhost, a job array end to end"

@@ -78,6 +78,38 @@ static void quoted_fields_round_trip(void **st)
     free(buf);
 }
 
+/* Formula cells are written with a leading quote and read back as they
+ * were, numbers are left alone, a URL password never reaches the file. */
+static void fields_neutralised_and_read_back(void **st)
+{
+    (void)st;
+    static const char *const fields[] = {
+        "=1+1", "-x", "@SUM(A1)", "-1.5", "'=already", "''+two", "'plain",
+        "http(urls=http://u:pw@h/x)"};
+    static const char *const written =
+        "'=1+1,'-x,'@SUM(A1),-1.5,''=already,'''+two,'plain,"
+        "http(urls=http://u:***@h/x)\n";
+    size_t nf = sizeof fields / sizeof *fields;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    for (size_t i = 0; i < nf; i++)
+        cl_csv_field(f, fields[i], i == 0);
+    fputc('\n', f);
+    fclose(f);
+    assert_string_equal(buf, written);
+    struct cl_csv_row rows[2];
+    size_t n;
+    assert_int_equal(read_all(buf, rows, 2, &n, NULL), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].n, nf);
+    for (size_t i = 0; i + 1 < nf; i++)
+        assert_string_equal(rows[0].f[i], fields[i]);
+    assert_string_equal(rows[0].f[nf - 1], "http(urls=http://u:***@h/x)");
+    free_rows(rows, n);
+    free(buf);
+}
+
 static void write_row_copies_a_row(void **st)
 {
     (void)st;
@@ -167,6 +199,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quoted_fields_round_trip),
+        cmocka_unit_test(fields_neutralised_and_read_back),
         cmocka_unit_test(write_row_copies_a_row),
         cmocka_unit_test(crlf_and_lone_cr_end_records),
         cmocka_unit_test(torn_last_record),

@@ -55,6 +55,24 @@ static void csv_formulas_get_a_quote(void **st)
     assert_false(cl_neutral_csv_risky("-1.5"));
 }
 
+/* cl_neutral_csv_unquote gives back exactly what cl_neutral_csv was given. */
+static void csv_unquote_inverts(void **st)
+{
+    (void)st;
+    const char *in[] = {"=1", "'=1", "''=1", "'", "''", "'x", "-1", "'-1", "-",
+                        "'-", "", "@", "x"};
+    for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+        char *out = cl_neutral_csv(in[i]);
+        assert_string_equal(cl_neutral_csv_unquote(out), in[i]);
+        free(out);
+    }
+    static const struct io cases[] = {
+        {"'=1", "''=1"}, /* a quote before a formula is escaped too */
+        {"'x", "'x"},
+    };
+    expect_all(cl_neutral_csv, cases, sizeof cases / sizeof *cases);
+}
+
 static void csv_numbers_and_text_untouched(void **st)
 {
     (void)st;
@@ -164,6 +182,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(numbers),
         cmocka_unit_test(csv_formulas_get_a_quote),
+        cmocka_unit_test(csv_unquote_inverts),
         cmocka_unit_test(csv_numbers_and_text_untouched),
         cmocka_unit_test(terminal_controls_escaped),
         cmocka_unit_test(terminal_c1_and_bad_utf8),
