@@ -17,6 +17,7 @@
 
 #include "csv.h"
 #include "job.h"
+#include "neutral.h"
 #include "util.h"
 
 struct cl_results {
@@ -443,10 +444,14 @@ void cl_results_close(struct cl_results *r)
 
 void cl_print_summary(FILE *out, const struct cl_cell *cells, size_t n)
 {
+    /* labels and details come from specs and plugins: terminal-safe */
+    char **shown = cl_xcalloc(n ? n : 1, sizeof *shown);
     size_t wname = 8;
-    for (size_t i = 0; i < n; i++)
-        if (strlen(cells[i].strategy->label) > wname)
-            wname = strlen(cells[i].strategy->label);
+    for (size_t i = 0; i < n; i++) {
+        shown[i] = cl_neutral_term(cells[i].strategy->label);
+        if (strlen(shown[i]) > wname)
+            wname = strlen(shown[i]);
+    }
     const struct cl_variant *cur = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct cl_cell *c = &cells[i];
@@ -454,9 +459,11 @@ void cl_print_summary(FILE *out, const struct cl_cell *cells, size_t n)
             continue;
         if (c->workload != cur) {
             cur = c->workload;
-            fprintf(out, "\n%s\n  %-*s  %12s  %11s  %8s  %s\n", cur->label,
+            char *wl = cl_neutral_term(cur->label);
+            fprintf(out, "\n%s\n  %-*s  %12s  %11s  %8s  %s\n", wl,
                     (int)wname, "strategy", "wall mean", "± sd", "speedup",
                     "status");
+            free(wl);
         }
         char mean[32], sd[32], sp[32];
         cl_fmt_dur(c->wall.mean, mean, sizeof mean);
@@ -466,10 +473,18 @@ void cl_print_summary(FILE *out, const struct cl_cell *cells, size_t n)
         else
             snprintf(sp, sizeof sp, "-");
         fprintf(out, "  %-*s  %12s  %11s  %8s  %s", (int)wname,
-                c->strategy->label, mean, sd, sp, cl_status_name(c->status));
-        if (c->status != CL_ST_OK)
-            fprintf(out, " (%s)", c->detail);
+                shown[i], mean, sd, sp, cl_status_name(c->status));
+        if (c->status != CL_ST_OK) {
+            char *masked = cl_neutral_url(c->detail);
+            char *detail = cl_neutral_term(masked);
+            fprintf(out, " (%s)", detail);
+            free(detail);
+            free(masked);
+        }
         fputc('\n', out);
     }
     fputc('\n', out);
+    for (size_t i = 0; i < n; i++)
+        free(shown[i]);
+    free(shown);
 }

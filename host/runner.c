@@ -19,6 +19,7 @@
 #include "dirlock.h"
 #include "facts.h"
 #include "job.h"
+#include "neutral.h"
 #include "progress.h"
 #include "rep.h"
 #include "report.h"
@@ -33,9 +34,12 @@
 static void print_dry_run(const struct cl_spec *spec, const struct cl_cell *cells,
                           size_t n_cells)
 {
-    for (size_t i = 0; i < n_cells; i++)
-        printf("%zu\t%s\t%llu tasks\n", i + 1, cells[i].name,
+    for (size_t i = 0; i < n_cells; i++) {
+        char *name = cl_neutral_term(cells[i].name); /* from the spec */
+        printf("%zu\t%s\t%llu tasks\n", i + 1, name,
                (unsigned long long)cells[i].workload->tasks);
+        free(name);
+    }
     printf("%zu cells x (%d warmup + %d measured) repetitions\n", n_cells,
            spec->warmup, spec->repeat);
 }
