@@ -180,6 +180,22 @@ static int carry_tasks(const char *path, const struct cl_cell *cells, size_t n,
     return 0;
 }
 
+/* Rename the file written through tmp (cl_atomic_open's f; NULL when that
+ * failed) to path and reopen it for appending.  The appending FILE, or NULL
+ * with "cannot write PATH: why" in err.  Frees path and tmp. */
+static FILE *put_in_place(FILE *f, char *path, char *tmp, char *err, size_t errlen)
+{
+    FILE *a = NULL;
+    if (f && cl_atomic_commit(f, path, tmp) == 0)
+        a = fopen(path, "a");
+    if (!a)
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+    if (!f)
+        free(tmp);
+    free(path);
+    return a;
+}
+
 struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
                                    int record_tasks, const struct cl_cell *cells,
                                    size_t n_cells, char *err, size_t errlen)
@@ -206,15 +222,10 @@ struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
                 write_rep(f, r, &cells[i], &cells[i].rows[j]);
     }
     cl_csv_row_free(&hdr);
-    if (!f || cl_atomic_commit(f, path, tmp) != 0 || !(r->results = fopen(path, "a"))) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        if (!f)
-            free(tmp);
-        free(path);
+    if (!(r->results = put_in_place(f, path, tmp, err, errlen))) {
         cl_results_close(r);
         return NULL;
     }
-    free(path);
 
     if (record_tasks) {
         path = cl_xasprintf("%s/tasks.csv", dir);
@@ -230,15 +241,10 @@ struct cl_results *cl_results_open(const char *dir, const struct cl_spec *spec,
                 tmp = NULL;
             }
         }
-        if (!f || cl_atomic_commit(f, path, tmp) != 0 || !(r->tasks = fopen(path, "a"))) {
-            snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-            if (!f)
-                free(tmp);
-            free(path);
+        if (!(r->tasks = put_in_place(f, path, tmp, err, errlen))) {
             cl_results_close(r);
             return NULL;
         }
-        free(path);
     }
     return r;
 }
