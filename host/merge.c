@@ -78,12 +78,12 @@ static const char merge_help[] =
  * does not. */
 static int check_hashes(const struct merge *m)
 {
-    char want[64];
+    char want[CL_SPEC_HASH_MAX];
     cl_spec_hash(m->spec, want, sizeof want);
     int bad = 0;
     for (size_t i = 0; i < m->n_shards; i++) {
         const struct cl_shard *s = &m->shards[i];
-        if (!s->has_run || (s->hash && strcmp(s->hash, want) == 0))
+        if (!s->has_run || (s->hash && cl_spec_hash_matches(m->spec, s->hash)))
             continue;
         if (!bad)
             fprintf(stderr, "conlab merge: refusing to mix runs of different "

@@ -30,7 +30,7 @@
 static int check_spec(const char *dir, const struct cl_spec *spec, int force,
                       char *err, size_t errlen)
 {
-    char want[64], why[512];
+    char want[CL_SPEC_HASH_MAX], why[512];
     cl_spec_hash(spec, want, sizeof want);
     struct cl_runinfo ri;
     int rc = cl_runyaml_read(dir, &ri, why, sizeof why);
@@ -45,7 +45,7 @@ static int check_spec(const char *dir, const struct cl_spec *spec, int force,
                  "be told; " START_OVER, dir,
                  rc != 0 ? why : "run.yaml has no spec_hash", dir, dir, dir, dir);
         rc = -1;
-    } else if (strcmp(ri.spec_hash, want) != 0 && !force) {
+    } else if (!cl_spec_hash_matches(spec, ri.spec_hash) && !force) {
         snprintf(err, errlen, "%s was made from a different spec (%s, now %s): "
                  "refusing to mix results; use --force to resume anyway",
                  dir, ri.spec_hash, want);
@@ -93,6 +93,39 @@ static char *shown(const char *s)
     if (strlen(t) > 80)
         strcpy(t + 72, "...");
     return t;
+}
+
+int cl_resume_plugins(const char *dir, const struct cl_plugin_rec *v, size_t n,
+                      int force, char *err, size_t errlen)
+{
+    char why[512];
+    struct cl_runinfo ri;
+    int rc = cl_runyaml_read(dir, &ri, why, sizeof why);
+    if (rc != 0) { /* cl_resume_load says why */
+        cl_runinfo_free(&ri);
+        return 0;
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *was = cl_runyaml_plugin_sha256(&ri, v[i].kind, v[i].name);
+        if (!was || strcmp(was, v[i].sha256) == 0)
+            continue;
+        char *old = shown(was);
+        if (force) {
+            cl_log(CONLAB_LOG_WARN, NULL, "%s plugin '%s' (%s) changed since "
+                   "%s was made (sha256 %s, now %s): resuming anyway (--force)",
+                   v[i].kind, v[i].name, v[i].path, dir, old, v[i].sha256);
+        } else {
+            snprintf(err, errlen, "%s plugin '%s' (%s) changed since %s was "
+                     "made (sha256 %s, now %s): refusing to mix measurements "
+                     "of two builds (nothing changed); use --force to resume "
+                     "anyway", v[i].kind, v[i].name, v[i].path, dir, old,
+                     v[i].sha256);
+            rc = -1;
+        }
+        free(old);
+    }
+    cl_runinfo_free(&ri);
+    return rc;
 }
 
 /* The header must be the one this spec writes (with --force: it must at

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "pluginrec.h"
 #include "rundir.h"
 #include "spec.h"
 
@@ -36,5 +37,14 @@
 int cl_resume_load(const char *dir, const struct cl_spec *spec, int force,
                    struct cl_cell *cells, size_t n_cells, char *err,
                    size_t errlen);
+
+/** Refuse (-1, a message in err naming the plugin, its file and the old
+ *  and new SHA-256) to resume DIR when a plugin of `v` (the plugins the run
+ *  uses now) is not the file DIR/run.yaml's `plugins:` recorded: a changed
+ *  plugin would mix measurements of two builds.  With `force` it is
+ *  accepted and said on stderr.  0 otherwise, also when run.yaml records
+ *  no hash for a plugin (runs of older conlab). */
+int cl_resume_plugins(const char *dir, const struct cl_plugin_rec *v, size_t n,
+                      int force, char *err, size_t errlen);
 
 #endif

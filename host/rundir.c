@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "digest.h"
+#include "neutral.h"
 #include "util.h"
 
 static const char *const status_names[] = {
@@ -209,7 +211,25 @@ void cl_cells_speedups(struct cl_cell *cells, size_t n)
 
 void cl_spec_hash(const struct cl_spec *spec, char *buf, size_t len)
 {
-    snprintf(buf, len, "fnv1a64:%016" PRIx64, cl_fnv1a64(spec->text, spec->text_len));
+    char *masked = cl_neutral_url(spec->text);
+    char hex[CL_SHA256_HEX];
+    cl_sha256_hex(masked, strlen(masked), hex);
+    free(masked);
+    snprintf(buf, len, "sha256:%s", hex);
+}
+
+int cl_spec_hash_matches(const struct cl_spec *spec, const char *recorded)
+{
+    char want[CL_SPEC_HASH_MAX];
+    if (strncmp(recorded, "fnv1a64:", 8) == 0) {
+        /* run.yaml of conlab before the SHA-256: FNV-1a of the text as read,
+         * passwords and all (cl_fnv1a64 stays in util for this) */
+        snprintf(want, sizeof want, "fnv1a64:%016" PRIx64,
+                 cl_fnv1a64(spec->text, spec->text_len));
+    } else {
+        cl_spec_hash(spec, want, sizeof want);
+    }
+    return strcmp(recorded, want) == 0;
 }
 
 /* ---- results.csv rows ----------------------------------------------------------- */

@@ -20,6 +20,7 @@
 #include "facts.h"
 #include "job.h"
 #include "neutral.h"
+#include "pluginrec.h"
 #include "progress.h"
 #include "rep.h"
 #include "report.h"
@@ -156,10 +157,12 @@ static int run_cell(struct run *r, struct cl_cell *cell)
 /* Own the run directory before reading or writing it: a second writer, or
  * -o into a directory holding files (unless --force moves them aside), is
  * refused with nothing touched; so is --resume of a directory whose
- * results.csv is not this run's.  With --resume, the cells get what
+ * results.csv is not this run's, or one a changed plugin file made (unless
+ * --force).  With --resume, the cells get what
  * results.csv holds.  CL_EXIT_OK, or the exit status (said on stderr). */
 static int claim_dir(const struct cl_run_opts *o, const struct cl_spec *spec,
                      const char *dir, struct cl_cell *cells, size_t n_cells,
+                     const struct cl_plugin_rec *plugins, size_t n_plugins,
                      struct cl_dirlock *lock)
 {
     char err[2048], moved[4096] = "";
@@ -168,7 +171,8 @@ static int claim_dir(const struct cl_run_opts *o, const struct cl_spec *spec,
         : cl_outdir_prepare(dir, o->force, o->argc, o->argv, lock, moved,
                             sizeof moved, err, sizeof err);
     if (owned == CL_DIRLOCK_OK && o->resume &&
-        cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0)
+        (cl_resume_load(dir, spec, o->force, cells, n_cells, err, sizeof err) != 0 ||
+         cl_resume_plugins(dir, plugins, n_plugins, o->force, err, sizeof err) != 0))
         owned = CL_DIRLOCK_REFUSED;
     if (owned != CL_DIRLOCK_OK) {
         fprintf(stderr, "conlab: %s\n", err);
@@ -185,7 +189,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     int rc = CL_EXIT_OK;
     struct cl_topo *topo = NULL;
     struct cl_cell *cells = NULL;
-    size_t n_cells = 0;
+    size_t n_cells = 0, n_plugins = 0;
+    struct cl_plugin_rec *plugins = NULL;
     char *dir = NULL, *parent = NULL, *topo_summary = NULL;
     struct run run = {.spec = spec};
     struct cl_dirlock lock = {.fd = -1, .path = NULL};
@@ -206,7 +211,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
           : o->out_dir ? cl_xstrdup(o->out_dir)
                        : cl_default_out_dir(spec, &parent);
     run.record_tasks = o->record_tasks || spec->record_tasks;
-    rc = claim_dir(o, spec, dir, cells, n_cells, &lock);
+    plugins = cl_plugin_recs(spec, &n_plugins);
+    rc = claim_dir(o, spec, dir, cells, n_cells, plugins, n_plugins, &lock);
     if (rc != CL_EXIT_OK)
         goto out;
     size_t n_done = 0, n_partial = 0, n_kept = 0;
@@ -227,7 +233,8 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     struct cl_meta meta = {o->argc, o->argv, cl_wall_time(), 0, n_cells,
                            topo_summary, o->shard, o->shards, &facts,
                            spec->pinning.kind == CL_PIN_NONE ? -1 : can_bind,
-                           spec->pinning.kind == CL_PIN_NONE ? NULL : pin_note};
+                           spec->pinning.kind == CL_PIN_NONE ? NULL : pin_note,
+                           plugins, n_plugins};
     if (cl_results_meta(dir, spec, "running", &meta) != 0) {
         cl_log(CONLAB_LOG_ERROR, NULL, "cannot write %s/run.yaml: %s; nothing "
                "was measured", dir, strerror(errno));
@@ -311,6 +318,7 @@ out:
         cl_results_close(run.res);
     cl_dirlock_release(&lock);
     cl_cells_free(cells, n_cells);
+    free(plugins);
     free(topo_summary);
     free(dir);
     free(parent);

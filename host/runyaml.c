@@ -52,6 +52,7 @@ void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
 void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec)
 {
     char buf[256];
+    _Static_assert(sizeof buf >= CL_SPEC_HASH_MAX, "room for the spec hash");
     char *path = cl_neutral_url(spec->path);
     cl_yout_kv(y, "spec_path", path);
     free(path);
@@ -62,6 +63,25 @@ void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec)
     cl_yout_kvf(y, "warmup", "%d", spec->warmup);
     cl_yout_kvf(y, "timeout_s", "%g", spec->timeout_s);
     cl_yout_kv(y, "pinning", cl_pinning_text(&spec->pinning, buf, sizeof buf));
+}
+
+void cl_runyaml_plugins(struct cl_yout *y, const struct cl_plugin_rec *v,
+                        size_t n)
+{
+    cl_yout_scalar(y, "plugins");
+    cl_yout_seq_start(y, 0);
+    for (size_t i = 0; i < n; i++) {
+        cl_yout_map_start(y);
+        cl_yout_kv(y, "name", v[i].name);
+        cl_yout_kv(y, "kind", v[i].kind);
+        cl_yout_kv(y, "path", v[i].path);
+        cl_yout_kv(y, "abi", v[i].abi);
+        if (v[i].version)
+            cl_yout_kv(y, "version", v[i].version);
+        cl_yout_kv(y, "sha256", v[i].sha256);
+        cl_yout_map_end(y);
+    }
+    cl_yout_seq_end(y);
 }
 
 void cl_runyaml_spec_text(struct cl_yout *y, const struct cl_spec *spec)
@@ -133,6 +153,8 @@ int cl_runyaml_write(const char *dir, const struct cl_spec *spec,
         cl_yout_kv(&y, "pinning_possible", meta->pinning_possible ? "true" : "false");
     if (meta->pinning_note)
         cl_yout_kv(&y, "pinning_note", meta->pinning_note);
+    if (meta->plugins)
+        cl_runyaml_plugins(&y, meta->plugins, meta->n_plugins);
     cl_runyaml_spec_text(&y, spec);
     return cl_yout_close(&y);
 }
@@ -226,6 +248,25 @@ static const char *scalar_of(yaml_node_t *n)
 {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
                                             : NULL;
+}
+
+const char *cl_runyaml_plugin_sha256(struct cl_runinfo *ri, const char *kind,
+                                     const char *name)
+{
+    struct cl_ydoc *d = &ri->doc;
+    yaml_node_t *list = cl_ydoc_get(d, NULL, "plugins");
+    if (!list || list->type != YAML_SEQUENCE_NODE)
+        return NULL;
+    for (yaml_node_item_t *it = list->data.sequence.items.start;
+         it < list->data.sequence.items.top; it++) {
+        yaml_node_t *item = yaml_document_get_node(&d->doc, *it);
+        if (!item || item->type != YAML_MAPPING_NODE)
+            continue;
+        const char *n = cl_ydoc_str(d, item, "name"), *k = cl_ydoc_str(d, item, "kind");
+        if (n && k && strcmp(n, name) == 0 && strcmp(k, kind) == 0)
+            return cl_ydoc_str(d, item, "sha256");
+    }
+    return NULL;
 }
 
 int cl_runyaml_spec_plugins(const struct cl_runinfo *ri, const char *key,

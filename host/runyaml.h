@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "facts.h"
+#include "pluginrec.h"
 #include "spec.h"
 #include "yamlio.h"
 
@@ -21,6 +22,8 @@ struct cl_meta {
     const struct cl_host_facts *facts; /* load, governor, VM; may be NULL */
     int pinning_possible;  /* 1, 0, or -1 (pinning none: not asked) */
     const char *pinning_note;
+    const struct cl_plugin_rec *plugins; /* `plugins:`; may be NULL */
+    size_t n_plugins;
 };
 
 /** Write DIR/run.yaml of a run atomically; `state` is "running",
@@ -37,13 +40,17 @@ void cl_runyaml_conlab(struct cl_yout *y, int build);
  *  masked] and `cwd:`. */
 void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
                         char **argv);
-/** spec_path, spec_hash, seed, repeat, warmup, timeout_s, pinning.  The
- *  hash is of the spec text as read, passwords and all, so --resume with
- *  the same spec matches it. */
+/** spec_path, spec_hash (cl_spec_hash: of the text with URL passwords
+ *  masked), seed, repeat, warmup, timeout_s, pinning. */
 void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec);
+/** `plugins:` a list of {name, kind, path, abi, version (when the plugin
+ *  has one), sha256}. */
+void cl_runyaml_plugins(struct cl_yout *y, const struct cl_plugin_rec *v,
+                        size_t n);
 /** The last key: `spec:` the spec text as a literal block, with the
  *  password of every URL in it masked (cl_neutral_url), and then, just
- *  before it, `spec_masked: true` (its hash is no longer spec_hash's). */
+ *  before it, `spec_masked: true` (the text is not the spec as read;
+ *  spec_hash, of the masked text, still matches it). */
 void cl_runyaml_spec_text(struct cl_yout *y, const struct cl_spec *spec);
 
 /* ---- reading ------------------------------------------------------------------ */
@@ -70,6 +77,10 @@ struct cl_runinfo {
 int cl_runyaml_read(const char *dir, struct cl_runinfo *ri, char *err,
                     size_t errlen);
 void cl_runinfo_free(struct cl_runinfo *ri);
+/** The sha256 run.yaml's `plugins:` records for the plugin `name` of
+ *  `kind` (borrowed from ri), or NULL when it records none. */
+const char *cl_runyaml_plugin_sha256(struct cl_runinfo *ri, const char *kind,
+                                     const char *name);
 /** The plugin names the spec text in run.yaml lists under `key`
  *  ("strategies", "workloads"): each item's scalar, or its mapping's first
  *  key.  0 with *names (the caller frees each and the array) and *n; -1

@@ -33,7 +33,9 @@ double cl_wall_time(void);     /* CLOCK_REALTIME, seconds */
 /* The host API table handed to plugins. */
 extern const struct conlab_host_api cl_host_api;
 
-/* FNV-1a 64-bit, for the spec hash. */
+/* FNV-1a 64-bit: not a secure hash.  Kept for serve_route.c's seeded
+ * choices and to recognise the `fnv1a64:` spec_hash of run directories
+ * written before run.yaml's hash became SHA-256 (cl_spec_hash_matches). */
 uint64_t cl_fnv1a64(const void *data, size_t len);
 
 /* Write all of buf to fd (retrying on EINTR / short writes). 0 or -1. */

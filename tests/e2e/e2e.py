@@ -484,7 +484,7 @@ workloads: [{ noop: { tasks: 100 } }]
             self.assertAlmostEqual(float(s["wall_min_s"]), walls[0], places=9)
         meta = slurp(os.path.join(latest, "run.yaml"))
         for key in ("state: complete", "seed: 7", "kernel:", "cpu:", "topology:",
-                    "spec_hash: fnv1a64:", "command_line:", "experiment: layout"):
+                    "spec_hash: sha256:", "plugins:", "command_line:", "experiment: layout"):
             self.assertIn(key, meta)
         self.assertIn("strategies: [sequential", meta)  # the spec as given
 

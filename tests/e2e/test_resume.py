@@ -4,7 +4,8 @@ named and its repetition runs again; random bytes, a row of a cell not in
 the spec are refused with nothing rewritten; summary.csv deleted or edited
 comes back byte for byte; run.yaml is written before the first cell (a full
 disk measures nothing, exit 3) and a directory without it is explained; a
-repetition the host could not start has its row.  Run by ctest (labels e2e,
+repetition the host could not start has its row; an old fnv1a64 spec hash
+still resumes, a changed plugin file is refused.  Run by ctest (labels e2e,
 reliability):
     python3 test_resume.py CONLAB [ClassName]
 """
@@ -13,7 +14,9 @@ import hashlib
 import io
 import os
 import random
+import re
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -251,6 +254,64 @@ class Resume(e2e.Case):
         p = self.conlab("run", spec, "--resume", self.out, rc=1)
         self.assertIn("resuming: 4 of 4 cells already done", p.stderr)
         self.assertEqual(lines(os.path.join(self.out, "results.csv")), was)
+
+    def test_an_old_fnv1a64_spec_hash_still_resumes(self):
+        """A run.yaml from before the SHA-256 records fnv1a64 of the spec
+        text: the same spec resumes, another is refused."""
+        results, _ = self.first_run()
+        was = lines(results)
+        run_yaml = os.path.join(self.out, "run.yaml")
+        meta = slurp(run_yaml)
+        self.assertRegex(meta, r"\nspec_hash: sha256:[0-9a-f]{64}\n")
+
+        def set_hash(text):
+            h = 1469598103934665603  # conlab's cl_fnv1a64, as it always was
+            for b in text.encode():
+                h = ((h ^ b) * 1099511628211) % 2**64
+            with open(run_yaml, "w") as f:
+                f.write(re.sub(r"\nspec_hash: \S+\n", "\nspec_hash: fnv1a64:%016x\n" % h, meta))
+
+        set_hash(SPEC)
+        p = self.resume()
+        self.assertEqual(lines(results), was)  # nothing measured again
+        self.assertIn("spec_hash: sha256:", slurp(run_yaml))  # rewritten
+        set_hash(SPEC + "# another spec\n")
+        p = self.resume(rc=2)
+        self.assertIn("different spec (fnv1a64:", p.stderr)
+
+    def test_a_changed_plugin_file_is_refused(self):
+        """run.yaml records each plugin's sha256; --resume refuses when a
+        plugin file changed (naming it, old and new hash), --force takes it
+        and records the new hash."""
+        so = self.path("mine.so")
+        plugins = os.path.join(os.path.dirname(e2e.CONLAB), "plugins")
+        shutil.copy(os.path.join(plugins, "workload_noop.so"), so)
+        self.spec_path = self.spec(SPEC.replace("{ noop: { tasks: 40 } }",
+                                                "{ mine: { plugin: %s, tasks: 40 } }" % so))
+
+        def sha(path):
+            with open(path, "rb") as f:
+                return hashlib.sha256(f.read()).hexdigest()
+        old = sha(so)
+        self.first_run()
+        run_yaml = os.path.join(self.out, "run.yaml")
+        meta = slurp(run_yaml)
+        self.assertIn("plugins:", meta)
+        self.assertIn("path: %s\n" % so, meta)
+        self.assertIn("sha256: %s\n" % old, meta)
+        self.assertIn("sha256: %s\n" % sha(os.path.join(plugins, "strategy_threads.so")), meta)
+        self.resume()  # unchanged: fine
+        with open(so, "ab") as f:
+            f.write(b"\0")
+        new = sha(so)
+        p = self.resume(rc=2)
+        self.assertIn("workload plugin 'noop' (%s) changed" % so, p.stderr)
+        self.assertIn("sha256 %s, now %s" % (old, new), p.stderr)
+        self.assertIn("sha256: %s\n" % old, slurp(run_yaml))  # nothing changed
+        self.resume("--force")
+        meta = slurp(run_yaml)
+        self.assertIn("sha256: %s\n" % new, meta)
+        self.assertNotIn(old, meta)
 
 
 if __name__ == "__main__":

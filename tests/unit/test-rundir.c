@@ -33,6 +33,7 @@ struct fixture {
     struct cl_variant strategies[2], workloads[1];
     struct cl_param_text sparams[2], wparams[1];
     char dir[64];
+    struct cl_plugin_rec plugins[1]; /* what run.yaml records */
 };
 
 static void make_spec(struct fixture *x)
@@ -62,6 +63,8 @@ static void make_spec(struct fixture *x)
     x->spec.strategies = x->strategies;
     x->spec.n_workloads = 1;
     x->spec.workloads = x->workloads;
+    x->plugins[0] = (struct cl_plugin_rec){"threads", "strategy", "/p/strategy_threads.so",
+                                           NULL, "1.0", "ab12"};
     snprintf(x->dir, sizeof x->dir, "/tmp/conlab-rundir-XXXXXX");
     assert_non_null(mkdtemp(x->dir));
 }
@@ -136,7 +139,7 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
                                              sizeof err);
     assert_non_null(res);
     struct cl_meta meta = {0, NULL, 1700000000, 0, n, "1 package, 2 cores",
-                           0, 0, NULL, -1, NULL};
+                           0, 0, NULL, -1, NULL, x->plugins, 1};
     assert_int_equal(cl_results_meta(x->dir, &x->spec, "running", &meta), 0);
     const double walls[2][3] = {{0.4, 0.41, 0.39}, {0.2, 0.25, 0.21}};
     for (size_t c = 0; c < n; c++) {
@@ -206,9 +209,11 @@ static void written_run_reads_back(void **st)
     assert_string_equal(ri.experiment, "roundtrip");
     assert_string_equal(ri.state, "complete");
     assert_string_equal(ri.spec, x.spec.text);
-    char hash[64];
+    char hash[CL_SPEC_HASH_MAX];
     cl_spec_hash(&x.spec, hash, sizeof hash);
     assert_string_equal(ri.spec_hash, hash);
+    assert_string_equal(cl_runyaml_plugin_sha256(&ri, "strategy", "threads"), "ab12");
+    assert_null(cl_runyaml_plugin_sha256(&ri, "workload", "threads"));
     assert_int_equal(ri.repeat, 3);
     assert_int_equal(ri.warmup, 1);
     assert_int_equal(ri.cells, 2);
@@ -270,6 +275,58 @@ static void resume_refuses_another_spec(void **st)
     assert_int_equal(cl_resume_load(x.dir, &x.spec, 1, cells, n, err, sizeof err), 0);
     assert_true(cells[0].done && cells[1].done);
     cl_cells_free(cells, n);
+    remove_dir(x.dir);
+}
+
+/* run.yaml's spec_hash: SHA-256 of the text with URL passwords masked; an
+ * old fnv1a64 hash of the text as read still matches. */
+static void spec_hash_is_sha256_of_the_masked_text(void **st)
+{
+    (void)st;
+    struct cl_spec a = {0}, b = {0}, c = {0};
+    a.text = "abc";
+    a.text_len = 3;
+    char h[CL_SPEC_HASH_MAX], h2[CL_SPEC_HASH_MAX];
+    cl_spec_hash(&a, h, sizeof h);
+    assert_string_equal(h, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_true(cl_spec_hash_matches(&a, h));
+    assert_true(cl_spec_hash_matches(&a, "fnv1a64:e16801510db89efd"));
+    assert_false(cl_spec_hash_matches(&a, "fnv1a64:e16801510db89efe"));
+    assert_false(cl_spec_hash_matches(&a, "sha256:ba7816"));
+
+    a.text = "urls: [http://u:secret@h/x]\n";
+    b.text = "urls: [http://u:hunter2@h/x]\n";
+    c.text = "urls: [http://v:secret@h/x]\n";
+    a.text_len = strlen(a.text);
+    b.text_len = strlen(b.text);
+    c.text_len = strlen(c.text);
+    cl_spec_hash(&a, h, sizeof h);
+    cl_spec_hash(&b, h2, sizeof h2);
+    assert_string_equal(h, h2); /* the password is not in the hash */
+    cl_spec_hash(&c, h2, sizeof h2);
+    assert_string_not_equal(h, h2);
+    /* the old hash was of the text as read: passwords count */
+    assert_true(cl_spec_hash_matches(&a, "fnv1a64:c6c6cfbff183e5b7"));
+    assert_false(cl_spec_hash_matches(&b, "fnv1a64:c6c6cfbff183e5b7"));
+}
+
+/* A plugin whose file changed since run.yaml was written refuses --resume,
+ * naming it and both hashes; --force accepts it. */
+static void resume_refuses_a_changed_plugin(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+    char err[1024] = "";
+    assert_int_equal(cl_resume_plugins(x.dir, x.plugins, 1, 0, err, sizeof err), 0);
+    struct cl_plugin_rec now = x.plugins[0];
+    snprintf(now.sha256, sizeof now.sha256, "cd34");
+    assert_int_equal(cl_resume_plugins(x.dir, &now, 1, 0, err, sizeof err), -1);
+    assert_non_null(strstr(err, "strategy plugin 'threads' (/p/strategy_threads.so)"));
+    assert_non_null(strstr(err, "sha256 ab12, now cd34"));
+    assert_int_equal(cl_resume_plugins(x.dir, &now, 1, 1, err, sizeof err), 0);
+    now.name = "other"; /* not recorded: nothing to compare */
+    assert_int_equal(cl_resume_plugins(x.dir, &now, 1, 0, err, sizeof err), 0);
     remove_dir(x.dir);
 }
 
@@ -765,7 +822,8 @@ static void summary_is_made_again_the_same(void **st)
     char *summary = slurp(dir_file(&x, "summary.csv"));
     unlink(dir_file(&x, "summary.csv"));
 
-    struct cl_meta meta = {0, NULL, 1700000000, 0, 2, "t", 0, 0, NULL, -1, NULL};
+    struct cl_meta meta = {0, NULL, 1700000000, 0, 2, "t", 0, 0, NULL, -1, NULL,
+                           NULL, 0};
     assert_int_equal(cl_results_meta(x.dir, &x.spec, "running", &meta), 0);
     assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
     for (size_t c = 0; c < n; c++)
@@ -791,6 +849,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(written_run_reads_back),
         cmocka_unit_test(resume_refuses_another_spec),
+        cmocka_unit_test(spec_hash_is_sha256_of_the_masked_text),
+        cmocka_unit_test(resume_refuses_a_changed_plugin),
         cmocka_unit_test(statuses_by_name),
         cmocka_unit_test(a_row_with_an_unknown_status),
         cmocka_unit_test(rows_reader_says_where),
