@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cellstate.h"
 #include "neutral.h"
 #include "results.h"
 #include "runyaml.h"
@@ -169,28 +170,14 @@ static int take_row(struct load *L, const struct cl_spec *spec,
     const char *name = cl_csv_get(row, L->ri.cols.cell);
     struct cl_cell *c = cl_cell_find(cells, n_cells, name);
     char *nm = shown(name);
+    char why[256];
     int rc = 0;
     if (!c) {
         rc = not_this_runs(L, "%s:%zu: cell '%s' is not in this spec", file,
                            line, nm);
-    } else if (rep->status == CL_ST_INTERRUPTED || rep->status == CL_ST_SKIPPED) {
-        /* no result: that repetition runs again */
-    } else if (rep->repetition < 0 || rep->repetition > spec->repeat ||
-               (rep->repetition == 0 && !cl_status_ends_cell(rep->status))) {
-        rc = not_this_runs(L, "%s:%zu: cell '%s': repetition '%s' with status "
-                           "%s is not one of this spec's (1..%d, or 0 for a "
-                           "warm-up that ended its cell)", file, line, nm,
-                           cl_csv_get(row, L->ri.cols.repetition),
-                           cl_status_name(rep->status), spec->repeat);
-    } else if (cl_cell_rep(c, rep->repetition)) {
-        rc = not_this_runs(L, "%s:%zu: cell '%s': repetition %d is there twice",
-                           file, line, nm, rep->repetition);
-    } else if (cl_status_ends_cell(c->status)) { /* it has a row that ended it */
-        rc = not_this_runs(L, "%s:%zu: cell '%s': a row after the one that ended "
-                           "the cell (%s)", file, line, nm,
-                           cl_status_name(c->status));
-    } else {
-        cl_cell_add_row(c, rep);
+    } else if (cl_cell_take_row(c, rep, cl_csv_get(row, L->ri.cols.repetition),
+                                spec->repeat, why, sizeof why) < 0) {
+        rc = not_this_runs(L, "%s:%zu: cell '%s': %s", file, line, nm, why);
     }
     free(nm);
     return rc;

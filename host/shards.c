@@ -9,43 +9,69 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cellstate.h"
 #include "csv.h"
 #include "rundir.h"
 #include "util.h"
 
-/* Rows of summary.csv whose cell finished (as --resume counts them); the
- * first problem of the file (FILE:LINE: cell 'NAME': why) in s->problem:
- * such a shard is not done. */
+/* The cell of results.csv named `name`, added when new. */
+static struct cl_cell *cell_named(struct cl_cell **cells, size_t *n, const char *name)
+{
+    struct cl_cell *c = cl_cell_find(*cells, *n, name);
+    if (c)
+        return c;
+    *cells = cl_xrealloc(*cells, (*n + 1) * sizeof **cells);
+    c = &(*cells)[*n];
+    memset(c, 0, sizeof *c);
+    c->index = (*n)++;
+    c->name = cl_xstrdup(name);
+    return c;
+}
+
+/* The cells results.csv finishes, by the rule --resume follows
+ * (cl_cell_take_row, cl_cell_finished); summary.csv, which only repeats
+ * it, is not read.  A torn last record is dropped, as --resume drops it.
+ * The first problem of the file (FILE:LINE: cell 'NAME': why) in
+ * s->problem: such a shard is not done. */
 static size_t count_done(struct cl_shard *s)
 {
     struct cl_rows_in ri;
     char why[512];
-    size_t n = 0;
-    if (cl_rows_open(&ri, s->dir, "summary.csv", why, sizeof why) != 0) {
-        if (errno != ENOENT)
+    if (cl_rows_open(&ri, s->dir, "results.csv", why, sizeof why) != 0) {
+        if (errno != ENOENT) /* none: nothing measured yet */
             snprintf(s->problem, sizeof s->problem, "%s", why);
         cl_rows_close(&ri);
         return 0;
     }
-    if (ri.cols.status < 0)
-        snprintf(s->problem, sizeof s->problem, "%s:1: no 'status' column", ri.file);
+    if (ri.cols.repetition < 0 || ri.cols.status < 0)
+        snprintf(s->problem, sizeof s->problem, "%s:1: no '%s' column", ri.file,
+                 ri.cols.status < 0 ? "status" : "repetition");
+    else if (s->run.repeat < 1)
+        snprintf(s->problem, sizeof s->problem, "%s/run.yaml: no `repeat`: which "
+                 "cells finished cannot be told", s->dir);
+    struct cl_cell *cells = NULL;
+    size_t n_cells = 0;
     struct cl_csv_row row;
     struct cl_rep_row rep;
     int rc;
-    while (!s->problem[0] && (rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) != 0) {
-        if (rc < 0 || rc == 2) /* summary.csv is renamed into place: never torn */
+    while (!s->problem[0] && (rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
+        const char *name = cl_csv_get(&row, ri.cols.cell);
+        if (rc == 2)
             snprintf(s->problem, sizeof s->problem, "%s", why);
-        else if (row.n != ri.hdr.n)
-            snprintf(s->problem, sizeof s->problem, "%s:%zu: %zu fields, the "
-                     "header has %zu", ri.file, row.line, row.n, ri.hdr.n);
-        else if (rep.status != CL_ST_INTERRUPTED)
-            n++;
-        if (rc > 0)
-            cl_csv_row_free(&row);
+        else if (cl_cell_take_row(cell_named(&cells, &n_cells, name), &rep,
+                                  cl_csv_get(&row, ri.cols.repetition),
+                                  s->run.repeat, why, sizeof why) < 0)
+            snprintf(s->problem, sizeof s->problem, "%s:%zu: cell '%s': %s",
+                     ri.file, row.line, name, why);
+        cl_csv_row_free(&row);
     }
-    if (!s->problem[0] && s->cells && n > s->cells)
-        snprintf(s->problem, sizeof s->problem, "%s: %zu cells finished, run.yaml "
-                 "says the shard has %zu", ri.file, n, s->cells);
+    size_t n = 0;
+    for (size_t i = 0; i < n_cells; i++)
+        n += cl_cell_finished(&cells[i], s->run.repeat);
+    if (!s->problem[0] && s->cells && n_cells > s->cells)
+        snprintf(s->problem, sizeof s->problem, "%s: rows of %zu cells, run.yaml "
+                 "says the shard has %zu", ri.file, n_cells, s->cells);
+    cl_cells_free(cells, n_cells);
     cl_rows_close(&ri);
     return n;
 }

@@ -19,9 +19,10 @@ struct cl_shard {
     const char *hash;      /* run.yaml `spec_hash` (borrowed), or NULL */
     unsigned shard, shards;/* run.yaml `shard: I/N`; 0/0 when absent */
     size_t cells;          /* run.yaml `cells`: how many this shard runs */
-    size_t cells_done;     /* summary.csv rows not `interrupted` */
+    size_t cells_done;     /* cells results.csv finishes, as --resume
+                              counts them (up to its first problem) */
     char why[512];         /* when !has_run: why not */
-    char problem[600];     /* summary.csv unreadable or inconsistent:
+    char problem[600];     /* results.csv unreadable or not a run's:
                               "FILE:LINE: cell 'NAME': why"; else "" */
 };
 
@@ -34,7 +35,7 @@ void cl_shard_free(struct cl_shard *s);
 int cl_shards_scan(const char *dir, struct cl_shard **out, size_t *n,
                    char *err, size_t errlen);
 /** 1 when the shard ran to its end: run.yaml says complete, every one of
- *  its cells finished, and summary.csv has no problem. */
+ *  its cells finished, and results.csv has no problem. */
 int cl_shard_done(const struct cl_shard *s);
 
 #endif

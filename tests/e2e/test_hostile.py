@@ -255,7 +255,7 @@ class Inconsistent(Runs):
                          r"not a number")
         self.assertFalse(os.path.exists(os.path.join(run, "results.csv")), p.stdout)
 
-    def test_status_names_a_bad_summary(self):
+    def test_status_names_a_bad_results_csv(self):
         spec = self.spec(SPEC_A)
         run = self.path("slurmish")
         os.makedirs(run)
@@ -266,11 +266,16 @@ class Inconsistent(Runs):
         self.assertEqual(p.returncode, 0, p.stderr)
         p = conlab(["status", run], env={"PATH": "/nonexistent"})
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        # summary.csv is never read: a bad one changes nothing
         self.edit(os.path.join(shard, "summary.csv"),
                   lambda rows: rows[1].__setitem__(rows[0].index("status"), "bogus"))
         p = conlab(["status", run], env={"PATH": "/nonexistent"})
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.edit(os.path.join(shard, "results.csv"),
+                  lambda rows: rows[1].__setitem__(rows[0].index("status"), "bogus"))
+        p = conlab(["status", run], env={"PATH": "/nonexistent"})
         self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-        self.assertRegex(p.stdout, r"incomplete .*summary\.csv:2: cell '[^']*': "
+        self.assertRegex(p.stdout, r"incomplete .*results\.csv:2: cell '[^']*': "
                          r"unknown status 'bogus'")
 
 

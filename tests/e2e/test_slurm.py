@@ -350,6 +350,35 @@ class Submit(Case):
         self.assertIn("resuming: 3 of 3 cells already done", r.stderr)
         self.assertIn("--resume", slurp(os.path.join(d, "shard-0", "run.yaml")))
 
+    def test_status_counts_cells_from_results_csv_not_summary_csv(self):
+        self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
+                       env=self.env))
+        d = os.path.realpath(self.run_dir)
+        for i in (0, 1):
+            self.assertEqual(self.array_task(i).returncode, 0)
+        self.queue("")
+        p = self.ok(conlab("status", d, env=self.env))
+        self.assertRegex(p.stdout, r"1/2\s+4242_0\s+done\s+3/3")
+        # results.csv loses the rows of the shard's last cell; summary.csv,
+        # which still says every cell finished, is not believed
+        shard = os.path.join(d, "shard-0")
+        rows = slurp(os.path.join(shard, "results.csv")).splitlines(True)
+        lost = next(csv.reader([rows[-1]]))[1]
+        self.assertEqual(len(read_csv(os.path.join(shard, "summary.csv"))), 3)
+        with open(os.path.join(shard, "results.csv"), "w") as f:
+            f.writelines(r for r in rows if next(csv.reader([r]))[1] != lost)
+        p = self.ok(conlab("status", d, env=self.env), rc=1)
+        self.assertRegex(p.stdout, r"1/2\s+4242_0\s+failed\s+2/3\s+complete, but 2 of "
+                                   r"3 cells finished")
+        self.assertRegex(p.stdout, r"2/2\s+4242_1\s+done\s+3/3")
+        # the reverse: results.csv whole again, summary.csv gone: done
+        with open(os.path.join(shard, "results.csv"), "w") as f:
+            f.writelines(rows)
+        os.unlink(os.path.join(shard, "summary.csv"))
+        p = self.ok(conlab("status", d, env=self.env))
+        self.assertRegex(p.stdout, r"1/2\s+4242_0\s+done\s+3/3")
+        self.assertIn("2 of 2 shards done", p.stdout)
+
     def test_without_squeue_states_are_unknown(self):
         self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
                        env=self.env))

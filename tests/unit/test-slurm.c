@@ -225,11 +225,15 @@ static void shard_directories_tell_their_state(void **st)
     assert_string_equal(s.why, "no run.yaml yet");
     cl_shard_free(&s);
 
-    /* two of its three cells finished, one was interrupted */
+    /* two of its three cells finished (all 2 repetitions, or one that ended
+     * it), one has only one repetition and an interrupted one; summary.csv,
+     * which says all three finished, is not believed */
     write_text(sub, "run.yaml", "experiment: x\nstate: complete\ncells: 3\nshard: 2/4\n"
-                                "spec_hash: fnv1a64:00\n");
+                                "spec_hash: fnv1a64:00\nrepeat: 2\n");
     write_text(sub, "summary.csv", "experiment,cell,status\nx,a,ok\nx,\"b, c\",failed\n"
-                                   "x,d,interrupted\n");
+                                   "x,d,ok\n");
+    write_text(sub, "results.csv", "cell,repetition,status\na,1,ok\n\"b, c\",1,failed\n"
+                                   "d,1,ok\na,2,ok\n\"b, c\",2,timeout\nd,2,interrupted\n");
     cl_shard_read(&s, sub, 1);
     assert_true(s.has_run);
     assert_string_equal(s.state, "complete");
@@ -238,12 +242,63 @@ static void shard_directories_tell_their_state(void **st)
     assert_int_equal(s.shards, 4);
     assert_int_equal(s.cells, 3);
     assert_int_equal(s.cells_done, 2);
+    assert_string_equal(s.problem, "");
     assert_false(cl_shard_done(&s)); /* complete, but a cell is missing */
     cl_shard_free(&s);
-    write_text(sub, "summary.csv", "experiment,cell,status\nx,a,ok\nx,b,failed\nx,d,crashed\n");
+    /* d's last repetition: a torn last record, dropped as --resume drops it */
+    write_text(sub, "results.csv", "cell,repetition,status\na,1,ok\n\"b, c\",0,crashed\n"
+                                   "d,1,ok\na,2,ok\nd,2,ok\n\"d,2,o");
+    cl_shard_read(&s, sub, 1);
+    assert_int_equal(s.cells_done, 3);
+    assert_true(cl_shard_done(&s));
+    cl_shard_free(&s);
+    /* no summary.csv at all: results.csv alone says the shard is done */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/summary.csv", sub);
+    assert_int_equal(unlink(path), 0);
     cl_shard_read(&s, sub, 1);
     assert_true(cl_shard_done(&s));
     cl_shard_free(&s);
+    /* rows that are not a run's: named, and the shard is not done */
+    static const struct {
+        const char *rows, *problem;
+    } bad[] = {
+        {"a,1,ok\na,1,ok\n", "results.csv:3: cell 'a': repetition 1 is there twice"},
+        {"a,3,ok\n", "results.csv:2: cell 'a': repetition '3' with status ok is not "
+                      "one of this spec's (1..2"},
+        {"a,1,timeout\na,2,ok\n", "results.csv:3: cell 'a': a row after the one "
+                                    "that ended the cell (timeout)"},
+        {"a,1,bogus\n", "results.csv:2: cell 'a': unknown status 'bogus'"},
+        {"a,1,ok\nb,1,ok\nc,1,ok\nd,1,ok\n", "results.csv: rows of 4 cells, run.yaml "
+                                               "says the shard has 3"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[256];
+        snprintf(text, sizeof text, "cell,repetition,status\n%s", bad[i].rows);
+        write_text(sub, "results.csv", text);
+        cl_shard_read(&s, sub, 1);
+        assert_non_null(strstr(s.problem, bad[i].problem));
+        assert_false(cl_shard_done(&s));
+        cl_shard_free(&s);
+    }
+    write_text(sub, "results.csv", "cell,status\na,ok\n");
+    cl_shard_read(&s, sub, 1);
+    assert_non_null(strstr(s.problem, "results.csv:1: no 'repetition' column"));
+    cl_shard_free(&s);
+    write_text(sub, "results.csv", "");
+    cl_shard_read(&s, sub, 1);
+    assert_non_null(strstr(s.problem, "results.csv: no conlab header"));
+    assert_false(cl_shard_done(&s));
+    cl_shard_free(&s);
+    /* nothing measured yet: no results.csv is no problem, nothing done */
+    snprintf(path, sizeof path, "%s/results.csv", sub);
+    assert_int_equal(unlink(path), 0);
+    cl_shard_read(&s, sub, 1);
+    assert_string_equal(s.problem, "");
+    assert_int_equal(s.cells_done, 0);
+    assert_false(cl_shard_done(&s));
+    cl_shard_free(&s);
+    write_text(sub, "results.csv", "cell,repetition,status\na,1,ok\na,2,ok\n");
 
     /* scanning finds shard-* directories in number order, nothing else */
     char other[512];
