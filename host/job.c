@@ -118,13 +118,16 @@ static int blocking_wait(void *ctx, struct pollfd *fds, unsigned nfds,
     }
 }
 
-static const struct conlab_waiter host_waiter = {blocking_wait, NULL};
+static const struct conlab_waiter host_waiter = {blocking_wait, NULL,
+                                                 sizeof(struct conlab_waiter)};
 
 /* ---- the job --------------------------------------------------------------- */
 
 struct worker_slot {
     struct conlab_worker w;
     const struct conlab_waiter *waiter;
+    const struct conlab_spawner *custom; /* set_spawner's, or NULL */
+    struct conlab_spawner serial;        /* the host's serial elision */
     void *wctx;
     int begun;
 };
@@ -169,6 +172,7 @@ static int job_worker_begin(const struct conlab_job *job, unsigned w,
     s->w.id = w;
     s->w.waiter = s->waiter;
     s->w.host = &cl_host_api;
+    s->w.spawner = s->custom ? s->custom : &s->serial;
     s->wctx = NULL;
     const struct conlab_workload_ops *wo = &j->in->workload->wops;
     int rc = wo->worker_init ? wo->worker_init(j->wl_state, &s->w, &s->wctx)
@@ -236,6 +240,74 @@ static int job_run_task(const struct conlab_job *job, unsigned w, uint64_t index
                                                        : conlab_strerror(rc));
     atomic_store_explicit(&r->state, CL_REC_DONE, memory_order_release);
     return rc;
+}
+
+/* ---- the spawn service: the host's serial elision (ABI 1.1) --------------- */
+
+/* The first error of a group lives in its first opaque word. */
+static int serial_spawn(void *ctx, struct conlab_group *g, conlab_child_fn fn,
+                        void *arg)
+{
+    const struct worker_slot *s = ctx;
+    int rc = fn(arg, &s->w);
+    if (rc != CONLAB_OK && g->opaque[0] == 0)
+        g->opaque[0] = (uint64_t)(int64_t)rc;
+    return CONLAB_OK;
+}
+
+static int serial_sync(void *ctx, struct conlab_group *g)
+{
+    (void)ctx;
+    int rc = (int)(int64_t)g->opaque[0];
+    g->opaque[0] = 0;
+    return rc;
+}
+
+static int job_set_spawner(const struct conlab_job *job, unsigned w,
+                           const struct conlab_spawner *spawner)
+{
+    struct jobimpl *j = impl(job);
+    if (w >= job->n_workers) {
+        misuse(j, "set_spawner for worker %u, beyond the job's workers", w);
+        return CONLAB_E_INVAL;
+    }
+    if (j->slots[w].begun) {
+        misuse(j, "set_spawner for worker %u after its worker_begin", w);
+        return CONLAB_E_INVAL;
+    }
+    if (spawner && (spawner->struct_size < offsetof(struct conlab_spawner, sync) +
+                                               sizeof spawner->sync ||
+                    !spawner->spawn || !spawner->sync)) {
+        misuse(j, "set_spawner for worker %u: spawn or sync missing", w);
+        return CONLAB_E_INVAL;
+    }
+    j->slots[w].custom = spawner;
+    return CONLAB_OK;
+}
+
+static int job_run_child(const struct conlab_job *job, unsigned w,
+                         conlab_child_fn fn, void *arg)
+{
+    struct jobimpl *j = impl(job);
+    if (w >= job->n_workers || !j->slots[w].begun) {
+        misuse(j, "run_child on worker %u, which is not begun", w);
+        return CONLAB_E_INVAL;
+    }
+    return fn(arg, &j->slots[w].w);
+}
+
+static void job_count(const struct conlab_job *job, unsigned counter,
+                      uint64_t delta)
+{
+    struct jobimpl *j = impl(job);
+    struct cl_shared *sh = j->m->sh;
+    if (counter >= sh->n_counters) {
+        misuse(j, "count: counter %u is not among the strategy's counters",
+               counter);
+        return;
+    }
+    atomic_fetch_add_explicit(&sh->counters[counter], delta,
+                              memory_order_relaxed);
 }
 
 static int64_t job_claim(const struct conlab_job *job)
@@ -379,6 +451,17 @@ void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
     j.slots = calloc(in->n_workers ? in->n_workers : 1, sizeof *j.slots);
     if (!j.slots)
         child_fail(sh, 4, "out of memory for %u workers", in->n_workers);
+    for (unsigned w = 0; w < in->n_workers; w++)
+        j.slots[w].serial = (struct conlab_spawner){
+            .struct_size = sizeof(struct conlab_spawner),
+            .ctx = &j.slots[w],
+            .spawn = serial_spawn,
+            .sync = serial_sync,
+        };
+    const char *const *names = in->strategy->sops.counters;
+    for (sh->n_counters = 0; names && names[sh->n_counters] &&
+                             sh->n_counters < CL_MAX_COUNTERS;)
+        sh->n_counters++;
     j.job.struct_size = sizeof j.job;
     j.job.n_workers = in->n_workers;
     j.job.n_tasks = in->n_tasks;
@@ -391,6 +474,9 @@ void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
     j.job.bind = job_bind;
     j.job.worker_lost = job_worker_lost;
     j.job.default_waiter = &host_waiter;
+    j.job.set_spawner = job_set_spawner;
+    j.job.run_child = job_run_child;
+    j.job.count = job_count;
 
     struct rusage before, after;
     usage_now(&before);

@@ -33,6 +33,7 @@ struct cl_record {
 };
 
 #define CL_MAX_REASONS 32
+#define CL_MAX_COUNTERS 16 /* per strategy, see conlab_strategy_ops.counters */
 #define CL_REASON_LEN 120
 
 /* The shared header of a repetition, in MAP_SHARED memory mapped by the host
@@ -50,6 +51,8 @@ struct cl_shared {
     unsigned n_workers;
     struct rusage ru_delta; /* self + children over the timed run() */
     char error[512];        /* why the repetition could not run */
+    uint32_t n_counters;    /* the strategy's counter names (since ABI 1.1) */
+    _Atomic uint64_t counters[CL_MAX_COUNTERS]; /* job->count() adds here */
     _Atomic int reason_lock;
     uint32_t n_reasons;
     char reasons[CL_MAX_REASONS][CL_REASON_LEN];

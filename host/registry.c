@@ -23,9 +23,10 @@
 #include "util.h"
 
 /* The smallest descriptor and ops tables a 1.0 plugin can have: everything up
- * to (not including) the reserved tail. */
-#define MIN_DESC_SIZE offsetof(struct conlab_plugin, reserved)
-#define MIN_SOPS_SIZE offsetof(struct conlab_strategy_ops, reserved)
+ * to (not including) the 1.0 reserved tail, whose first slots later minors
+ * turned into members (param_size, counters: since 1.1). */
+#define MIN_DESC_SIZE offsetof(struct conlab_plugin, param_size)
+#define MIN_SOPS_SIZE offsetof(struct conlab_strategy_ops, counters)
 #define MIN_WOPS_SIZE offsetof(struct conlab_workload_ops, reserved)
 
 static int verbose(void)
@@ -121,6 +122,11 @@ int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
             return seterr(err, errlen,
                           "%s: strategy '%s' lacks the required operation "
                           "'%s'", path, name, missing);
+        if (p->sops.flags)
+            return seterr(err, errlen,
+                          "%s: strategy '%s' sets flags 0x%x, but no strategy "
+                          "flags are defined in ABI %u.%u", path, name,
+                          p->sops.flags, CONLAB_ABI_MAJOR, CONLAB_ABI_MINOR);
         p->desc.strategy = &p->sops;
         p->desc.workload = NULL;
     } else if (p->desc.kind == CONLAB_KIND_WORKLOAD) {

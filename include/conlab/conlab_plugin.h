@@ -22,6 +22,16 @@
  *     host reads only members that lie inside it, so members are only ever
  *     APPENDED (marked "since 1.N") and never reordered, resized or removed
  *     within a major version.
+ *   - `reserved[]` is the room for those appended members that keeps a
+ *     structure's size unchanged: a member added within a major version takes
+ *     the FIRST remaining reserved slot when it is pointer-sized and zero
+ *     means "absent" (a plugin built against an older minor has zero there,
+ *     because designated initialisers zero the slots), and is appended after
+ *     `reserved[]` otherwise.  Plugins leave reserved slots zero and never
+ *     read them; the host never reads a slot of a plugin whose abi_minor
+ *     predates the member.
+ *   - Tables the host walks as arrays carry their element size (since 1.1:
+ *     `struct conlab_plugin.param_size`), so elements may grow too.
  *   - The host accepts a plugin with the same CONLAB_ABI_MAJOR and a
  *     CONLAB_ABI_MINOR no newer than its own, and refuses anything else with
  *     a message naming the file and both versions.
@@ -51,8 +61,11 @@ extern "C" {
 
 /** ABI major: a change here means old plugins cannot load. */
 #define CONLAB_ABI_MAJOR 1
-/** ABI minor: bumped when members are appended; older plugins still load. */
-#define CONLAB_ABI_MINOR 0
+/** ABI minor: bumped when members are appended; older plugins still load.
+ *  1.1: nested tasks (struct conlab_spawner, conlab_spawn/conlab_sync),
+ *       strategy counters, param_size, conlab_waiter.struct_size,
+ *       CONLAB_LOG. */
+#define CONLAB_ABI_MINOR 1
 
 #if defined(__GNUC__) || defined(__clang__)
 #define CONLAB_PLUGIN_EXPORT __attribute__((visibility("default")))
@@ -83,11 +96,21 @@ extern "C" {
     XX(E_PROTO, -12, "protocol error")                                         \
     XX(E_LOST, -13, "worker lost")
 
+/* The codes run 0, -1, -2, ... without gaps, so counting the list gives the
+ * lowest one (since 1.1 computed, not written by hand). */
+enum conlab__status_count {
+#define CONLAB__XX(n, v, s) CONLAB__COUNT_##n,
+    CONLAB_STATUS_MAP(CONLAB__XX)
+#undef CONLAB__XX
+    CONLAB__N_STATUS
+};
+
 enum conlab_status {
 #define CONLAB__XX(n, v, s) CONLAB_##n = (v),
     CONLAB_STATUS_MAP(CONLAB__XX)
 #undef CONLAB__XX
-    CONLAB_E_LAST_ = -14 /* never use: one below the lowest code */
+    /** Never use: one below the lowest code. */
+    CONLAB_E_LAST_ = -(int)CONLAB__N_STATUS
 };
 
 /** Human-readable text of a status; never NULL, never to be freed. */
@@ -134,6 +157,19 @@ struct conlab_host_api {
     void *reserved[8];
 };
 
+/**
+ * Log through the host (since 1.1): CONLAB_LOG(host, CONLAB_LOG_WARN,
+ * "%d retries", n).  The line is prefixed with CONLAB_PLUGIN_NAME, which a
+ * plugin may #define (as a string literal) BEFORE including this header;
+ * otherwise it is "plugin".  `host` is any `const struct conlab_host_api *`
+ * (env->host, w->host, job->host).
+ */
+#ifndef CONLAB_PLUGIN_NAME
+#define CONLAB_PLUGIN_NAME "plugin"
+#endif
+#define CONLAB_LOG(host, level, ...)                                           \
+    ((host)->log((level), CONLAB_PLUGIN_NAME, __VA_ARGS__))
+
 /* ------------------------------------------------------------------------ */
 /* The wait service.                                                         */
 /* ------------------------------------------------------------------------ */
@@ -154,6 +190,9 @@ struct conlab_waiter {
     int (*wait)(void *ctx, struct pollfd *fds, unsigned nfds,
                 int64_t timeout_ns);
     void *ctx;
+    /** Since 1.1: sizeof(struct conlab_waiter) at the strategy's build; the
+     *  host reads it only from strategies built against 1.1 or later. */
+    uint32_t struct_size;
 };
 
 /** Sleep through a waiter: the only sleep a workload may use. */
@@ -163,6 +202,64 @@ static inline int conlab_sleep_ns(const struct conlab_waiter *w, int64_t ns)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The spawn service (since 1.1): nested, fork-join tasks.                   */
+/* ------------------------------------------------------------------------ */
+
+struct conlab_worker;
+
+/**
+ * A child computation: runs `arg`'s work on worker `w` — the worker that
+ * actually runs it, which under a parallel strategy may not be the one that
+ * spawned it — and returns CONLAB_OK or a negative CONLAB_E_* status.  It may
+ * spawn and sync children of its own through w->spawner, and may wait through
+ * w->waiter.  Results go through `arg` (memory of the spawning frame, valid
+ * until that frame's conlab_sync returns).
+ */
+typedef int (*conlab_child_fn)(void *arg, const struct conlab_worker *w);
+
+/**
+ * A group of children joined together: storage the spawning task provides
+ * (usually on its stack), zeroed before the first spawn
+ * (`struct conlab_group g = CONLAB_GROUP_INIT;`), and owned by the strategy's
+ * spawner between the first spawn and the conlab_sync that returns.  A task
+ * must sync every group it spawned into before it returns, and a group is
+ * synced on the worker that spawned into it.
+ */
+struct conlab_group {
+    uint64_t opaque[8];
+};
+#define CONLAB_GROUP_INIT {{0}}
+
+/**
+ * How children run.  The host hands every worker one through
+ * `struct conlab_worker.spawner`; by default it is the host's SERIAL
+ * ELISION: spawn runs the child at once, inline, and sync only returns the
+ * first error — so every strategy runs fork-join workloads unchanged.  A
+ * strategy that can run children in parallel supplies its own per worker with
+ * job->set_spawner (see struct conlab_job) and runs each child through
+ * job->run_child.
+ *
+ * Contract for a strategy's spawner:
+ *   - spawn(ctx, g, fn, arg): arrange for fn(arg, w') to run exactly once, on
+ *     some worker w', before sync(ctx, g) returns.  It may run it inline (for
+ *     instance when its queue is full); it must not fail for lack of room.
+ *     Returns CONLAB_OK, or a negative status when the child will never run.
+ *   - sync(ctx, g): returns once every child spawned into g has returned,
+ *     with CONLAB_OK or the first child's error.  It must never deadlock, even
+ *     when every worker is inside sync: while children of g are pending, the
+ *     calling worker runs other work (its own queue first, then stolen work:
+ *     "help-first" joining), or the strategy uses continuations.
+ *   - Both are called only on the worker that owns `ctx`.
+ */
+struct conlab_spawner {
+    uint32_t struct_size; /* sizeof(struct conlab_spawner) at the build */
+    void *ctx;            /* the strategy's per-worker state */
+    int (*spawn)(void *ctx, struct conlab_group *g, conlab_child_fn fn,
+                 void *arg);
+    int (*sync)(void *ctx, struct conlab_group *g);
+    void *reserved[4];
+};
+
 /* Parameters: declared as data, validated by the host, filled by offsetof. */
 /* ------------------------------------------------------------------------ */
 
@@ -236,7 +333,40 @@ struct conlab_worker {
     unsigned id;                        /* 0 .. n_workers-1 */
     const struct conlab_waiter *waiter; /* the ONLY way to wait */
     const struct conlab_host_api *host;
+    /** Since 1.1: how this worker spawns and joins children; never NULL
+     *  (the host's serial elision unless the strategy supplies one). */
+    const struct conlab_spawner *spawner;
 };
+
+/**
+ * Spawn fn(arg) as a child of group g (since 1.1).  Under a host older than
+ * 1.1 (w->struct_size too small) the child runs inline.  Returns CONLAB_OK or
+ * a negative status when the child will never run.
+ */
+static inline int conlab_spawn(const struct conlab_worker *w,
+                               struct conlab_group *g, conlab_child_fn fn,
+                               void *arg)
+{
+    if (w->struct_size < offsetof(struct conlab_worker, spawner) +
+                             sizeof(w->spawner) || !w->spawner) {
+        int rc = fn(arg, w); /* serial elision; sync reports the error */
+        if (rc != 0 && g->opaque[0] == 0)
+            g->opaque[0] = (uint64_t)(int64_t)rc;
+        return 0;
+    }
+    return w->spawner->spawn(w->spawner->ctx, g, fn, arg);
+}
+
+/** Join every child spawned into g (since 1.1): CONLAB_OK or the first
+ *  child's error.  Call it before the task (or child) returns. */
+static inline int conlab_sync(const struct conlab_worker *w,
+                              struct conlab_group *g)
+{
+    if (w->struct_size < offsetof(struct conlab_worker, spawner) +
+                             sizeof(w->spawner) || !w->spawner)
+        return (int)(int64_t)g->opaque[0];
+    return w->spawner->sync(w->spawner->ctx, g);
+}
 
 /**
  * What a task produced.  The host zeroes it before run_task.  On failure,
@@ -344,11 +474,35 @@ struct conlab_job {
     /** The host's blocking waiter (poll/nanosleep); a strategy that wraps
      *  waiting (the GIL) calls through it. */
     const struct conlab_waiter *default_waiter;
-    void *reserved[8];
+
+    /** Since 1.1.  Make `spawner` worker w's spawn service (NULL: the host's
+     *  serial elision).  Call it on worker w's context BEFORE
+     *  worker_begin; the spawner must stay valid until worker_end.  Returns
+     *  CONLAB_OK or CONLAB_E_INVAL (w out of range, worker already begun). */
+    int (*set_spawner)(const struct conlab_job *job, unsigned w,
+                       const struct conlab_spawner *spawner);
+    /** Since 1.1.  Run child fn(arg) on worker w, now, on the calling context
+     *  (which must be worker w's, between worker_begin and worker_end): the
+     *  host hands it worker w's struct conlab_worker and counts it.  Returns
+     *  the child's status.  A strategy's spawner runs every child — queued,
+     *  stolen or inline — through this. */
+    int (*run_child)(const struct conlab_job *job, unsigned w,
+                     conlab_child_fn fn, void *arg);
+    /** Since 1.1.  Add `delta` to counter `counter` (an index into the
+     *  strategy's `counters` names, see struct conlab_strategy_ops) for this
+     *  repetition.  Atomic across threads and forked processes; cheap, but
+     *  meant to be called a few times per worker (keep per-worker tallies and
+     *  add them at the end), not per task.  Out-of-range indices are ignored
+     *  (and reported as misuse). */
+    void (*count)(const struct conlab_job *job, unsigned counter,
+                  uint64_t delta);
+    void *reserved[5];
 };
 
 struct conlab_strategy_ops {
     uint32_t struct_size; /* sizeof(struct conlab_strategy_ops) */
+    /** No strategy flags are defined: set 0.  The host refuses a strategy
+     *  with unknown bits set, so a future flag cannot be silently ignored. */
     uint32_t flags;
     /** Required.  How many workers a job for `n_tasks` tasks will have under
      *  this config (the host plans placement and per-worker state for them). */
@@ -358,7 +512,12 @@ struct conlab_strategy_ops {
      *  threads and fork, and must reap whatever it started before returning.
      *  Return CONLAB_OK, or a negative status if the strategy itself failed. */
     int (*run)(const struct conlab_job *job, const void *config);
-    void *reserved[8];
+    /** Since 1.1 (optional).  Names of the strategy's counters, NULL-
+     *  terminated ([a-z0-9_]+, at most 16): job->count(job, i, delta) adds
+     *  to counters[i]; each lands in results.csv as `counter.<name>` and in
+     *  `conlab report --format json`. */
+    const char *const *counters;
+    void *reserved[7];
 };
 
 /* ------------------------------------------------------------------------ */
@@ -382,7 +541,11 @@ struct conlab_plugin {
     size_t config_size;                /* bytes of the struct params fill */
     const struct conlab_strategy_ops *strategy; /* kind == STRATEGY */
     const struct conlab_workload_ops *workload; /* kind == WORKLOAD */
-    void *reserved[8];
+    /** Since 1.1: sizeof(struct conlab_param) at the build, the stride the
+     *  host walks `params` with (0, from older plugins: the 1.0 size).
+     *  CONLAB_PLUGIN_HEADER fills it. */
+    size_t param_size;
+    void *reserved[7];
 };
 
 /** The entry point's type.  `host` stays valid for the life of the process. */
@@ -413,7 +576,8 @@ typedef const struct conlab_plugin *(*conlab_plugin_entry_fn)(
 /** Designated-initialiser helpers for the descriptor's version header. */
 #define CONLAB_PLUGIN_HEADER(kind_)                                            \
     .abi_major = CONLAB_ABI_MAJOR, .abi_minor = CONLAB_ABI_MINOR,              \
-    .struct_size = (uint32_t)sizeof(struct conlab_plugin), .kind = (kind_)
+    .struct_size = (uint32_t)sizeof(struct conlab_plugin), .kind = (kind_),    \
+    .param_size = sizeof(struct conlab_param)
 
 #ifdef __cplusplus
 }

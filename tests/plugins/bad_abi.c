@@ -97,7 +97,7 @@ static const struct conlab_plugin desc = {
 #if defined(BAD_SIZE)
     .struct_size = 16,
 #elif defined(GOOD_OLD_MINOR)
-    .struct_size = offsetof(struct conlab_plugin, reserved),
+    .struct_size = offsetof(struct conlab_plugin, param_size), /* 1.0's size */
 #else
     .struct_size = sizeof(struct conlab_plugin),
 #endif
