@@ -6,7 +6,8 @@
 set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config libyaml-dev libjson-c-dev libhwloc-dev hwloc
-      libcurl4-openssl-dev libmicrohttpd-dev libssl-dev ca-certificates)
+      libcurl4-openssl-dev libmicrohttpd-dev libssl-dev libgsl-dev
+      g++ libtbb-dev liburing-dev ca-certificates)
 if [ "${1:-}" = "--test" ]; then
   # cmocka: unit tests; python3: end-to-end tests; valgrind, clang: memcheck
   # and the fuzzer; wrk, nginx: the http tests and benchmarks; slurm-wlm,
