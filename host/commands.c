@@ -1,16 +1,23 @@
 /* commands.c — list, validate, run, version. */
 #include "commands.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
+#include "helptext.h"
+#include "oneliner.h"
 #include "specload.h"
 #include "registry.h"
 #include "runner.h"
 #include "spec.h"
+#include "suggest.h"
+#include "util.h"
 
 static const char *type_name(enum conlab_param_type t)
 {
@@ -27,47 +34,83 @@ static const char *type_name(enum conlab_param_type t)
     return "?";
 }
 
-static void print_param(FILE *out, const char *name, const char *type,
-                        const char *def, double min, double max,
-                        const char *choices, const char *help)
+/* One row of a plugin's parameter table. */
+struct param_row {
+    const char *name, *type, *def, *help;
+    char range[96];
+};
+
+static void param_row(struct param_row *r, const char *name, const char *type,
+                      const char *def, double min, double max,
+                      const char *choices, const char *help)
 {
-    char range[96] = "";
+    r->name = name;
+    r->type = type;
+    r->def = def ? def : "(required)";
+    r->help = help ? help : "";
+    r->range[0] = '\0';
     if (choices)
-        snprintf(range, sizeof range, "%s", choices);
+        snprintf(r->range, sizeof r->range, "%s", choices);
     else if (min < max && min == (double)(long long)min && max == (double)(long long)max)
-        snprintf(range, sizeof range, "%lld..%lld", (long long)min, (long long)max);
+        snprintf(r->range, sizeof r->range, "%lld..%lld", (long long)min, (long long)max);
     else if (min < max)
-        snprintf(range, sizeof range, "%g..%g", min, max);
-    fprintf(out, "    %-14s %-11s %-12s %-16s %s\n", name, type,
-            def ? def : "(required)", range, help ? help : "");
+        snprintf(r->range, sizeof r->range, "%g..%g", min, max);
 }
 
-static void print_plugin(FILE *out, const struct cl_plugin *p, int detail)
+static int max_int(int a, size_t b)
+{
+    return (size_t)a > b ? a : (int)b;
+}
+
+/* The parameter table, its columns as wide as their widest cell. */
+static void print_params(FILE *out, const struct param_row *rows, size_t n)
+{
+    int w[4] = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        w[0] = max_int(w[0], strlen(rows[i].name));
+        w[1] = max_int(w[1], strlen(rows[i].type));
+        w[2] = max_int(w[2], strlen(rows[i].def));
+        w[3] = max_int(w[3], strlen(rows[i].range));
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct param_row *r = &rows[i];
+        char *line = cl_xasprintf("    %-*s  %-*s  %-*s  %-*s  %s", w[0],
+                                  r->name, w[1], r->type, w[2], r->def, w[3],
+                                  r->range, r->help);
+        size_t len = strlen(line);
+        while (len && line[len - 1] == ' ') /* empty last columns */
+            len--;
+        fprintf(out, "%.*s\n", (int)len, line);
+        free(line);
+    }
+}
+
+static void print_plugin(FILE *out, const struct cl_plugin *p, int name_w)
 {
     const struct conlab_plugin *d = &p->desc;
-    fprintf(out, "  %-12s %s\n", d->name, d->summary ? d->summary : "");
-    if (!detail)
-        return;
+    fprintf(out, "  %-*s  %s\n", name_w, d->name, d->summary ? d->summary : "");
     fprintf(out, "    file: %s (ABI %u.%u%s%s)\n", p->path, p->built_major,
             p->built_minor, d->version ? ", version " : "",
             d->version ? d->version : "");
-    int any = d->kind == CONLAB_KIND_WORKLOAD;
-    for (size_t i = 0; d->params && d->params[i].name; i++)
-        any = 1;
-    if (!any) {
+    size_t n = 0;
+    while (d->params && d->params[n].name)
+        n++;
+    if (n == 0 && d->kind != CONLAB_KIND_WORKLOAD) {
         fprintf(out, "    (no parameters)\n");
         return;
     }
-    fprintf(out, "    %-14s %-11s %-12s %-16s %s\n", "parameter", "type",
-            "default", "range", "help");
+    struct param_row *rows = cl_xcalloc(n + 2, sizeof *rows), *r = rows;
+    param_row(r++, "parameter", "type", "default", 0, 0, "range", "help");
     if (d->kind == CONLAB_KIND_WORKLOAD)
-        print_param(out, "tasks", "int", "10", 0, 1e9, NULL,
-                    "how many tasks (host parameter of every workload)");
-    for (size_t i = 0; d->params && d->params[i].name; i++) {
+        param_row(r++, "tasks", "int", "10", 0, 1e9, NULL,
+                  "how many tasks (host parameter of every workload)");
+    for (size_t i = 0; i < n; i++) {
         const struct conlab_param *q = &d->params[i];
-        print_param(out, q->name, type_name(q->type), q->def, q->min, q->max,
-                    q->type == CONLAB_PARAM_ENUM ? q->choices : NULL, q->help);
+        param_row(r++, q->name, type_name(q->type), q->def, q->min, q->max,
+                  q->type == CONLAB_PARAM_ENUM ? q->choices : NULL, q->help);
     }
+    print_params(out, rows, (size_t)(r - rows));
+    free(rows);
 }
 
 static int by_name(const void *a, const void *b)
@@ -85,6 +128,32 @@ static const char list_help[] =
     "The path is $CONLAB_PLUGIN_PATH (colon-separated), then the plugins next\n"
     "to the conlab executable.  CONLAB_PLUGIN_VERBOSE=1 traces loading.\n";
 
+/* "conlab list: no strategy or workload named 'NAME'; did you mean
+ * 'NEAR'?" and every name there is, strategies then workloads. */
+static void say_unknown(const struct cl_registry *reg, const char *name)
+{
+    const char **names = cl_xcalloc(reg->n + 1, sizeof *names);
+    for (size_t i = 0; i < reg->n; i++)
+        names[i] = reg->v[i]->desc.name;
+    const char *near = cl_suggest(name, names, reg->n);
+    fprintf(stderr, "conlab list: no strategy or workload named '%s'", name);
+    if (near)
+        fprintf(stderr, "; did you mean '%s'?", near);
+    fputc('\n', stderr);
+    for (int kind = CONLAB_KIND_STRATEGY; kind <= CONLAB_KIND_WORKLOAD; kind++) {
+        const char *sep = "";
+        fprintf(stderr, "  %s:", kind == CONLAB_KIND_STRATEGY ? "strategies"
+                                                             : "workloads");
+        for (size_t i = 0; i < reg->n; i++)
+            if ((int)reg->v[i]->desc.kind == kind) {
+                fprintf(stderr, "%s %s", sep, names[i]);
+                sep = ",";
+            }
+        fputs(*sep ? "\n" : " (none found)\n", stderr);
+    }
+    free(names);
+}
+
 int cl_cmd_list(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -96,21 +165,20 @@ int cl_cmd_list(int argc, char **argv)
     cl_registry_init(&reg);
     cl_registry_scan(&reg);
     qsort(reg.v, reg.n, sizeof *reg.v, by_name);
-    int rc = 0;
+    int rc = 0, name_w = 0;
+    for (size_t i = 0; i < reg.n; i++)
+        name_w = max_int(name_w, strlen(reg.v[i]->desc.name));
     if (argc > 1) {
         for (int a = 1; a < argc; a++) {
             int found = 0;
             for (size_t i = 0; i < reg.n; i++)
                 if (strcmp(reg.v[i]->desc.name, argv[a]) == 0) {
                     fprintf(stdout, "%s:\n", cl_kind_name(reg.v[i]->desc.kind));
-                    print_plugin(stdout, reg.v[i], 1);
+                    print_plugin(stdout, reg.v[i], name_w);
                     found = 1;
                 }
-            if (!found) {
-                char err[1024];
-                if (!cl_registry_find(&reg, CONLAB_KIND_STRATEGY, argv[a], err, sizeof err))
-                    fprintf(stderr, "conlab list: no strategy or workload "
-                            "named '%s' (%s)\n", argv[a], strstr(err, "(") ? strstr(err, "(") + 1 : err);
+            if (!found && reg.n) {
+                say_unknown(&reg, argv[a]);
                 rc = 1;
             }
         }
@@ -119,7 +187,7 @@ int cl_cmd_list(int argc, char **argv)
             fprintf(stdout, "%s:\n", kind == CONLAB_KIND_STRATEGY ? "strategies" : "workloads");
             for (size_t i = 0; i < reg.n; i++)
                 if ((int)reg.v[i]->desc.kind == kind)
-                    print_plugin(stdout, reg.v[i], 1);
+                    print_plugin(stdout, reg.v[i], name_w);
             fputc('\n', stdout);
         }
     }
@@ -223,48 +291,70 @@ int cl_cmd_validate(int argc, char **argv)
 }
 
 static const char run_help[] =
-    "usage: conlab run [SPEC] [-o DIR | --resume DIR] [--force] [--tasks]\n"
-    "                  [--shard I/N] [--dry-run] [--quiet]\n"
+    "usage: conlab run [SPEC | -] [-r N] [-w N] [-o DIR | --resume DIR]\n"
+    "                  [--force] [--tasks] [--shard I/N] [--dry-run] [--quiet]\n"
+    "       conlab run --strategy NAME[:K=V,...]... --workload NAME[:K=V,...]...\n"
+    "                  [-r N] [-w N] [OPTIONS]\n"
     "\n"
     "Runs every cell (strategy variant x workload variant) of the experiment in\n"
-    "SPEC (default: the built-in seeds experiment, experiments/seeds.yaml):\n"
+    "SPEC (default: the built-in seeds experiment, experiments/seeds.yaml;\n"
+    "`-`: the spec on standard input, a pipe or a file, not a terminal):\n"
     "`warmup` unmeasured then `repeat` measured repetitions, each in a fresh\n"
     "child process of its own process group.  Every task is checked (ran exactly\n"
     "once, returned its expected value).  A cell that crashes or passes its\n"
     "timeout is recorded as such and the run goes on.  A spec has at most\n"
     "100000 cells (see 'conlab validate --help' for every limit).\n"
     "\n"
+    "  -r, --repeat N    measured repetitions of each cell, over the spec's\n"
+    "                    `repeat` (1 to 1000000)\n"
+    "  -w, --warmup N    unmeasured repetitions first, over the spec's `warmup`\n"
+    "                    (0 to 1000000)\n"
+    "      --strategy NAME[:K=V,...]\n"
+    "                    without SPEC: a strategy of the experiment `cli` the\n"
+    "                    command line stands for; once per strategy\n"
+    "      --workload NAME[:K=V,...]\n"
+    "                    without SPEC: a workload of it; once per workload\n"
     "  -o, --output DIR  write results to DIR (default results/<experiment>/\n"
     "                    <timestamp>/, with results/<experiment>/latest -> it);\n"
     "                    refused (exit 2, nothing changed) when DIR holds files\n"
     "  -t, --tasks       also write tasks.csv: one row per task (worker, cpu,\n"
     "                    start, end, status)\n"
-    "  -n, --dry-run     list the cells and stop\n"
+    "  -n, --dry-run     list the cells and stop (with --strategy: show the\n"
+    "                    spec first)\n"
     "  -q, --quiet       no progress and no summary table\n"
-    "  -r, --resume DIR  go on with the run in DIR (after Ctrl-C, kill -9, a\n"
-    "                    power cut); see Resuming below\n"
-    "  -f, --force       with --resume: accept a changed spec, and drop rows of\n"
-    "                    cells or repetitions it does not have; with -o: move\n"
-    "                    what DIR holds aside to DIR.old-<time>/ (never deleted)\n"
-    "                    and start afresh in DIR\n"
+    "      --resume DIR  go on with the run in DIR (after Ctrl-C, kill -9, a\n"
+    "                    power cut), given the same SPEC or arguments; see\n"
+    "                    Resuming below\n"
+    "  -f, --force       with --resume: accept a changed spec or plugin file,\n"
+    "                    and drop rows of cells or repetitions it does not\n"
+    "                    have; with -o: move what DIR holds aside to\n"
+    "                    DIR.old-<time>/ (never deleted) and start afresh in DIR\n"
     "  -s, --shard I/N   run only the I-th of N shards of the cells (cell k is\n"
     "                    in shard k mod N + 1), for batch systems; one output\n"
     "                    directory per shard\n"
     "\n"
+    "One line, no file: each --strategy and --workload is NAME or\n"
+    "NAME:KEY=VALUE[,KEY=VALUE...], a VALUE written as in a spec (a list in []\n"
+    "sweeps; commas inside [], {} or quotes do not split), e.g.\n"
+    "  conlab run --strategy sequential --strategy 'threads:workers=[1,2,4]' \\\n"
+    "             --workload 'fib:n=[30],tasks=20' -r 5\n"
+    "The spec they stand for (-n shows it) is run and recorded in run.yaml as\n"
+    "any spec is, its path `<command line>`; a problem in it is reported with\n"
+    "the argument it comes from.\n"
+    "\n"
     "Writes results.csv (a row per cell x repetition, appended and flushed as\n"
     "measured), summary.csv (a row per cell: mean, sd, median, min, max, 95%\n"
     "CI of wall time, speedup against `sequential`), run.yaml (machine, versions,\n"
-    "the spec as given, the command line, the seed) and tasks.csv if asked.\n"
+    "the spec as given, the command line, the seed, every plugin's path,\n"
+    "version and SHA-256) and tasks.csv if asked.\n"
     "While it runs, DIR/.lock names it: a second run, --resume or merge of DIR\n"
     "is refused (exit 2) with the PID and command line of the one writing.\n"
     "\n"
     "run.yaml is written (and fsync'ed) before the first cell: when it cannot\n"
     "be, nothing is measured (exit 3).\n"
-    "\n"
-    "Cell status: ok, failed (some tasks failed), wrong (a task missing,\n"
-    "repeated, or with a wrong value), error (a plugin could not start, or the\n"
-    "host could not start the repetition), timeout, crashed (with the signal),\n"
-    "interrupted.  Each has its rows in results.csv.\n"
+    "\n";
+
+static const char run_help_tail[] =
     "\n"
     "Resuming: results.csv is the truth.  A cell is done when results.csv has\n"
     "all `repeat` measured repetitions of it, or a row that ended it (error,\n"
@@ -274,14 +364,79 @@ static const char run_help[] =
     "`interrupted` rows and a torn last line (said, with its line) are dropped:\n"
     "those repetitions run again.  summary.csv is written anew from results.csv.\n"
     "Refused (exit 2, nothing changed): DIR without run.yaml (nothing was\n"
-    "measured: start over with -o DIR --force), run.yaml of another spec, and\n"
-    "a results.csv that is not this run's (another header, an unknown status, a\n"
-    "cell not in the spec, a repetition out of range or twice).\n"
+    "measured: start over with -o DIR --force), run.yaml of another spec or of\n"
+    "a plugin file changed since (its SHA-256; --force accepts and records\n"
+    "it), and a results.csv that is not this run's (another header, an unknown\n"
+    "status, a cell not in the spec, a repetition out of range or twice).\n"
     "\n"
     "Exit status: 0 every cell ok; 1 some cell not ok; 2 bad command line or\n"
     "spec (nothing ran); 3 results could not be written; 130 interrupted\n"
     "(Ctrl-C stops the running cell and keeps what was measured; a second\n"
     "Ctrl-C stops at once).\n";
+
+/* A repetition count from the command line: 0 and *out, or -1 said. */
+static int parse_count(const char *opt, const char *s, int min, int *out)
+{
+    char *end = NULL;
+    long v = strtol(s, &end, 10);
+    if (!*s || *end || v < min || v > 1000000) {
+        fprintf(stderr, "conlab run: %s wants a whole number from %d to "
+                "1000000 (got '%s')\n", opt, min, s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+/* Overrides of the loaded spec's top-level keys: "repeat=N" and "warmup=N",
+ * the form `--set` takes (-r N is --set repeat=N).  Until the spec loader
+ * applies --set itself (struct cl_spec_opts), this is the one place they
+ * take effect. */
+static void apply_sets(struct cl_spec *spec, const char *const *sets, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const char *eq = strchr(sets[i], '=');
+        int v = atoi(eq + 1); /* checked by parse_count */
+        if (!strncmp(sets[i], "repeat=", 7))
+            spec->repeat = v;
+        else if (!strncmp(sets[i], "warmup=", 7))
+            spec->warmup = v;
+    }
+}
+
+/* The spec on standard input (`conlab run -`), at most CL_MAX_SPEC_BYTES:
+ * the text (malloc'ed) and *len, or NULL said. */
+static char *read_stdin_spec(size_t *len)
+{
+    if (isatty(STDIN_FILENO)) {
+        fprintf(stderr, "conlab run: '-' reads the spec from standard input, "
+                "which is a terminal; pipe one in (conlab run - < spec.yaml) "
+                "or name the file\n");
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *text = cl_xmalloc(cap);
+    size_t got;
+    while ((got = fread(text + n, 1, cap - n, stdin)) > 0) {
+        n += got;
+        if (n > CL_MAX_SPEC_BYTES)
+            break;
+        if (n == cap)
+            text = cl_xrealloc(text, cap *= 2);
+    }
+    const char *fail = ferror(stdin) ? strerror(errno)
+                       : n > CL_MAX_SPEC_BYTES
+                           ? "larger than 16 MiB, the most conlab reads" : NULL;
+    if (fail) {
+        fprintf(stderr, "<stdin>: error: cannot read the spec: %s\n", fail);
+        free(text);
+        return NULL;
+    }
+    *len = n;
+    return text;
+}
+
+enum { OPT_RESUME = 256, OPT_STRATEGY, OPT_WORKLOAD };
 
 int cl_cmd_run(int argc, char **argv)
 {
@@ -290,21 +445,45 @@ int cl_cmd_run(int argc, char **argv)
         {"tasks", no_argument, NULL, 't'},
         {"dry-run", no_argument, NULL, 'n'},
         {"quiet", no_argument, NULL, 'q'},
-        {"resume", required_argument, NULL, 'r'},
+        {"repeat", required_argument, NULL, 'r'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"resume", required_argument, NULL, OPT_RESUME},
+        {"strategy", required_argument, NULL, OPT_STRATEGY},
+        {"workload", required_argument, NULL, OPT_WORKLOAD},
         {"force", no_argument, NULL, 'f'},
         {"shard", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct cl_run_opts o = {0};
-    int c;
+    struct cl_oneliner one = {NULL, 0, NULL, 0, -1, -1};
+    const char **strategies = cl_xcalloc((size_t)argc, sizeof *strategies);
+    const char **workloads = cl_xcalloc((size_t)argc, sizeof *workloads);
+    char sets[2][32];
+    const char *set_v[2];
+    size_t n_sets = 0;
+    int c, rc = CL_EXIT_USAGE;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:tnqr:fs:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:tnqr:w:fs:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': o.out_dir = optarg; break;
         case 't': o.record_tasks = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'q': o.quiet = 1; break;
-        case 'r': o.resume = optarg; break;
+        case 'r':
+            if (parse_count("-r/--repeat", optarg, 1, &one.repeat) != 0) {
+                if (*optarg < '0' || *optarg > '9')
+                    fprintf(stderr, "conlab run: (-r is --repeat, as in "
+                            "hyperfine; to resume a run: --resume DIR)\n");
+                goto out;
+            }
+            break;
+        case 'w':
+            if (parse_count("-w/--warmup", optarg, 0, &one.warmup) != 0)
+                goto out;
+            break;
+        case OPT_RESUME: o.resume = optarg; break;
+        case OPT_STRATEGY: strategies[one.n_strategies++] = optarg; break;
+        case OPT_WORKLOAD: workloads[one.n_workloads++] = optarg; break;
         case 'f': o.force = 1; break;
         case 's': {
             char *end = NULL;
@@ -314,56 +493,105 @@ int cl_cmd_run(int argc, char **argv)
             if (!end || *end || i < 1 || n < 1 || i > n || n > 1000000) {
                 fprintf(stderr, "conlab run: --shard wants I/N with 1 <= I <= N "
                         "(got '%s')\n", optarg);
-                return CL_EXIT_USAGE;
+                goto out;
             }
             o.shard = (unsigned)i;
             o.shards = (unsigned)n;
             break;
         }
-        case 'h': fputs(run_help, stdout); return 0;
+        case 'h':
+            fputs(run_help, stdout);
+            fputs("Cell status, the `status` column of results.csv:\n", stdout);
+            cl_help_statuses(stdout, "  ");
+            fputs(run_help_tail, stdout);
+            rc = 0;
+            goto out;
         default:
             fprintf(stderr, "see 'conlab run --help'\n");
-            return CL_EXIT_USAGE;
+            goto out;
         }
     }
+    one.strategies = strategies;
+    one.workloads = workloads;
+    if (one.repeat >= 0)
+        snprintf(sets[n_sets++], sizeof sets[0], "repeat=%d", one.repeat);
+    if (one.warmup >= 0)
+        snprintf(sets[n_sets++], sizeof sets[0], "warmup=%d", one.warmup);
+    for (size_t i = 0; i < n_sets; i++)
+        set_v[i] = sets[i];
+    int oneliner = one.n_strategies || one.n_workloads;
     if ((o.out_dir && !*o.out_dir) || (o.resume && !*o.resume)) {
         fprintf(stderr, "conlab run: %s wants a directory, not an empty "
                 "string\n", o.out_dir ? "-o/--output" : "--resume");
-        return CL_EXIT_USAGE;
+        goto out;
     }
     if (o.resume && o.out_dir) {
         fprintf(stderr, "conlab run: --resume DIR writes into DIR; drop -o\n");
-        return CL_EXIT_USAGE;
+        goto out;
     }
     if (argc - optind > 1) {
         fprintf(stderr, "conlab run: one spec at a time (got %d); see 'conlab run --help'\n",
                 argc - optind);
-        return CL_EXIT_USAGE;
+        goto out;
+    }
+    if (oneliner && (argc > optind || !one.n_strategies || !one.n_workloads)) {
+        fprintf(stderr, "conlab run: %s; see 'conlab run --help'\n",
+                argc > optind ? "--strategy and --workload stand for a spec: "
+                                "give them or SPEC, not both"
+                : one.n_strategies ? "no --workload: give at least one"
+                                   : "no --strategy: give at least one");
+        goto out;
     }
     const char *path = optind < argc ? argv[optind] : NULL;
     struct cl_registry reg;
     cl_registry_init(&reg);
     struct cl_spec *spec = NULL;
-    if (load_spec(&reg, path, &spec) != 0 ||
-        cl_spec_check_machine(spec) != 0) {
+    int loaded;
+    if (oneliner) {
+        loaded = cl_oneliner_open(&reg, &one, o.dry_run, &spec);
+    } else if (path && !strcmp(path, "-")) {
+        size_t len = 0;
+        char *text = read_stdin_spec(&len);
+        loaded = text ? cl_spec_open_text(&reg, "<stdin>", text, len, NULL, &spec)
+                      : -1;
+        free(text);
+    } else {
+        loaded = cl_spec_open(&reg, path, &spec);
+    }
+    if (loaded != 0)
+        fprintf(stderr, "conlab: nothing was run\n");
+    if (loaded != 0 || cl_spec_check_machine(spec) != 0) {
         cl_spec_free(spec);
         cl_registry_free(&reg);
-        return CL_EXIT_USAGE;
+        goto out;
     }
+    apply_sets(spec, set_v, n_sets);
     extern int cl_main_argc;
     extern char **cl_main_argv;
     o.argc = cl_main_argc;
     o.argv = cl_main_argv;
-    int rc = cl_run(spec, &o);
+    rc = cl_run(spec, &o);
     cl_spec_free(spec);
     cl_registry_free(&reg);
+out:
+    free(strategies);
+    free(workloads);
     return rc;
 }
 
+static const char version_help[] =
+    "usage: conlab version\n"
+    "       conlab --version\n"
+    "\n"
+    "Prints conlab's version and the plugin ABI (MAJOR.MINOR) it speaks: it\n"
+    "loads plugins of the same major and a minor no newer than its own.\n";
+
 int cl_cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(version_help, stdout);
+        return 0;
+    }
     printf("conlab %s (plugin ABI %d.%d)\n", CONLAB_VERSION, CONLAB_ABI_MAJOR,
            CONLAB_ABI_MINOR);
     return 0;

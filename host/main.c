@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "compare.h"
+#include "helptext.h"
 #include "merge.h"
 #include "new.h"
 #include "plot.h"
@@ -21,35 +22,21 @@
 int cl_main_argc;
 char **cl_main_argv;
 
-static const char usage[] =
+static const char usage_head[] =
     "usage: conlab COMMAND [ARGS]\n"
     "\n"
     "conlab runs the classic concurrency experiment as an instrument: the same\n"
     "workloads under different strategies (sequential, threads, processes,\n"
     "coroutines on an event loop, a GIL), repeated, pinned, every task checked,\n"
     "results in CSV.\n"
-    "\n"
-    "commands:\n"
-    "  run [SPEC]        run an experiment (default: the built-in seeds one)\n"
-    "  validate SPEC...  check specs without running them\n"
-    "  list [NAME...]    strategies and workloads, with their parameters\n"
-    "  topology          the machine as hwloc sees it, and where workers go\n"
-    "  calibrate         the machine's floors: thread, fork, page, switch, sleep...\n"
-    "  serve             the built-in loopback HTTP server for experiments\n"
-    "  check PLUGIN      conformance checks for a strategy or workload plugin\n"
-    "  new KIND NAME     write a ready plugin folder: KIND is strategy or workload\n"
-    "  report DIR        a run's tables and warnings (text, md, csv, json)\n"
-    "  plot DIR          SVG figures and report.html for a run\n"
-    "  compare A B       did B get faster or slower than A, cell by cell?\n"
-    "  slurm [SPEC]      run on Slurm: a job array of shards, then a merge job\n"
-    "  status DIR        which shards of a Slurm run are done, queued, failed\n"
-    "  merge DIR         one run out of the shard-*/ directories in DIR\n"
-    "  version           print the version and plugin ABI\n"
-    "  help [COMMAND]    this text, or a command's\n"
+    "\n";
+
+static const char usage_tail[] =
     "\n"
     "examples:\n"
     "  conlab run                                   # the seeds, about a minute\n"
     "  conlab run experiments/seeds.yaml -o /tmp/r  # results in /tmp/r\n"
+    "  conlab run --strategy 'threads:workers=[1,2,4]' --workload 'fib:n=[30]' -r 5\n"
     "  conlab list threads\n"
     "  conlab topology --input \"pack:2 numa:2 core:16 pu:2\" --workers 24 --pinning scatter\n"
     "\n"
@@ -72,21 +59,83 @@ static const char usage[] =
     "\n"
     "'conlab COMMAND --help' tells more.\n";
 
+static int cmd_help(int argc, char **argv);
+
+/* The commands: what main() dispatches, and what `conlab help` and the man
+ * page (docs/gen-man.py, through `conlab help --commands`) list.  A command
+ * is one row; its options are in its own --help. */
 struct command {
-    const char *name;
+    const char *name, *args, *summary;
     int (*fn)(int, char **);
 };
 
 static const struct command commands[] = {
-    {"run", cl_cmd_run},         {"validate", cl_cmd_validate},
-    {"list", cl_cmd_list},       {"topology", cl_cmd_topology},
-    {"serve", cl_cmd_serve},     {"version", cl_cmd_version},
-    {"check", cl_cmd_check},     {"new", cl_cmd_new},
-    {"report", cl_cmd_report},   {"plot", cl_cmd_plot},
-    {"compare", cl_cmd_compare}, {"slurm", cl_cmd_slurm},
-    {"status", cl_cmd_status},   {"merge", cl_cmd_merge},
-    {"calibrate", cl_cmd_calibrate},
-    {NULL, NULL}};
+    {"run", "[SPEC | -]", "run an experiment (default: the built-in seeds one)", cl_cmd_run},
+    {"validate", "SPEC...", "check specs without running them", cl_cmd_validate},
+    {"list", "[NAME...]", "strategies and workloads, with their parameters", cl_cmd_list},
+    {"topology", "", "the machine as hwloc sees it, and where workers go", cl_cmd_topology},
+    {"calibrate", "", "the machine's floors: thread, fork, page, switch, sleep...", cl_cmd_calibrate},
+    {"serve", "", "the built-in loopback HTTP server for experiments", cl_cmd_serve},
+    {"check", "PLUGIN", "conformance checks for a strategy or workload plugin", cl_cmd_check},
+    {"new", "KIND NAME", "write a ready plugin folder: KIND is strategy or workload", cl_cmd_new},
+    {"report", "DIR", "a run's tables and warnings (text, md, csv, json)", cl_cmd_report},
+    {"plot", "DIR", "SVG figures and report.html for a run", cl_cmd_plot},
+    {"compare", "A B", "did B get faster or slower than A, cell by cell?", cl_cmd_compare},
+    {"slurm", "[SPEC]", "run on Slurm: a job array of shards, then a merge job", cl_cmd_slurm},
+    {"status", "DIR", "which shards of a Slurm run are done, queued, failed", cl_cmd_status},
+    {"merge", "DIR", "one run out of the shard-*/ directories in DIR", cl_cmd_merge},
+    {"version", "", "print the version and plugin ABI", cl_cmd_version},
+    {"help", "[COMMAND]", "this text, or a command's", cmd_help},
+    {NULL, NULL, NULL, NULL}};
+
+static const char help_help[] =
+    "usage: conlab help [COMMAND]\n"
+    "       conlab help --commands | --statuses\n"
+    "\n"
+    "Without COMMAND: what conlab does and its commands.  With one: that\n"
+    "command's --help.  For scripts (docs/gen-man.py writes the man page from\n"
+    "them): --commands prints NAME<TAB>ARGS<TAB>SUMMARY, a line per command;\n"
+    "--statuses prints the cell statuses of results.csv, a line each.\n";
+
+static void print_usage(FILE *out)
+{
+    fputs(usage_head, out);
+    fputs("commands:\n", out);
+    for (const struct command *c = commands; c->name; c++) {
+        char left[32];
+        snprintf(left, sizeof left, "%s %s", c->name, c->args);
+        fprintf(out, "  %-17s %s\n", left, c->summary);
+    }
+    fputs(usage_tail, out);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        fputs(help_help, stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--commands")) {
+        for (const struct command *c = commands; c->name; c++)
+            printf("%s\t%s\t%s\n", c->name, c->args, c->summary);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--statuses")) {
+        cl_help_statuses(stdout, "");
+        return 0;
+    }
+    for (const struct command *c = commands; c->name; c++)
+        if (!strcmp(c->name, argv[1])) {
+            char *args[] = {argv[1], "--help", NULL};
+            return c->fn(2, args);
+        }
+    fprintf(stderr, "conlab help: no command '%s'; see 'conlab help'\n", argv[1]);
+    return CL_EXIT_USAGE;
+}
 
 int main(int argc, char **argv)
 {
@@ -106,19 +155,12 @@ int main(int argc, char **argv)
     }
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {
-        fputs(usage, stderr);
+        print_usage(stderr);
         return CL_EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
-        if (!strcmp(cmd, "help") && argc > 2) {
-            for (const struct command *c = commands; c->name; c++)
-                if (!strcmp(c->name, argv[2])) {
-                    char *args[] = {argv[2], "--help", NULL};
-                    return c->fn(2, args);
-                }
-        }
-        fputs(usage, stdout);
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+        print_usage(stdout);
         return 0;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "-V"))
