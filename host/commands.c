@@ -124,7 +124,10 @@ static const char list_help[] =
     "usage: conlab list [NAME...]\n"
     "\n"
     "Lists every strategy and workload plugin found in the plugin path, with a\n"
-    "one-line summary and their parameters.  With NAMEs, shows only those.\n"
+    "one-line summary and their parameters (name, type, default, range,\n"
+    "help).  With NAMEs, shows only those; a NAME that is no strategy or\n"
+    "workload is said, with the nearest name and every strategy and workload\n"
+    "there is (exit status 1).\n"
     "The path is $CONLAB_PLUGIN_PATH (colon-separated), then the plugins next\n"
     "to the conlab executable.  CONLAB_PLUGIN_VERBOSE=1 traces loading.\n";
 
