@@ -349,8 +349,16 @@ static char **caveats(const struct cl_run_report *a, const struct cl_run_report 
     char **v = cl_xcalloc(a->n_warn + b->n_warn + 2, sizeof *v);
     size_t n = 0;
     for (int k = 0; k < 2; k++)
-        for (size_t i = 0; i < ab[k]->n_warn; i++)
-            v[n++] = cl_xasprintf("%c: %s", "AB"[k], ab[k]->warn[i]);
+        for (size_t i = 0; i < ab[k]->n_warn; i++) {
+            const char *w = ab[k]->warn[i];
+            int in_other = 0;
+            for (size_t j = 0; j < ab[!k]->n_warn && !in_other; j++)
+                in_other = strcmp(w, ab[!k]->warn[j]) == 0;
+            if (!in_other)
+                v[n++] = cl_xasprintf("%c: %s", "AB"[k], w);
+            else if (k == 0) /* said once for both */
+                v[n++] = cl_xasprintf("A and B: %s", w);
+        }
     int other_host = a->hostname && b->hostname && strcmp(a->hostname, b->hostname) != 0;
     int other_cpu = a->cpu && b->cpu && strcmp(a->cpu, b->cpu) != 0;
     if (other_host || other_cpu)
