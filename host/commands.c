@@ -250,6 +250,9 @@ static const char run_help[] =
     "  -s, --shard I/N   run only the I-th of N shards of the cells (cell k is\n"
     "                    in shard k mod N + 1), for batch systems; one output\n"
     "                    directory per shard\n"
+    "  --calibrate       first measure the machine's floors (conlab calibrate,\n"
+    "                    about 1 s) into run.yaml; the report then says which\n"
+    "                    cells they dominate (spec: calibrate: true)\n"
     "\n"
     "Writes results.csv (a row per cell x repetition, appended and flushed as\n"
     "measured), summary.csv (a row per cell: mean, sd, median, min, max, 95%\n"
@@ -293,6 +296,7 @@ int cl_cmd_run(int argc, char **argv)
         {"resume", required_argument, NULL, 'r'},
         {"force", no_argument, NULL, 'f'},
         {"shard", required_argument, NULL, 's'},
+        {"calibrate", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct cl_run_opts o = {0};
@@ -302,6 +306,7 @@ int cl_cmd_run(int argc, char **argv)
         switch (c) {
         case 'o': o.out_dir = optarg; break;
         case 't': o.record_tasks = 1; break;
+        case 'C': o.calibrate = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'q': o.quiet = 1; break;
         case 'r': o.resume = optarg; break;
