@@ -81,9 +81,11 @@ static double exact_cdf(size_t na, size_t nb, size_t u)
     return below / total;
 }
 
+/* A value and where it came from, to sort by value (the samples of both
+ * runs; the p-values of the cells). */
 struct ranked {
     double v;
-    int from_a;
+    size_t i;
 };
 
 static int by_value(const void *x, const void *y)
@@ -103,9 +105,9 @@ double cl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb,
     size_t n = na + nb;
     struct ranked *all = cl_xmalloc(n * sizeof *all);
     for (size_t i = 0; i < na; i++)
-        all[i] = (struct ranked){a[i], 1};
+        all[i] = (struct ranked){a[i], i};
     for (size_t i = 0; i < nb; i++)
-        all[na + i] = (struct ranked){b[i], 0};
+        all[na + i] = (struct ranked){b[i], na + i};
     qsort(all, n, sizeof *all, by_value);
     /* midranks; the rank sum of a gives U; tie groups correct the variance */
     double rank_sum_a = 0, ties = 0;
@@ -116,7 +118,7 @@ double cl_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb,
             j++;
         double rank = (double)(i + j) / 2 + 1, t = (double)(j - i + 1);
         for (size_t k = i; k <= j; k++)
-            if (all[k].from_a)
+            if (all[k].i < na) /* one of a */
                 rank_sum_a += rank;
         if (t > 1) {
             tied = 1;
@@ -173,38 +175,27 @@ static const char *correction_name(enum cl_correction c)
                                 : "no correction";
 }
 
-struct ranked_p {
-    double p;
-    size_t i;
-};
-
-static int by_p(const void *x, const void *y)
-{
-    double a = ((const struct ranked_p *)x)->p, b = ((const struct ranked_p *)y)->p;
-    return (a > b) - (a < b);
-}
-
 void cl_p_adjust(const double *p, size_t n, enum cl_correction c, double *adj)
 {
-    struct ranked_p *v = cl_xmalloc((n + 1) * sizeof *v);
+    struct ranked *v = cl_xmalloc((n + 1) * sizeof *v);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         if (isfinite(p[i]))
-            v[m++] = (struct ranked_p){p[i], i};
+            v[m++] = (struct ranked){p[i], i};
         else
             adj[i] = NAN;
-    qsort(v, m, sizeof *v, by_p);
+    qsort(v, m, sizeof *v, by_value);
     double run = c == CL_CORRECT_BH ? 1 : 0;
     for (size_t k = 0; k < m; k++) {
         if (c == CL_CORRECT_HOLM) { /* step down: (m - k) p_(k), never decreasing */
-            run = fmax(run, (double)(m - k) * v[k].p);
+            run = fmax(run, (double)(m - k) * v[k].v);
             adj[v[k].i] = fmin(run, 1);
         } else if (c == CL_CORRECT_BH) { /* step up, from the largest p */
             size_t r = m - 1 - k;
-            run = fmin(run, (double)m / (double)(r + 1) * v[r].p);
+            run = fmin(run, (double)m / (double)(r + 1) * v[r].v);
             adj[v[r].i] = run;
         } else {
-            adj[v[k].i] = fmin(v[k].p, 1);
+            adj[v[k].i] = fmin(v[k].v, 1);
         }
     }
     free(v);
@@ -454,6 +445,17 @@ static void legend(FILE *out, const struct how *h)
             correction_name(h->correction), CL_COMPARE_ALPHA, h->threshold * 100);
 }
 
+/* The caveats, a line each: prefix, then the text made safe by `safe`. */
+static void put_warnings(FILE *out, const struct outcome *o, const char *prefix,
+                         char *(*safe)(const char *))
+{
+    for (size_t i = 0; i < o->n_warn; i++) {
+        char *t = safe(o->warn[i]);
+        fprintf(out, "%s%s\n", prefix, t);
+        free(t);
+    }
+}
+
 static void write_text(FILE *out, const struct outcome *o)
 {
     size_t w[N_K];
@@ -477,11 +479,7 @@ static void write_text(FILE *out, const struct outcome *o)
         free(dir);
         free(ex);
     }
-    for (size_t i = 0; i < o->n_warn; i++) {
-        char *t = cl_neutral_term(o->warn[i]);
-        fprintf(out, "  ! %s\n", t);
-        free(t);
-    }
+    put_warnings(out, o, "  ! ", cl_neutral_term);
     fputc('\n', out);
     for (int k = 0; k < N_K; k++) {
         int pad = (int)(w[k] + strlen(head[k]) - width(head[k]));
@@ -523,11 +521,7 @@ static void write_md(FILE *out, const struct outcome *o)
     fputs("\n- B:", out);
     md_cell(out, o->b->dir);
     fputc('\n', out);
-    for (size_t i = 0; i < o->n_warn; i++) {
-        char *m = cl_neutral_md(o->warn[i]);
-        fprintf(out, "- **warning:** %s\n", m);
-        free(m);
-    }
+    put_warnings(out, o, "- **warning:** ", cl_neutral_md);
     fputs("\n| cell | A median | B median | B/A | p | adj. p | verdict |\n"
           "| --- | ---: | ---: | ---: | ---: | ---: | --- |\n", out);
     for (size_t i = 0; i < o->n; i++) {
@@ -563,11 +557,7 @@ static void num_field(FILE *out, double x)
 /* CSV is the table alone: the caveats go to stderr. */
 static void write_csv(FILE *out, const struct outcome *o)
 {
-    for (size_t i = 0; i < o->n_warn; i++) {
-        char *t = cl_neutral_term(o->warn[i]);
-        fprintf(stderr, "conlab compare: warning: %s\n", t);
-        free(t);
-    }
+    put_warnings(stderr, o, "conlab compare: warning: ", cl_neutral_term);
     fputs("cell,a_median_s,b_median_s,ratio,p,p_adjusted,a_reps,b_reps,verdict,"
           "changed,note\n", out);
     for (size_t i = 0; i < o->n; i++) {

@@ -98,6 +98,16 @@ static void corrections_published(void **st)
     assert_memory_equal(adj, bh1995, sizeof adj);
 }
 
+/* got[i] == want[i] for all i, NAN matching NAN. */
+static void assert_p_equal(const double *got, const double *want, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (isnan(want[i]))
+            assert_true(isnan(got[i]));
+        else
+            assert_float_equal(got[i], want[i], 1e-12);
+}
+
 static void corrections_by_hand(void **st)
 {
     (void)st;
@@ -107,17 +117,9 @@ static void corrections_by_hand(void **st)
     double bh[] = {0.02, 0.04, NAN, 0.04, 0.02};
     double adj[5];
     cl_p_adjust(p, 5, CL_CORRECT_HOLM, adj);
-    for (int i = 0; i < 5; i++)
-        if (isnan(holm[i]))
-            assert_true(isnan(adj[i]));
-        else
-            assert_float_equal(adj[i], holm[i], 1e-12);
+    assert_p_equal(adj, holm, 5);
     cl_p_adjust(p, 5, CL_CORRECT_BH, p);
-    for (int i = 0; i < 5; i++)
-        if (isnan(bh[i]))
-            assert_true(isnan(p[i]));
-        else
-            assert_float_equal(p[i], bh[i], 1e-12);
+    assert_p_equal(p, bh, 5);
     /* ties, and a family of one: unchanged by either */
     const double t[] = {0.02, 0.02};
     cl_p_adjust(t, 2, CL_CORRECT_HOLM, adj);
