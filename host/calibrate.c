@@ -348,6 +348,47 @@ static void probe_pingpong(struct cl_floor *fl, const struct budget *b, int proc
 
 /* ---- cl_calibrate --------------------------------------------------------------- */
 
+void cl_floors_init(struct cl_floors *f)
+{
+    memset(f, 0, sizeof *f);
+    for (int i = 0; i < CL_FLOOR_COUNT; i++) {
+        struct cl_floor *fl = &f->floor[i];
+        fl->key = floors[i].key;
+        fl->status = CL_FLOOR_NA;
+        snprintf(fl->reason, sizeof fl->reason, "not recorded");
+        fl->median_ns = fl->p10_ns = fl->p90_ns = NAN;
+    }
+    f->cpus = -1;
+    f->elapsed_s = NAN;
+}
+
+int cl_floors_set(struct cl_floors *f, const char *key, double value)
+{
+    for (int i = 0; i < CL_FLOOR_COUNT; i++) {
+        struct cl_floor *fl = &f->floor[i];
+        size_t len = strlen(floors[i].key);
+        if (strncmp(key, floors[i].key, len) != 0)
+            continue;
+        const char *part = key + len;
+        if (!*part) {
+            fl->status = isfinite(value) ? CL_FLOOR_OK : CL_FLOOR_NA;
+            snprintf(fl->reason, sizeof fl->reason, "%s",
+                     isfinite(value) ? "" : "n/a when recorded");
+            fl->median_ns = value;
+        } else if (!strcmp(part, ".p10")) {
+            fl->p10_ns = value;
+        } else if (!strcmp(part, ".p90")) {
+            fl->p90_ns = value;
+        } else if (!strcmp(part, ".samples")) {
+            fl->samples = isfinite(value) && value >= 0 ? (size_t)value : 0;
+        } else {
+            continue;
+        }
+        return 0;
+    }
+    return -1;
+}
+
 int cl_calibrate(struct cl_floors *out, const struct cl_calibrate_opts *o)
 {
     static const struct cl_calibrate_opts defaults = {0};
@@ -361,11 +402,12 @@ int cl_calibrate(struct cl_floors *out, const struct cl_calibrate_opts *o)
     if (b.max < MIN_SAMPLES)
         b.max = MIN_SAMPLES;
     uint64_t t0 = cl_now_ns();
-    memset(out, 0, sizeof *out);
-    for (int i = 0; i < CL_FLOOR_COUNT; i++) {
-        out->floor[i].key = floors[i].key;
-        out->floor[i].median_ns = out->floor[i].p10_ns = out->floor[i].p90_ns = NAN;
+    cl_floors_init(out);
+    for (int i = 0; i < CL_FLOOR_COUNT; i++) { /* each probe says otherwise */
+        out->floor[i].status = CL_FLOOR_OK;
+        out->floor[i].reason[0] = '\0';
     }
+    out->cpus = 0;
     struct cl_floor *f = out->floor;
 
     uint64_t sink = 0;
@@ -528,6 +570,13 @@ static const char calibrate_help[] =
     "not the strategy.  A task that sleeps 100 µs takes 100 µs plus\n"
     "sleep_overshoot under any strategy; a thread per 20 µs task spends\n"
     "more than that on thread_create_join.\n"
+    "\n"
+    "`conlab run --calibrate` (or `calibrate: true` in the spec) measures them\n"
+    "before the first cell and records them in run.yaml (floors:, in ns); the\n"
+    "report then notes every cell where starting its workers (thread create +\n"
+    "join, or fork + wait, times the workers) and the sleep overshoot of the\n"
+    "sleeps a worker takes in a row add up to half its median wall time or\n"
+    "more: such a cell measures the machine, not the strategy.\n"
     "\n"
     "options:\n"
     "  --format F   text (default): a table; json: one object, floors.KEY has\n"

@@ -74,6 +74,17 @@ void cl_floors_each(const struct cl_floors *f,
                                const char *unit),
                     void *ctx);
 
+/** Every floor named, CL_FLOOR_NA with reason "not recorded", values NAN,
+ *  cpus -1, elapsed_s NAN: the start of a reader filling f with
+ *  cl_floors_set. */
+void cl_floors_init(struct cl_floors *f);
+
+/** The inverse of cl_floors_each: set in f the value `key` names, as
+ *  cl_floors_each gives it (K: the median, and the floor is then
+ *  CL_FLOOR_OK, or CL_FLOOR_NA when value is NAN; K.p10, K.p90,
+ *  K.samples).  0, or -1 for a key it does not know (f unchanged). */
+int cl_floors_set(struct cl_floors *f, const char *key, double value);
+
 /** `conlab calibrate [--format text|json] [--quick]`; argv[0] is
  *  "calibrate".  Returns 0, 2 on a usage error, 3 when a floor failed to
  *  measure (printed anyway, with the reason). */

@@ -335,6 +335,9 @@ static const char run_help[] =
     "  -s, --shard I/N   run only the I-th of N shards of the cells (cell k is\n"
     "                    in shard k mod N + 1), for batch systems; one output\n"
     "                    directory per shard\n"
+    "  --calibrate       first measure the machine's floors (conlab calibrate,\n"
+    "                    about 1 s) into run.yaml; the report then says which\n"
+    "                    cells they dominate (spec: calibrate: true)\n"
     "\n"
     "One line, no file: each --strategy and --workload is NAME or\n"
     "NAME:KEY=VALUE[,KEY=VALUE...], a VALUE written as in a spec (a list in []\n"
@@ -455,6 +458,7 @@ int cl_cmd_run(int argc, char **argv)
         {"workload", required_argument, NULL, OPT_WORKLOAD},
         {"force", no_argument, NULL, 'f'},
         {"shard", required_argument, NULL, 's'},
+        {"calibrate", no_argument, NULL, 'C'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct cl_run_opts o = {0};
@@ -470,6 +474,7 @@ int cl_cmd_run(int argc, char **argv)
         switch (c) {
         case 'o': o.out_dir = optarg; break;
         case 't': o.record_tasks = 1; break;
+        case 'C': o.calibrate = 1; break;
         case 'n': o.dry_run = 1; break;
         case 'q': o.quiet = 1; break;
         case 'r':

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "floors.h"
 #include "neutral.h"
 #include "runyaml.h"
 #include "util.h"
@@ -151,6 +152,10 @@ static void load_run_yaml(struct load *L)
         r->virtualized = ri.virtualized;
         r->online_cpus = ri.online_cpus;
         r->loadavg_1m = ri.loadavg_1m;
+        if (ri.has_floors) {
+            r->floors = cl_xmalloc(sizeof *r->floors);
+            *r->floors = ri.floors; /* keys are static: nothing borrowed */
+        }
         L->complete = ri.state && strcmp(ri.state, "complete") == 0;
         L->cells = ri.cells;
         L->exp_yaml = ri.experiment != NULL;
@@ -666,6 +671,11 @@ static void cell_warnings(const struct cl_run_report *r, struct cl_rcell *c)
               "(repeat: 5 or more)", n, n == 1 ? "" : "s");
     int slow = first_rep_slow(w, rep, n, v, nv);
     outliers(w, rep, n, slow, v, nv);
+    char note[400];
+    if (n > 0 && cl_floor_note(r->floors, c->plugin, c->cell.workload->label,
+                               c->cell.workers, c->cell.rows[0].tasks,
+                               c->cell.wall.median, note, sizeof note))
+        warnf(v, nv, "%s", note);
     if (isfinite(c->cv) && c->cv > CL_WARN_CV)
         warnf(v, nv, "varies a lot between repetitions (CV %.0f%%): the mean is "
               "uncertain; prefer the median, add repetitions, or quiet the "
@@ -770,6 +780,7 @@ void cl_report_free(struct cl_run_report *r)
         vec_free(c->warn, c->n_warn);
     }
     free(r->cells);
+    free(r->floors);
     variants_free(r->workloads, r->n_workloads);
     variants_free(r->strategies, r->n_strategies);
     vec_free(r->scols, r->n_scols);

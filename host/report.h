@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "calibrate.h"
 #include "rundir.h"
 #include "stats.h"
 
@@ -56,6 +57,7 @@ struct cl_run_report {
     int warmup, repeat;
     double loadavg_1m;
     int virtualized, pinning_possible;
+    struct cl_floors *floors;  /* run.yaml's `floors:` (run --calibrate), or NULL */
     /* the variants, as results.csv names them (no plugin loaded: .plugin
      * is NULL; a strategy's params are the strategy.* columns, .name one of
      * scols) */

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "calibrate.h"
 #include "dirlock.h"
 #include "facts.h"
 #include "job.h"
@@ -234,7 +235,14 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
                            topo_summary, o->shard, o->shards, &facts,
                            spec->pinning.kind == CL_PIN_NONE ? -1 : can_bind,
                            spec->pinning.kind == CL_PIN_NONE ? NULL : pin_note,
-                           plugins, n_plugins};
+                           plugins, n_plugins, NULL};
+    struct cl_floors floors;
+    if (o->calibrate || spec->calibrate) { /* before any cell, on a quiet machine */
+        if (!o->quiet)
+            fprintf(stderr, "conlab: measuring the machine's floors (conlab calibrate)\n");
+        cl_calibrate(&floors, NULL); /* a floor that failed is recorded n/a */
+        meta.floors = &floors;
+    }
     if (cl_results_meta(dir, spec, "running", &meta) != 0) {
         cl_log(CONLAB_LOG_ERROR, NULL, "cannot write %s/run.yaml: %s; nothing "
                "was measured", dir, strerror(errno));

@@ -11,6 +11,7 @@
 struct cl_run_opts {
     const char *out_dir;  /* NULL: results/<experiment>/<timestamp> */
     int record_tasks;     /* --tasks (or the spec's record_tasks) */
+    int calibrate;        /* --calibrate (or the spec's calibrate): floors in run.yaml */
     int quiet;
     int dry_run;          /* list the cells and stop */
     const char *resume;   /* --resume DIR: skip the cells DIR has finished */

@@ -84,6 +84,23 @@ void cl_runyaml_plugins(struct cl_yout *y, const struct cl_plugin_rec *v,
     cl_yout_seq_end(y);
 }
 
+static void floor_kv(void *ctx, const char *key, double value, const char *unit)
+{
+    (void)unit; /* ns, or the samples' count: the key says which */
+    if (isfinite(value))
+        cl_yout_kvf(ctx, key, "%.6g", value);
+    else
+        cl_yout_kv(ctx, key, "n/a");
+}
+
+void cl_runyaml_floors(struct cl_yout *y, const struct cl_floors *f)
+{
+    cl_yout_scalar(y, "floors");
+    cl_yout_map_start(y);
+    cl_floors_each(f, floor_kv, y);
+    cl_yout_map_end(y);
+}
+
 void cl_runyaml_spec_text(struct cl_yout *y, const struct cl_spec *spec)
 {
     char *masked = cl_neutral_url(spec->text);
@@ -153,6 +170,8 @@ int cl_runyaml_write(const char *dir, const struct cl_spec *spec,
         cl_yout_kv(&y, "pinning_possible", meta->pinning_possible ? "true" : "false");
     if (meta->pinning_note)
         cl_yout_kv(&y, "pinning_note", meta->pinning_note);
+    if (meta->floors)
+        cl_runyaml_floors(&y, meta->floors);
     if (meta->plugins)
         cl_runyaml_plugins(&y, meta->plugins, meta->n_plugins);
     cl_runyaml_spec_text(&y, spec);
@@ -182,6 +201,24 @@ static const char *host_fact(struct cl_ydoc *d, const char *key)
 static long num_or(const char *s, long none)
 {
     return s ? atol(s) : none;
+}
+
+/* `floors:` into ri->floors; keys it does not know are skipped. */
+static void read_floors(struct cl_runinfo *ri)
+{
+    cl_floors_init(&ri->floors);
+    yaml_node_t *map = cl_ydoc_get(&ri->doc, NULL, "floors");
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return;
+    ri->has_floors = 1;
+    for (yaml_node_pair_t *pr = map->data.mapping.pairs.start;
+         pr < map->data.mapping.pairs.top; pr++) {
+        yaml_node_t *k = yaml_document_get_node(&ri->doc.doc, pr->key);
+        yaml_node_t *v = yaml_document_get_node(&ri->doc.doc, pr->value);
+        if (k && v && k->type == YAML_SCALAR_NODE && v->type == YAML_SCALAR_NODE)
+            cl_floors_set(&ri->floors, (const char *)k->data.scalar.value,
+                          cl_csv_num((const char *)v->data.scalar.value));
+    }
 }
 
 int cl_runyaml_read(const char *dir, struct cl_runinfo *ri, char *err,
@@ -234,6 +271,7 @@ int cl_runyaml_read(const char *dir, struct cl_runinfo *ri, char *err,
     const char *sh = cl_ydoc_str(d, NULL, "shard");
     if (sh && sscanf(sh, "%u/%u", &ri->shard, &ri->shards) != 2)
         ri->shard = ri->shards = 0;
+    read_floors(ri);
     return 0;
 }
 

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "calibrate.h"
 #include "facts.h"
 #include "pluginrec.h"
 #include "spec.h"
@@ -24,6 +25,7 @@ struct cl_meta {
     const char *pinning_note;
     const struct cl_plugin_rec *plugins; /* `plugins:`; may be NULL */
     size_t n_plugins;
+    const struct cl_floors *floors; /* `floors:` (run --calibrate); may be NULL */
 };
 
 /** Write DIR/run.yaml of a run atomically; `state` is "running",
@@ -43,6 +45,10 @@ void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
 /** spec_path, spec_hash (cl_spec_hash: of the text with URL passwords
  *  masked), seed, repeat, warmup, timeout_s, pinning. */
 void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec);
+/** `floors:` a mapping of cl_floors_each's keys to their values, in
+ *  nanoseconds (K, K.p10, K.p90) or a count (K.samples); a floor that was
+ *  not measured is `K: n/a`. */
+void cl_runyaml_floors(struct cl_yout *y, const struct cl_floors *f);
 /** `plugins:` a list of {name, kind, path, abi, version (when the plugin
  *  has one), sha256}. */
 void cl_runyaml_plugins(struct cl_yout *y, const struct cl_plugin_rec *v,
@@ -69,6 +75,8 @@ struct cl_runinfo {
     double loadavg_1m, elapsed_s;
     unsigned shard, shards; /* `shard: I/N`; 0/0 when absent */
     int spec_masked;        /* 1: `spec` had URL passwords masked */
+    int has_floors;         /* 1: run.yaml has `floors:` (then in floors) */
+    struct cl_floors floors; /* cl_floors_init, then what `floors:` says */
 };
 
 /** Read DIR/run.yaml.  0, or -1 with a message in err and errno (ENOENT:

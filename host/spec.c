@@ -34,6 +34,8 @@ static const struct conlab_param top_params[] = {
      "per cell", offsetof(struct cl_top_values, timeout)},
     {"record_tasks", CONLAB_PARAM_BOOL, "false", 0, 0, NULL,
      "write one row per task", offsetof(struct cl_top_values, record_tasks)},
+    {"calibrate", CONLAB_PARAM_BOOL, "false", 0, 0, NULL,
+     "measure the machine's floors first", offsetof(struct cl_top_values, calibrate)},
     CONLAB_PARAM_END};
 
 static const struct conlab_param string_param = {
@@ -265,6 +267,7 @@ static const struct {
     {"repeat", top_scalar},         {"warmup", top_scalar},
     {"timeout", top_scalar},        {"pinning", top_pinning},
     {"seed", top_seed},             {"record_tasks", top_scalar},
+    {"calibrate", top_scalar},
     {"memory", top_memory},
     {"strategies", cl_ld_list},       {"workloads", cl_ld_list},
 };
@@ -377,6 +380,7 @@ static void copy_top(struct cl_spec *s, const struct cl_top_values *t)
     s->timeout_s = t->timeout;
     s->seed = (uint64_t)t->seed;
     s->record_tasks = t->record_tasks;
+    s->calibrate = t->calibrate;
     s->memory_bytes = t->memory;
 }
 

@@ -67,6 +67,7 @@ struct cl_spec {
     double timeout_s;   /* > 0, default 300 */
     uint64_t seed;      /* default 42 */
     int record_tasks;   /* default 0 */
+    int calibrate;      /* default 0: measure the machine's floors first */
     uint64_t memory_bytes; /* per-cell peak RSS limit; 0 = none (default) */
     struct cl_pinning pinning; /* default none */
     int pinning_line, pinning_col;

@@ -20,6 +20,7 @@ struct cl_top_values {
     int64_t repeat, warmup;
     double timeout;
     int record_tasks;
+    int calibrate;
     uint64_t seed;   /* its own parser: all of uint64_t */
     uint64_t memory; /* its own parser: a size; 0 = no limit */
 };

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """`conlab calibrate`: the machine floors as a table and as JSON, on every
-CPU and on one, its --help, its usage errors.  Run by ctest (label e2e):
+CPU and on one, its --help, its usage errors; `conlab run --calibrate` (and
+`calibrate: true`) records them in run.yaml, and the report says which
+cells they dominate.  Run by ctest (label e2e):
     python3 test_calibrate.py CONLAB [ClassName]
 """
 import json
@@ -118,6 +120,82 @@ class Calibrate(unittest.TestCase):
             self.assertIn(says, p.stderr)
             self.assertIn("usage: conlab calibrate", p.stderr)
             self.assertEqual(p.stdout, "")
+
+
+FLOOR_SPEC = """experiment: floors
+repeat: 3
+warmup: 0
+%s
+strategies:
+  - threads: { workers: 2 }
+  - processes: { workers: 2 }
+workloads:
+  - sleep: { tasks: 4, seconds: 1ms }
+"""
+
+
+def set_floors(run_dir, values):
+    """Rewrite the floors: of run_dir/run.yaml with {key: value}."""
+    path = os.path.join(run_dir, "run.yaml")
+    with open(path) as f:
+        text = f.read()
+    for key, value in values.items():
+        text, n = re.subn(r"(?m)^  %s: .*$" % re.escape(key), "  %s: %s" % (key, value), text)
+        assert n == 1, key
+    with open(path, "w") as f:
+        f.write(text)
+
+
+class RunCalibrate(e2e.Case):
+    def floors_of(self, run_dir):
+        with open(os.path.join(run_dir, "run.yaml")) as f:
+            text = f.read()
+        m = re.search(r"(?m)^floors:\n((?:  .*\n)+)", text)
+        if m is None:
+            return None
+        return dict(line.strip().split(": ", 1) for line in m.group(1).splitlines())
+
+    def notes(self, run_dir):
+        p = e2e.run(["report", run_dir, "--format", "json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return {c["strategy"]: [w for w in c["warnings"] if "floors" in w]
+                for w in json.loads(p.stdout)["workloads"] for c in w["cells"]}
+
+    def test_floors_recorded_and_read_back(self):
+        d, p = self.run_spec(FLOOR_SPEC % "calibrate: true", ["-q"], name="spec")
+        floors = self.floors_of(d)
+        self.assertIsNotNone(floors)
+        for key in FLOORS:
+            self.assertIn(key, floors)
+            if floors[key] != "n/a":
+                self.assertGreater(float(floors[key]), 0, key)
+                self.assertGreaterEqual(int(floors[key + ".samples"]), 5, key)
+        # the figures are this machine's: set them so the verdict is known
+        # (fork + wait 1 s: far over any cell; a thread start 1 ns: nothing)
+        set_floors(d, {"fork_wait": 1e9, "thread_create_join": 1,
+                       "sleep_overshoot": 1})
+        notes = self.notes(d)
+        self.assertEqual(notes["threads(workers=2)"], [])
+        (note,) = notes["processes(workers=2)"]
+        self.assertRegex(note, r"^2 processes × 1 s to fork and wait = 2 s, \d+% of "
+                               r"this cell's median [\d.]+ ms: it measures the "
+                               r"machine's floors \(conlab calibrate\)")
+        text = e2e.run(["report", d]).stdout
+        self.assertIn("2 processes × 1 s to fork and wait", text.replace("\n      ", " "))
+        out = self.path("plots")
+        p = e2e.run(["plot", d, "-o", out])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "report.html")) as f:
+            self.assertIn("2 processes × 1 s to fork and wait", f.read())
+
+    def test_option_and_none_without(self):
+        d, p = self.run_spec(FLOOR_SPEC % "", ["--calibrate"], name="opt")
+        self.assertIn("measuring the machine's floors", p.stderr)
+        self.assertIsNotNone(self.floors_of(d))
+        d, _ = self.run_spec(FLOOR_SPEC % "", ["-q"], name="plain")
+        self.assertIsNone(self.floors_of(d))
+        self.assertEqual(self.notes(d), {"threads(workers=2)": [], "processes(workers=2)": []})
+        self.assertIn("--calibrate", e2e.run(["run", "--help"]).stdout)
 
 
 if __name__ == "__main__":

@@ -139,7 +139,7 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
                                              sizeof err);
     assert_non_null(res);
     struct cl_meta meta = {0, NULL, 1700000000, 0, n, "1 package, 2 cores",
-                           0, 0, NULL, -1, NULL, x->plugins, 1};
+                           0, 0, NULL, -1, NULL, x->plugins, 1, NULL};
     assert_int_equal(cl_results_meta(x->dir, &x->spec, "running", &meta), 0);
     const double walls[2][3] = {{0.4, 0.41, 0.39}, {0.2, 0.25, 0.21}};
     for (size_t c = 0; c < n; c++) {
@@ -823,7 +823,7 @@ static void summary_is_made_again_the_same(void **st)
     unlink(dir_file(&x, "summary.csv"));
 
     struct cl_meta meta = {0, NULL, 1700000000, 0, 2, "t", 0, 0, NULL, -1, NULL,
-                           NULL, 0};
+                           NULL, 0, NULL};
     assert_int_equal(cl_results_meta(x.dir, &x.spec, "running", &meta), 0);
     assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
     for (size_t c = 0; c < n; c++)
