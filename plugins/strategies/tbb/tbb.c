@@ -23,8 +23,9 @@
  *     slot after the arena's work is done, from the thread that called
  *     run() (no call for the slot can overlap then).
  *   - A slot whose worker_begin failed runs nothing: the top-level indices
- *     it is handed are run afterwards by begun slots, and a child that
- *     lands there fails with CONLAB_E_NOTSUP.
+ *     it is handed are enqueued afterwards for the arena's worker threads
+ *     (not the calling thread, whose slot 0 may be the failed one), and a
+ *     child that lands there fails with CONLAB_E_NOTSUP.
  *
  * Counters: spawns (task_group::run calls).
  */

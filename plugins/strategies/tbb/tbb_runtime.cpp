@@ -5,6 +5,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <thread>
 #include <vector>
 
 #include <tbb/blocked_range.h>
@@ -151,9 +152,11 @@ void flat(Run &run, Partitioner &&part)
         part);
 }
 
-// The top-level tasks failed slots were handed, run by begun ones: a few
-// rounds (a round may hand some to a failed slot again).
-void drain_orphans(Run &run)
+// The top-level tasks failed slots were handed, run by the arena's worker
+// threads: enqueued from outside the arena (the calling thread, whose slot
+// may be the failed one, is then not among the arena's threads), a few
+// rounds since a round may hand some to a failed slot again.
+void drain_orphans(Run &run, tbb::task_arena &arena)
 {
     for (int round = 0; round < 8; round++) {
         std::vector<uint64_t> todo;
@@ -163,9 +166,14 @@ void drain_orphans(Run &run)
         }
         if (todo.empty())
             return;
-        tbb::parallel_for(size_t(0), todo.size(), [&run, &todo](size_t k) {
-            run_range(run, todo[k], todo[k] + 1);
-        });
+        std::atomic<size_t> pending{todo.size()};
+        for (uint64_t i : todo)
+            arena.enqueue([&run, &pending, i] {
+                run_range(run, i, i + 1);
+                pending.fetch_sub(1, std::memory_order_release);
+            });
+        while (pending.load(std::memory_order_acquire) > 0)
+            std::this_thread::yield();
     }
 }
 
@@ -196,8 +204,9 @@ int run_all(const conlab_job *job, tbb_partitioner part)
             case TBB_PART_STATIC: flat(run, tbb::static_partitioner()); break;
             default: flat(run, tbb::auto_partitioner()); break;
             }
-            drain_orphans(run);
         });
+        if (n > 1) // else no thread but the caller's could run them
+            drain_orphans(run, arena);
     }
     for (unsigned w = 0; w < n; w++) {
         Slot &s = run.slots[w];
