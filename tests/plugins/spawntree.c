@@ -3,9 +3,12 @@
  * a group of its own, the second group synced first (so a strategy that
  * joins per group and one that joins every child of the task both pass).
  * A child checks that the worker it runs on is one of the cell's; any error
- * is the task's.  The expected value is an iterative fib(n).  Never waits. */
+ * is the task's.  The expected value is an iterative fib(n); the task's
+ * `bytes` is the set of workers its nodes ran on (bit w: worker w, up to
+ * 63), so a test sees whether children spread.  Never waits. */
 #include <conlab/conlab_plugin.h>
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 struct st_config {
@@ -20,6 +23,7 @@ struct st_state {
 
 struct node {
     const struct st_state *s;
+    atomic_uint_least64_t *ran_on; /* the task's set of workers */
     int64_t k;
     uint64_t value;
 };
@@ -40,11 +44,14 @@ static int node_run(void *arg, const struct conlab_worker *w)
     struct node *nd = arg;
     if (w->id >= nd->s->n_workers)
         return CONLAB_E_WRONG;
+    atomic_fetch_or_explicit(nd->ran_on, 1ull << (w->id & 63),
+                             memory_order_relaxed);
     if (nd->k < nd->s->cutoff) {
         nd->value = fib_seq(nd->k);
         return CONLAB_OK;
     }
-    struct node a = {nd->s, nd->k - 1, 0}, b = {nd->s, nd->k - 2, 0};
+    struct node a = {nd->s, nd->ran_on, nd->k - 1, 0};
+    struct node b = {nd->s, nd->ran_on, nd->k - 2, 0};
     struct conlab_group ga = CONLAB_GROUP_INIT, gb = CONLAB_GROUP_INIT;
     int rc = conlab_spawn(w, &ga, node_run, &a);
     int rc2 = conlab_spawn(w, &gb, node_run, &b);
@@ -76,9 +83,11 @@ static int st_run_task(void *state, void *wctx, const struct conlab_worker *w,
 {
     (void)wctx;
     (void)index;
-    struct node root = {state, ((const struct st_state *)state)->n, 0};
+    atomic_uint_least64_t ran_on = 0;
+    struct node root = {state, &ran_on, ((const struct st_state *)state)->n, 0};
     int rc = node_run(&root, w);
     res->value = root.value;
+    res->bytes = atomic_load(&ran_on);
     if (rc != CONLAB_OK)
         res->reason = "a child failed";
     return rc;
