@@ -103,7 +103,9 @@ int tbb_spawn(void *ctx, conlab_group *cg, conlab_child_fn fn, void *arg)
         }
         cg->opaque[0] = reinterpret_cast<uintptr_t>(g);
     }
-    self->spawns.fetch_add(1, std::memory_order_relaxed);
+    // one thread in the slot at a time: no locked add needed
+    self->spawns.store(self->spawns.load(std::memory_order_relaxed) + 1,
+                       std::memory_order_relaxed);
     g->tg.run([run, g, fn, arg] {
         Slot *s = enter(*run);
         record(g->err, s ? run->job->run_child(run->job, s->id, fn, arg)

@@ -7,15 +7,16 @@
  *     workers' deques (task i to worker i mod N, the lowest index at the
  *     bottom), so they are stolen like any other item.
  *   - conlab_spawn pushes the child (fn, arg, group) at the bottom of the
- *     calling worker's deque and counts it pending in the group (the group's
- *     64 bytes hold a pending count and the first error).
+ *     calling worker's deque and counts it in the group (the group's 64
+ *     bytes: children pushed and run by the spawner, in plain words, run
+ *     by thieves, in an atomic, and the first error).
  *   - conlab_sync, while the group still has pending children, takes from
  *     its own deque's bottom (its newest children first) and, when that is
  *     empty, steals from a victim's top; it never blocks, so it cannot
  *     deadlock even when every worker is inside sync.
- *   - A worker with nothing to do steals, backing off (spin, then
- *     sched_yield, then 50 µs sleeps) while it fails, and ends once every
- *     top-level task is done.
+ *   - A worker with nothing to do steals, backing off (exponential
+ *     spinning, then sched_yield, then 50 µs sleeps) while it fails, and
+ *     ends once every top-level task is done.
  *
  * Every item runs through the host: a top-level task with job->run_task, a
  * child with job->run_child, on the worker that runs it.
@@ -52,10 +53,17 @@ struct ws_config {
     const char *steal;
 };
 
-/* A group's 64 bytes (struct conlab_group, zero before the first spawn). */
+struct ws_worker;
+
+/* A group's 64 bytes (struct conlab_group, zero before the first spawn).
+ * The spawning worker counts what it pushed and what it ran itself in
+ * plain words; only children that other workers ran touch an atomic. */
 struct ws_group {
-    atomic_int_least64_t pending; /* children pushed and not yet returned */
-    atomic_int err;               /* the first child's error */
+    struct ws_worker *owner;        /* the spawning worker */
+    int64_t spawned;                /* owner only: children pushed */
+    int64_t ran_here;               /* owner only: of those, run by it */
+    atomic_int_least64_t ran_away;  /* run by thieves */
+    atomic_int err;                 /* the first child's error */
 };
 _Static_assert(sizeof(struct ws_group) <= sizeof(struct conlab_group),
                "a workstealing group must fit a conlab_group");
@@ -109,10 +117,15 @@ static void run_item(struct ws_worker *self, const struct ws_item *it)
                                   memory_order_release);
         return;
     }
-    group_error(it->g, job->run_child(job, self->id, it->fn, it->arg));
-    /* release: the spawner's sync sees the child's results; the group may
-     * be gone as soon as this lands */
-    atomic_fetch_sub_explicit(&it->g->pending, 1, memory_order_release);
+    struct ws_group *g = it->g;
+    group_error(g, job->run_child(job, self->id, it->fn, it->arg));
+    if (g->owner == self) {
+        g->ran_here++;
+    } else {
+        /* release: the owner's sync sees the child's results; the group
+         * may be gone as soon as this lands */
+        atomic_fetch_add_explicit(&g->ran_away, 1, memory_order_release);
+    }
 }
 
 static unsigned xorshift(struct ws_worker *self)
@@ -172,14 +185,20 @@ static int find_work(struct ws_worker *self, struct ws_item *it)
     return 0;
 }
 
-/* Back off after `idle` fruitless rounds: spin, then yield, then sleep. */
+/* Back off after `idle` fruitless rounds: spin (pausing twice as long each
+ * round, so an idle thief does not keep its victim's deque lines bouncing
+ * between the caches), then sched_yield, then 50 µs sleeps. */
 static void backoff(unsigned idle)
 {
-    if (idle < 64) {
+    if (idle < 12) {
+        for (unsigned k = 0; k < 1u << idle; k++) {
 #if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
+            __builtin_ia32_pause();
+#else
+            atomic_signal_fence(memory_order_seq_cst);
 #endif
-    } else if (idle < 1024) {
+        }
+    } else if (idle < 256) {
         sched_yield();
     } else {
         struct timespec ts = {0, 50000};
@@ -197,7 +216,8 @@ static int ws_spawn(void *ctx, struct conlab_group *cg, conlab_child_fn fn,
     struct ws_worker *self = ctx;
     struct ws_group *g = (struct ws_group *)cg;
     struct ws_item it = {fn, arg, g};
-    atomic_fetch_add_explicit(&g->pending, 1, memory_order_relaxed);
+    g->owner = self;
+    g->spawned++;
     if (deque_push(&self->q, &it) == 0) {
         self->tally[C_SPAWNS]++;
         return CONLAB_OK;
@@ -212,7 +232,8 @@ static int ws_sync(void *ctx, struct conlab_group *cg)
     struct ws_worker *self = ctx;
     struct ws_group *g = (struct ws_group *)cg;
     unsigned idle = 0;
-    while (atomic_load_explicit(&g->pending, memory_order_acquire) > 0) {
+    while (g->spawned - g->ran_here -
+               atomic_load_explicit(&g->ran_away, memory_order_acquire) > 0) {
         struct ws_item it;
         if (find_work(self, &it)) {
             run_item(self, &it);
@@ -222,7 +243,7 @@ static int ws_sync(void *ctx, struct conlab_group *cg)
         }
     }
     int rc = atomic_load_explicit(&g->err, memory_order_relaxed);
-    atomic_store_explicit(&g->err, 0, memory_order_relaxed); /* reusable */
+    memset(g, 0, sizeof *g); /* reusable: no child refers to it any more */
     return rc;
 }
 
