@@ -48,7 +48,7 @@ struct Group {
 std::atomic<unsigned> run_gen{0};
 thread_local unsigned tl_gen;    // the run this thread last bound for
 thread_local int tl_bound = -1;  // the slot it bound to
-thread_local std::vector<Group *> tl_cache; // groups waited and free
+thread_local std::vector<std::unique_ptr<Group>> tl_cache; // waited, free
 
 // The slot the calling thread occupies, begun on first use (bound again
 // when the thread has moved to another slot); nullptr when its worker_begin
@@ -90,7 +90,7 @@ int tbb_spawn(void *ctx, conlab_group *cg, conlab_child_fn fn, void *arg)
     Group *g = reinterpret_cast<Group *>(cg->opaque[0]);
     if (!g) {
         if (!tl_cache.empty()) {
-            g = tl_cache.back();
+            g = tl_cache.back().release();
             tl_cache.pop_back();
         } else {
             g = new (std::nothrow) Group;
@@ -106,11 +106,15 @@ int tbb_spawn(void *ctx, conlab_group *cg, conlab_child_fn fn, void *arg)
     // one thread in the slot at a time: no locked add needed
     self->spawns.store(self->spawns.load(std::memory_order_relaxed) + 1,
                        std::memory_order_relaxed);
-    g->tg.run([run, g, fn, arg] {
-        Slot *s = enter(*run);
-        record(g->err, s ? run->job->run_child(run->job, s->id, fn, arg)
-                         : CONLAB_E_NOTSUP);
-    });
+    try { // no exception may cross back into C
+        g->tg.run([run, g, fn, arg] {
+            Slot *s = enter(*run);
+            record(g->err, s ? run->job->run_child(run->job, s->id, fn, arg)
+                             : CONLAB_E_NOTSUP);
+        });
+    } catch (...) { // no memory for the task: the child runs now
+        record(g->err, run->job->run_child(run->job, self->id, fn, arg));
+    }
     return CONLAB_OK;
 }
 
@@ -124,7 +128,11 @@ int tbb_sync(void *ctx, conlab_group *cg)
         int err = g->err.exchange(0, std::memory_order_relaxed);
         if (rc == CONLAB_OK)
             rc = err;
-        tl_cache.push_back(g); // the same thread spawns and syncs
+        try { // the same thread spawns and syncs: its cache
+            tl_cache.emplace_back(g);
+        } catch (...) {
+            delete g;
+        }
     }
     cg->opaque[0] = cg->opaque[1] = 0; // reusable
     return rc;

@@ -59,7 +59,8 @@ struct ws_worker;
  * The spawning worker counts what it pushed and what it ran itself in
  * plain words; only children that other workers ran touch an atomic. */
 struct ws_group {
-    struct ws_worker *owner;        /* the spawning worker */
+    struct ws_worker *owner;        /* the spawning worker, from the first
+                                       spawn to the end of the sync */
     int64_t spawned;                /* owner only: children pushed */
     int64_t ran_here;               /* owner only: of those, run by it */
     atomic_int_least64_t ran_away;  /* run by thieves */
@@ -216,8 +217,8 @@ static int ws_spawn(void *ctx, struct conlab_group *cg, conlab_child_fn fn,
     struct ws_worker *self = ctx;
     struct ws_group *g = (struct ws_group *)cg;
     struct ws_item it = {fn, arg, g};
-    g->owner = self;
-    g->spawned++;
+    if (g->spawned++ == 0)
+        g->owner = self; /* thieves read it: written before the first push */
     if (deque_push(&self->q, &it) == 0) {
         self->tally[C_SPAWNS]++;
         return CONLAB_OK;
