@@ -207,6 +207,19 @@ static void backoff(unsigned idle)
     }
 }
 
+/* One round of a worker that waits (in sync, or for the last top-level
+ * tasks): run one item found, or back off; *idle counts fruitless rounds. */
+static void help_once(struct ws_worker *self, unsigned *idle)
+{
+    struct ws_item it;
+    if (find_work(self, &it)) {
+        run_item(self, &it);
+        *idle = 0;
+    } else {
+        backoff((*idle)++);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* The spawner                                                               */
 /* ------------------------------------------------------------------------ */
@@ -234,15 +247,8 @@ static int ws_sync(void *ctx, struct conlab_group *cg)
     struct ws_group *g = (struct ws_group *)cg;
     unsigned idle = 0;
     while (g->spawned - g->ran_here -
-               atomic_load_explicit(&g->ran_away, memory_order_acquire) > 0) {
-        struct ws_item it;
-        if (find_work(self, &it)) {
-            run_item(self, &it);
-            idle = 0;
-        } else {
-            backoff(idle++);
-        }
-    }
+               atomic_load_explicit(&g->ran_away, memory_order_acquire) > 0)
+        help_once(self, &idle);
     int rc = atomic_load_explicit(&g->err, memory_order_relaxed);
     memset(g, 0, sizeof *g); /* reusable: no child refers to it any more */
     return rc;
@@ -268,15 +274,8 @@ static int ws_work(struct pool_thread *pt)
     atomic_store_explicit(&self->state, W_LIVE, memory_order_release);
 
     unsigned idle = 0;
-    while (atomic_load_explicit(&run->remaining, memory_order_acquire) > 0) {
-        struct ws_item it;
-        if (find_work(self, &it)) {
-            run_item(self, &it);
-            idle = 0;
-        } else {
-            backoff(idle++);
-        }
-    }
+    while (atomic_load_explicit(&run->remaining, memory_order_acquire) > 0)
+        help_once(self, &idle);
     for (unsigned c = 0; c < C_N; c++)
         if (self->tally[c])
             job->count(job, c, self->tally[c]);
