@@ -108,7 +108,8 @@ class ForkJoin(Runtimes):
         lines += "  - workstealing: { workers: 3, steal: none }\n"
         workers = {"%s(workers=2)" % s: 2 for s in strategies()}
         workers["workstealing(workers=3,steal=none)"] = 3
-        wl = "  - spawntree: { tasks: 8, n: 18, cutoff: 5 }\n"
+        # wide: 500 children pending at once in one group (deques grow)
+        wl = "  - spawntree: { tasks: 8, n: 18, cutoff: 5, wide: 500 }\n"
         wl += "".join("  - %s: %s\n" % (w, p) for w, p in FORKJOIN.items()
                       if built("workload", w))
         self.run_checked(lines, wl, workers)
@@ -152,7 +153,7 @@ class Tsan(Runtimes):
         lines = "".join("  - workstealing: { %s }\n" % m for m in modes)
         workers = {"workstealing(%s)" % m.replace(": ", "=").replace(" ", ""):
                    int(m.split(",")[0].split()[1]) for m in modes}
-        wl = "  - spawntree: { tasks: 6, n: 16, cutoff: 3 }\n"
+        wl = "  - spawntree: { tasks: 6, n: 16, cutoff: 3, wide: 300 }\n"
         wl += "  - noop: { tasks: 200 }\n"
         if built("workload", "skynet"):
             wl += "  - skynet: { tasks: 2, size: 1000, fanout: 10 }\n"

@@ -3,7 +3,9 @@
  * a group of its own, the second group synced first (so a strategy that
  * joins per group and one that joins every child of the task both pass).
  * A child checks that the worker it runs on is one of the cell's; any error
- * is the task's.  The expected value is an iterative fib(n); the task's
+ * is the task's.  With `wide` > 0 the root also spawns that many children
+ * worth 1 each into one more group (a deque must hold them all at once:
+ * it grows).  The expected value is an iterative fib(n) + wide; the task's
  * `bytes` is the set of workers its nodes ran on (bit w: worker w, up to
  * 63), so a test sees whether children spread.  Never waits. */
 #include <conlab/conlab_plugin.h>
@@ -14,10 +16,11 @@
 struct st_config {
     int64_t n;
     int64_t cutoff;
+    int64_t wide;
 };
 
 struct st_state {
-    int64_t n, cutoff;
+    int64_t n, cutoff, wide;
     unsigned n_workers;
 };
 
@@ -32,6 +35,9 @@ static const struct conlab_param st_params[] = {
     {"n", CONLAB_PARAM_INT, "18", 0, 60, NULL, "fib(n) per task", offsetof(struct st_config, n)},
     {"cutoff", CONLAB_PARAM_INT, "4", 1, 60, NULL, "below it: plain recursion",
      offsetof(struct st_config, cutoff)},
+    {"wide", CONLAB_PARAM_INT, "0", 0, 1000000, NULL,
+     "children worth 1 the root spawns into one group besides the tree",
+     offsetof(struct st_config, wide)},
     CONLAB_PARAM_END};
 
 static uint64_t fib_seq(int64_t k)
@@ -61,6 +67,31 @@ static int node_run(void *arg, const struct conlab_worker *w)
     return rc ? rc : rc2 ? rc2 : s2 ? s2 : s1;
 }
 
+static int one_run(void *arg, const struct conlab_worker *w)
+{
+    (void)w;
+    *(uint64_t *)arg = 1;
+    return CONLAB_OK;
+}
+
+/* The root's `wide` children in one group: 0, or the first error. */
+static int spawn_wide(const struct st_state *s, const struct conlab_worker *w,
+                      uint64_t *sum)
+{
+    uint64_t *ones = calloc((size_t)s->wide + 1, sizeof *ones);
+    if (!ones)
+        return CONLAB_E_NOMEM;
+    struct conlab_group g = CONLAB_GROUP_INIT;
+    int rc = CONLAB_OK;
+    for (int64_t i = 0; i < s->wide && rc == CONLAB_OK; i++)
+        rc = conlab_spawn(w, &g, one_run, &ones[i]);
+    int rs = conlab_sync(w, &g);
+    for (int64_t i = 0; i < s->wide; i++)
+        *sum += ones[i];
+    free(ones);
+    return rc ? rc : rs;
+}
+
 static int st_create(const struct conlab_workload_env *env, const void *config,
                      void **state)
 {
@@ -68,7 +99,7 @@ static int st_create(const struct conlab_workload_env *env, const void *config,
     struct st_state *s = malloc(sizeof *s);
     if (!s)
         return CONLAB_E_NOMEM;
-    *s = (struct st_state){c->n, c->cutoff, env->n_workers};
+    *s = (struct st_state){c->n, c->cutoff, c->wide, env->n_workers};
     *state = s;
     return CONLAB_OK;
 }
@@ -86,7 +117,11 @@ static int st_run_task(void *state, void *wctx, const struct conlab_worker *w,
     atomic_uint_least64_t ran_on = 0;
     struct node root = {state, &ran_on, ((const struct st_state *)state)->n, 0};
     int rc = node_run(&root, w);
-    res->value = root.value;
+    uint64_t wide = 0;
+    int rw = spawn_wide(state, w, &wide);
+    res->value = root.value + wide;
+    if (rc == CONLAB_OK)
+        rc = rw;
     res->bytes = atomic_load(&ran_on);
     if (rc != CONLAB_OK)
         res->reason = "a child failed";
@@ -102,7 +137,7 @@ static int st_expected(void *state, uint64_t index, uint64_t *value)
         a = b;
         b = t;
     }
-    *value = a;
+    *value = a + (uint64_t)((const struct st_state *)state)->wide;
     return CONLAB_OK;
 }
 
