@@ -80,7 +80,7 @@ class Layout(e2e.Case):
         spec = os.path.join(cls.tmpdir.name, "spec.yaml")
         with open(spec, "w") as f:
             f.write(SPEC)
-        p = e2e.run(["run", spec, "-o", cls.run_dir, "-q"])
+        p = e2e.run(["run", spec, "-o", cls.run_dir, "-q", "--tasks"])
         if p.returncode != 0:
             raise AssertionError(p.stdout + p.stderr)
 
@@ -121,6 +121,7 @@ class Layout(e2e.Case):
         self.plot(out)
         files = self.svgs(out)
         self.assertIn(os.path.join(out, "speedup-1.svg"), files)
+        self.assertIn(os.path.join(out, "timeline-01.svg"), files)
         for f in files:
             self.assertGreater(self.assert_texts_inside(f), 3, f)
         # the long fib(n=7;7;...) variant as series: entries wrap, all inside
@@ -209,11 +210,9 @@ class Layout(e2e.Case):
             self.assertIn(opt, p.stdout)
 
     def series_marks(self, path):
-        """{series legend text: colour} and the x of every point marker."""
+        """The figure's root and its point markers (the elements with a
+        <title>, but the svg)."""
         root = ET.parse(path).getroot()
-        colours = {}
-        for t in root.iter(SVG + "text"):
-            pass
         marks = [e for e in root.iter() if e.find(SVG + "title") is not None
                  and e.tag != SVG + "svg"]
         return root, marks
