@@ -53,7 +53,7 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
     snprintf(title, sizeof title, "Wall time: %s", r->workloads[w]->label);
     cl_svg_begin(f, width, height, title);
     cl_svg_heading(f, 12, width, title, "bar: mean of the ok repetitions · whisker: 95% confidence "
-            "interval · tick: median · green: fastest");
+            "interval · tick: median · colour: the strategy's · green outline: fastest");
     struct cl_tunit u = cl_time_unit(hi > 0 ? hi : 1);
     struct cl_axis a = {0, hi > 0 ? hi : 1, left, width - value_w, 0};
     char xlabel[64];
@@ -84,10 +84,11 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
                 cl_fmt_dur(c->cell.wall.ci95_lo, a3, sizeof a3), cl_fmt_dur(c->cell.wall.ci95_hi, a4, sizeof a4),
                 c->n_ok, c->cell.status != CL_ST_OK ? ", status " : "",
                 c->cell.status != CL_ST_OK ? cl_status_name(c->cell.status) : "");
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s/>\n",
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s%s/>\n",
                 left, y + 4, fmax(x1 - left, 1), row - 14,
-                c->fastest ? CL_C_FAST : c->cell.status == CL_ST_OK ? CL_C_OK : CL_C_FAILED,
-                c->cell.status == CL_ST_OK ? "" : " fill-opacity=\"0.6\"");
+                c->cell.status == CL_ST_OK ? cl_plugin_colour(c->plugin) : CL_C_FAILED,
+                c->cell.status == CL_ST_OK ? "" : " fill-opacity=\"0.6\"",
+                c->fastest ? " stroke=\"" CL_C_FAST "\" stroke-width=\"3\"" : "");
         double xm = cl_axis_at(&a, c->cell.wall.median);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#111\" "
                 "stroke-width=\"2\"/>\n", xm, y + 4, xm, y + row - 10);
