@@ -19,6 +19,7 @@
 #include "csv.h"
 #include "plot_svg.h"
 #include "plot_timeline.h"
+#include "plot_xy.h"
 #include "report.h"
 #include "neutral.h"
 #include "util.h"
@@ -44,15 +45,17 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
     }
     if (label_w > 320)
         label_w = 320;
+    /* room right of the longest bar for its value label */
+    double value_w = cl_svg_text_w("999.9 ms (not ok)", 11) + 12;
     double left = label_w + 24, width = 900, row = 30, top = 64;
     double height = top + (double)n * row + 56;
     char title[512];
     snprintf(title, sizeof title, "Wall time: %s", r->workloads[w]->label);
     cl_svg_begin(f, width, height, title);
     cl_svg_heading(f, 12, width, title, "bar: mean of the ok repetitions · whisker: 95% confidence "
-            "interval · tick: median · green: fastest");
+            "interval · tick: median · colour: the strategy's · green outline: fastest");
     struct cl_tunit u = cl_time_unit(hi > 0 ? hi : 1);
-    struct cl_axis a = {0, hi > 0 ? hi * 1.12 : 1, left, width - 110, 0};
+    struct cl_axis a = {0, hi > 0 ? hi : 1, left, width - value_w, 0};
     char xlabel[64];
     snprintf(xlabel, sizeof xlabel, "wall time (%s)", u.name);
     cl_svg_x_axis(f, &a, top + (double)n * row + 6, top - 6, u.mul, xlabel);
@@ -62,10 +65,9 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
         if (c->workload_ix != w)
             continue;
         double y = top + (double)j++ * row, mid = y + row / 2 - 3;
-        fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#222\">",
-                left - 8, mid + 4);
-        cl_xml_escape(f, c->cell.strategy->label);
-        fputs("</text>\n", f);
+        char fit[512];
+        cl_svg_text(f, left - 8, mid + 4, "end", 12, "fill=\"#222\"",
+                    cl_svg_fit(c->cell.strategy->label, 12, label_w, fit, sizeof fit));
         char a1[32], a2[32], a3[32], a4[32];
         if (!c->n_ok) {
             char msg[200];
@@ -82,10 +84,11 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
                 cl_fmt_dur(c->cell.wall.ci95_lo, a3, sizeof a3), cl_fmt_dur(c->cell.wall.ci95_hi, a4, sizeof a4),
                 c->n_ok, c->cell.status != CL_ST_OK ? ", status " : "",
                 c->cell.status != CL_ST_OK ? cl_status_name(c->cell.status) : "");
-        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s/>\n",
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"%s%s/>\n",
                 left, y + 4, fmax(x1 - left, 1), row - 14,
-                c->fastest ? CL_C_FAST : c->cell.status == CL_ST_OK ? CL_C_OK : CL_C_FAILED,
-                c->cell.status == CL_ST_OK ? "" : " fill-opacity=\"0.6\"");
+                c->cell.status == CL_ST_OK ? cl_plugin_colour(c->plugin) : CL_C_FAILED,
+                c->cell.status == CL_ST_OK ? "" : " fill-opacity=\"0.6\"",
+                c->fastest ? " stroke=\"" CL_C_FAST "\" stroke-width=\"3\"" : "");
         double xm = cl_axis_at(&a, c->cell.wall.median);
         fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#111\" "
                 "stroke-width=\"2\"/>\n", xm, y + 4, xm, y + row - 10);
@@ -103,134 +106,6 @@ static void plot_wall(FILE *f, const struct cl_run_report *r, size_t w)
         cl_svg_text(f, ex + 6, mid + 4, "start", 11, "fill=\"#333\"", label);
         fputs("</g>\n", f);
     }
-    cl_svg_end(f);
-}
-
-/* ---- speedup against workers --------------------------------------------------- */
-
-/* Why there is no speedup figure for workload w, or NULL if there is one. */
-static const char *speedup_missing(const struct cl_run_report *r, size_t w)
-{
-    double xs[2];
-    size_t nx = 0, any = 0;
-    for (size_t i = 0; i < r->n_cells; i++) {
-        const struct cl_rcell *c = &r->cells[i];
-        if (c->workload_ix != w || !isfinite(c->cell.speedup))
-            continue;
-        any++;
-        if (!isfinite(c->sweep) || c->sweep <= 0)
-            continue;
-        if (nx == 0 || (nx == 1 && c->sweep != xs[0]))
-            xs[nx++] = c->sweep;
-    }
-    if (!any)
-        return "no speedups: this workload has no ok sequential cell";
-    if (nx < 2)
-        return "no speedup figure: the cells do not span two worker counts";
-    return NULL;
-}
-
-static size_t series_index(const char **names, size_t *n, const char *s)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp(names[i], s) == 0)
-            return i;
-    names[*n] = s;
-    return (*n)++;
-}
-
-static void plot_speedup(FILE *f, const struct cl_run_report *r, size_t w)
-{
-    double xlo = INFINITY, xhi = 0, ylo = 1, yhi = 1;
-    const char **names = cl_xcalloc(r->n_cells + 1, sizeof *names);
-    size_t n_names = 0;
-    for (size_t i = 0; i < r->n_cells; i++) {
-        const struct cl_rcell *c = &r->cells[i];
-        if (c->workload_ix != w || !isfinite(c->cell.speedup) || !(c->sweep > 0))
-            continue;
-        xlo = fmin(xlo, c->sweep);
-        xhi = fmax(xhi, c->sweep);
-        yhi = fmax(yhi, c->cell.speedup);
-        if (c->cell.speedup > 0)
-            ylo = fmin(ylo, c->cell.speedup);
-        series_index(names, &n_names, c->series);
-    }
-    xlo = fmin(xlo, 1);
-    if (!(yhi > 0) || !isfinite(yhi))
-        yhi = 1;
-    double width = 900, height = 440, left = 70, right = width - 210, top = 60,
-           bottom = height - 56;
-    int logx = xhi / xlo >= 8;
-    struct cl_axis x = {logx ? xlo / 1.15 : 0, logx ? xhi * 1.15 : xhi * 1.08, left, right, logx};
-    /* log workers, log speedup: the ideal stays a straight line */
-    struct cl_axis y = {logx ? ylo / 1.2 : 0, yhi * (logx ? 1.25 : 1.15), bottom, top, logx};
-    char title[512];
-    snprintf(title, sizeof title, "Speedup: %s", r->workloads[w]->label);
-    cl_svg_begin(f, width, height, title);
-    cl_svg_heading(f, 12, width, title, "sequential mean / mean, against workers (threads, "
-            "processes) or concurrency (coroutines); dashed: ideal (speedup = workers)");
-    cl_svg_x_axis(f, &x, bottom, top, 1, logx ? "workers / concurrency (log scale)"
-                                         : "workers / concurrency");
-    cl_svg_y_axis(f, &y, left, right, logx ? "speedup (x, log scale)" : "speedup (x)");
-    /* the ideal line, clipped to the plot */
-    fprintf(f, "<clipPath id=\"clip-s%zu\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-            "height=\"%.1f\"/></clipPath>\n", w, left, top, right - left, bottom - top);
-    fprintf(f, "<polyline clip-path=\"url(#clip-s%zu)\" fill=\"none\" stroke=\"#999\" "
-            "stroke-dasharray=\"6 4\" points=\"", w);
-    for (int k = 0; k <= 64; k++) {
-        double v = logx ? x.lo * pow(x.hi / x.lo, k / 64.0) : x.lo + (x.hi - x.lo) * k / 64.0;
-        if (v <= 0)
-            v = 1e-9;
-        fprintf(f, "%.1f,%.1f ", cl_axis_at(&x, v), cl_axis_at(&y, v));
-    }
-    fputs("\"/>\n", f);
-    for (size_t s = 0; s < n_names; s++) {
-        const char *col = cl_palette[s % CL_N_PALETTE];
-        /* the series' points in worker order: a line through them */
-        double px[256], py[256];
-        size_t np = 0;
-        for (size_t i = 0; i < r->n_cells && np < 256; i++) {
-            const struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || !isfinite(c->cell.speedup) || !(c->sweep > 0) ||
-                strcmp(c->series, names[s]) != 0)
-                continue;
-            size_t k = np++;
-            while (k > 0 && px[k - 1] > c->sweep) {
-                px[k] = px[k - 1];
-                py[k] = py[k - 1];
-                k--;
-            }
-            px[k] = c->sweep;
-            py[k] = c->cell.speedup;
-        }
-        if (np > 1) {
-            fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", col);
-            for (size_t k = 0; k < np; k++)
-                fprintf(f, "%.1f,%.1f ", cl_axis_at(&x, px[k]), cl_axis_at(&y, py[k]));
-            fputs("\"/>\n", f);
-        }
-        for (size_t i = 0; i < r->n_cells; i++) {
-            const struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || !isfinite(c->cell.speedup) || !(c->sweep > 0) ||
-                strcmp(c->series, names[s]) != 0)
-                continue;
-            fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" "
-                    "stroke=\"#fff\"><title>", cl_axis_at(&x, c->sweep), cl_axis_at(&y, c->cell.speedup), col);
-            cl_xml_escape(f, c->cell.strategy->label);
-            fprintf(f, ": %.2fx with %g, efficiency %.0f%%</title></circle>\n",
-                    c->cell.speedup, c->sweep, c->efficiency * 100);
-        }
-        double ly = top + 8 + (double)s * 20;
-        fprintf(f, "<path d=\"M%.1f %.1fh18\" stroke=\"%s\" stroke-width=\"2\"/>"
-                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\"/>\n",
-                right + 18, ly - 3, col, right + 27, ly - 3, col);
-        cl_svg_text(f, right + 40, ly + 1, "start", 12, "fill=\"#222\"", names[s]);
-    }
-    double ly = top + 8 + (double)n_names * 20;
-    fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#999\" "
-            "stroke-dasharray=\"6 4\"/>\n", right + 20, ly - 2, right + 34, ly - 2);
-    cl_svg_text(f, right + 40, ly + 1, "start", 12, "fill=\"#555\"", "ideal");
-    free(names);
     cl_svg_end(f);
 }
 
@@ -283,10 +158,17 @@ static void draw_wall(FILE *f, const struct cl_run_report *r, size_t w, const vo
     plot_wall(f, r, w);
 }
 
-static void draw_speedup(FILE *f, const struct cl_run_report *r, size_t w, const void *x)
+/* What an x-y figure needs besides the report. */
+struct xy_extra {
+    const struct cl_plot_params *params;
+    const struct cl_plot_opts *opts;
+    const struct cl_xy_fig *figs;
+};
+
+static void draw_xy(FILE *f, const struct cl_run_report *r, size_t k, const void *x)
 {
-    (void)x;
-    plot_speedup(f, r, w);
+    const struct xy_extra *e = x;
+    cl_plot_xy(f, r, e->params, e->opts, &e->figs[k], k);
 }
 
 static void draw_timeline(FILE *f, const struct cl_run_report *r, size_t c, const void *x)
@@ -315,7 +197,7 @@ static const char html_style[] =
     "nav a{margin-right:12px}\n"
     "</style>\n";
 
-static int write_html_head(FILE *html, const struct cl_run_report *r)
+static int write_html_head(FILE *html, const struct cl_run_report *r, int custom)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
           "<title>conlab: ", html);
@@ -330,17 +212,71 @@ static int write_html_head(FILE *html, const struct cl_run_report *r)
         cl_xml_escape(html, r->workloads[w]->label);
         fputs("</a> ", html);
     }
+    if (custom)
+        fputs("<a href=\"#custom\">--x/--y/--by figures</a> ", html);
     fputs("<a href=\"#timelines\">timelines</a></nav>\n", html);
     return ferror(html) ? -1 : 0;
 }
 
-static int plot_all(const struct cl_run_report *r, const char *out_dir, FILE *html,
-                    FILE *log, char *err, size_t errlen)
+/* A note in the page where a figure is missing. */
+static void html_note(FILE *html, const char *why)
+{
+    fputs("<p class=\"note\">", html);
+    cl_xml_escape(html, why);
+    fputs("</p>\n", html);
+}
+
+/* The figures --x/--y/--by ask for, in their own section. */
+static int plot_custom(const struct cl_run_report *r, const struct cl_plot_params *params,
+                       const struct cl_plot_opts *o, const char *out_dir, FILE *html,
+                       size_t *n_fig, char *err, size_t errlen)
+{
+    struct cl_xy_fig *figs = NULL;
+    size_t n = cl_xy_figures(r, params, o, &figs);
+    struct xy_extra e = {params, o, figs};
+    char *caption = cl_xasprintf("%s against %s, by %s", cl_plot_y_name(o->y), o->x, o->by);
+    fputs("<section>\n<h2 id=\"custom\">", html);
+    cl_xml_escape(html, caption);
+    fputs("</h2>\n", html);
+    int rc = 0;
+    for (size_t k = 0; k < n && rc == 0; k++) {
+        const char *why = cl_xy_missing(r, params, o, &figs[k]);
+        if (why) {
+            char *t = cl_xasprintf("%s: %s", figs[k].title, why);
+            html_note(html, t);
+            free(t);
+            continue;
+        }
+        char *name = cl_xasprintf("%s-vs-%s-by-%s-%zu.svg", cl_plot_y_name(o->y), o->x, o->by,
+                                  k + 1);
+        char *id = cl_xasprintf("custom-%zu", k + 1);
+        rc = figure(html, out_dir, name, id, caption, draw_xy, r, k, &e, err, errlen);
+        *n_fig += rc == 0;
+        free(name);
+        free(id);
+    }
+    fputs("</section>\n", html);
+    free(caption);
+    cl_xy_figures_free(figs, n);
+    return rc;
+}
+
+static int plot_all(const struct cl_run_report *r, const struct cl_plot_opts *custom,
+                    const char *out_dir, FILE *html, FILE *log, char *err, size_t errlen)
 {
     size_t n_fig = 0;
-    if (write_html_head(html, r) != 0)
-        goto write_error;
-    for (size_t w = 0; w < r->n_workloads; w++) {
+    struct cl_plot_params params;
+    if (cl_plot_params_load(r, &params, err, errlen) != 0 ||
+        (custom && cl_plot_opts_check(custom, &params, err, errlen) != 0)) {
+        cl_plot_params_free(&params);
+        return -1;
+    }
+    static const struct cl_plot_opts speedup = {"workers", "strategy", CL_PLOT_Y_SPEEDUP};
+    struct cl_xy_fig *figs = NULL;
+    size_t n_figs = cl_xy_figures(r, &params, &speedup, &figs);
+    struct xy_extra e = {&params, &speedup, figs};
+    int rc = write_html_head(html, r, custom != NULL) == 0 ? 0 : -2;
+    for (size_t w = 0; w < r->n_workloads && rc == 0; w++) {
         fprintf(html, "<section>\n<h2 id=\"workload-%zu\">", w + 1);
         cl_xml_escape(html, r->workloads[w]->label);
         fputs("</h2>\n", html);
@@ -348,30 +284,34 @@ static int plot_all(const struct cl_run_report *r, const char *out_dir, FILE *ht
         char name[64], id[64];
         snprintf(name, sizeof name, "wall-%zu.svg", w + 1);
         snprintf(id, sizeof id, "wall-%zu", w + 1);
-        if (figure(html, out_dir, name, id, "wall time per strategy", draw_wall, r,
-                   w, NULL, err, errlen) != 0)
-            return -1;
-        n_fig++;
-        const char *why = speedup_missing(r, w);
-        if (why) {
-            fputs("<p class=\"note\">", html);
-            cl_xml_escape(html, why);
-            fputs("</p>\n", html);
-        } else {
+        rc = figure(html, out_dir, name, id, "wall time per strategy", draw_wall, r,
+                    w, NULL, err, errlen);
+        n_fig += rc == 0;
+        const char *why = w < n_figs ? cl_xy_missing(r, &params, &speedup, &figs[w])
+                                     : "no cells";
+        if (rc == 0 && why) {
+            html_note(html, why);
+        } else if (rc == 0) {
             snprintf(name, sizeof name, "speedup-%zu.svg", w + 1);
             snprintf(id, sizeof id, "speedup-%zu", w + 1);
-            if (figure(html, out_dir, name, id, "speedup against workers", draw_speedup,
-                       r, w, NULL, err, errlen) != 0)
-                return -1;
-            n_fig++;
+            rc = figure(html, out_dir, name, id, "speedup against workers", draw_xy,
+                        r, w, &e, err, errlen);
+            n_fig += rc == 0;
         }
         fputs("</section>\n", html);
     }
+    cl_xy_figures_free(figs, n_figs);
+    if (rc == 0 && custom)
+        rc = plot_custom(r, &params, custom, out_dir, html, &n_fig, err, errlen);
+    cl_plot_params_free(&params);
+    if (rc == -2)
+        goto write_error;
+    if (rc != 0)
+        return -1;
 
     fputs("<section>\n<h2 id=\"timelines\">Timelines</h2>\n", html);
     struct cl_timeline *tl = cl_xcalloc(r->n_cells + 1, sizeof *tl);
     int have = cl_timelines_load(r, tl, err, errlen);
-    int rc = 0;
     if (have < 0) {
         rc = -1;
     } else if (have == 0) {
@@ -428,8 +368,8 @@ write_error:
     return -1;
 }
 
-int cl_plot_dir(const char *dir, const char *out_dir, FILE *log, char *err,
-                size_t errlen)
+int cl_plot_dir(const char *dir, const char *out_dir, const struct cl_plot_opts *custom,
+                FILE *log, char *err, size_t errlen)
 {
     struct cl_run_report *r = NULL;
     if (cl_report_load(dir, &r, err, errlen) != 0)
@@ -446,7 +386,7 @@ int cl_plot_dir(const char *dir, const char *out_dir, FILE *log, char *err,
         if (!html) {
             snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
         } else {
-            rc = plot_all(r, od, html, log, err, errlen);
+            rc = plot_all(r, custom, od, html, log, err, errlen);
             if (fclose(html) != 0 && rc == 0) {
                 snprintf(err, errlen, "cannot write %s: %s", tmp, strerror(errno));
                 rc = -1;
@@ -467,7 +407,8 @@ int cl_plot_dir(const char *dir, const char *out_dir, FILE *log, char *err,
 }
 
 static const char plot_help[] =
-    "usage: conlab plot DIR [-o OUT]\n"
+    "usage: conlab plot DIR [-o OUT] [--x PARAM] [--y wall|speedup|throughput]\n"
+    "                       [--by PARAM]\n"
     "\n"
     "Draws the run in DIR as SVG figures and one report.html that shows them\n"
     "with the summary tables and warnings (the page needs no network and no\n"
@@ -477,28 +418,71 @@ static const char plot_help[] =
     "  wall-W.svg       wall time per strategy of workload variant W: bars of\n"
     "                   the mean, whiskers of the 95% CI, a tick at the median\n"
     "  speedup-W.svg    speedup against workers (or concurrency) per strategy,\n"
-    "                   with the ideal line, when the cells span worker counts\n"
+    "                   with 95% intervals and the ideal line, when the cells\n"
+    "                   span worker counts\n"
     "  timeline-C.svg   cell C's first measured repetition: a lane per worker,\n"
     "                   a bar per task from start to end, coloured by status\n"
     "                   (at most 64 workers and 5,000 tasks drawn, failed tasks\n"
     "                   always; the figure says what it left out).  Needs\n"
     "                   tasks.csv: run with --tasks.\n"
+    "  Y-vs-X-by-BY-K.svg  with --x, --y or --by: the figures they ask for\n"
     "  report.html      all of the above\n"
     "\n"
-    "Exit status: 0; 2 bad command line or DIR unreadable; 3 cannot write.\n";
+    "  -o, --output OUT  where the figures go (default DIR/plots)\n"
+    "  -x, --x PARAM     the x axis: workers (the default: workers or\n"
+    "                    concurrency) or any parameter column of results.csv,\n"
+    "                    strategy.P or workload.P (workload.n, strategy.stack_kib);\n"
+    "                    values that are not numbers are categories\n"
+    "  -y, --y MEASURE   wall (mean wall time), speedup (sequential mean /\n"
+    "                    mean; the default) or throughput (tasks per second)\n"
+    "  -b, --by PARAM    the series: strategy (the default: one per strategy\n"
+    "                    variant) or a parameter column whose values become\n"
+    "                    series side by side in one figure (--by\n"
+    "                    workload.blocking: false and true of each strategy)\n"
+    "\n"
+    "Figures: one per workload variant, or, when --x or --by is a workload.P\n"
+    "column, one per set of the other workload parameters.  A strategy\n"
+    "plugin keeps its colour in every figure and every run (conlab's own\n"
+    "strategies and the known runtimes have fixed colours, any other plugin\n"
+    "a hash of its name); the series of one plugin differ by marker shape\n"
+    "and dash; markers are outlined and each series is nudged sideways a few\n"
+    "pixels, so coincident points stay visible; whiskers are 95% intervals.\n"
+    "Legends sit in a column sized to their text (long entries wrap).\n"
+    "\n"
+    "examples:\n"
+    "  conlab plot results/seeds/latest\n"
+    "  conlab plot DIR --x workload.n --y wall\n"
+    "  conlab plot DIR --by workload.blocking --y throughput\n"
+    "\n"
+    "Exit status: 0; 2 bad command line, unknown PARAM or DIR unreadable;\n"
+    "3 cannot write.\n";
 
 int cl_cmd_plot(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
+        {"x", required_argument, NULL, 'x'},
+        {"y", required_argument, NULL, 'y'},
+        {"by", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *out = NULL;
-    int c;
+    struct cl_plot_opts custom = {"workers", "strategy", CL_PLOT_Y_SPEEDUP};
+    int given = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:x:y:b:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 'x': custom.x = optarg; given = 1; break;
+        case 'b': custom.by = optarg; given = 1; break;
+        case 'y':
+            if (cl_plot_y_parse(optarg, &custom.y) != 0) {
+                fprintf(stderr, "conlab plot: --y %s: one of wall, speedup, throughput\n",
+                        optarg);
+                return CL_EXIT_USAGE;
+            }
+            given = 1;
+            break;
         case 'h': fputs(plot_help, stdout); return 0;
         default:
             fprintf(stderr, "see 'conlab plot --help'\n");
@@ -510,17 +494,16 @@ int cl_cmd_plot(int argc, char **argv)
                 "'conlab plot --help'\n");
         return CL_EXIT_USAGE;
     }
-    char err[1024];
+    char err[2048];
     struct stat st;
     if (stat(argv[optind], &st) != 0 || !S_ISDIR(st.st_mode)) {
         fprintf(stderr, "conlab plot: %s: not a directory\n", argv[optind]);
         return CL_EXIT_USAGE;
     }
-    if (cl_plot_dir(argv[optind], out, stdout, err, sizeof err) != 0) {
+    if (cl_plot_dir(argv[optind], out, given ? &custom : NULL, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "conlab plot: %s\n", err);
         return strstr(err, "cannot write") || strstr(err, "cannot create")
                    ? CL_EXIT_INTERNAL : CL_EXIT_USAGE;
     }
     return 0;
 }
-

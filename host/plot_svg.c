@@ -2,6 +2,7 @@
 #include "plot_svg.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,58 @@
 #include "neutral.h"
 #include "util.h"
 
-const char *const cl_palette[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759",
-                                      "#b07aa1", "#76b7b2", "#edc948", "#9c755f",
-                                      "#ff9da7", "#bab0ac"};
+/* Colours pinned to the strategies conlab ships and the runtimes issue 10
+ * names, so a strategy keeps its colour from run to run and figure to
+ * figure; any other plugin name hashes into cl_hashed. */
+static const struct {
+    const char *plugin, *colour;
+} cl_pinned[] = {
+    {"sequential", "#4d4d4d"}, {"threads", "#4e79a7"},  {"processes", "#f28e2b"},
+    {"coroutines", "#76b7b2"}, {"gil", "#e15759"},      {"workstealing", "#59a14f"},
+    {"openmp", "#b07aa1"},     {"tbb", "#9c755f"},      {"uring", "#d37295"},
+};
+static const char *const cl_hashed[] = {
+    "#edc948", "#ff9da7", "#499894", "#8cd17d", "#b6992d", "#a0cbe8",
+    "#ffbe7d", "#d4a6c8", "#86bcb6", "#f1ce63", "#79706e", "#fabfd2"};
+
+const char *cl_plugin_colour(const char *plugin)
+{
+    for (size_t i = 0; i < sizeof cl_pinned / sizeof *cl_pinned; i++)
+        if (strcmp(cl_pinned[i].plugin, plugin) == 0)
+            return cl_pinned[i].colour;
+    uint32_t h = 2166136261u; /* FNV-1a: the same name, the same colour */
+    for (const unsigned char *p = (const unsigned char *)plugin; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return cl_hashed[h % (sizeof cl_hashed / sizeof *cl_hashed)];
+}
+
+void cl_svg_marker(FILE *f, unsigned shape, double x, double y, const char *fill)
+{
+    switch (shape % 5) {
+    case 0:
+        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\"", x, y);
+        break;
+    case 1:
+        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\"", x - 4, y - 4);
+        break;
+    case 2:
+        fprintf(f, "<path d=\"M%.1f %.1fl5 9h-10z\"", x, y - 5.5);
+        break;
+    case 3:
+        fprintf(f, "<path d=\"M%.1f %.1fl5 5.5l-5 5.5l-5 -5.5z\"", x, y - 5.5);
+        break;
+    default:
+        fprintf(f, "<path d=\"M%.1f %.1fl5 -9h-10z\"", x, y + 5.5);
+        break;
+    }
+    fprintf(f, " fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.2\"", fill);
+}
+
+const char *cl_svg_dash(unsigned style)
+{
+    static const char *const dash[] = {"", "6 3", "2 3", "9 3 2 3", "4 2"};
+    return dash[style % (sizeof dash / sizeof *dash)];
+}
 
 /* ---- SVG basics ----------------------------------------------------------------- */
 
@@ -32,43 +82,103 @@ void cl_svg_end(FILE *f)
 void cl_svg_text(FILE *f, double x, double y, const char *anchor, double size,
                  const char *style, const char *s)
 {
-    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%.0f\"%s%s>",
+    fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"%g\"%s%s>",
             x, y, anchor, size, style ? " " : "", style ? style : "");
     cl_xml_escape(f, s);
     fputs("</text>\n", f);
 }
 
-/* Rough width of a label: the SVG has no layout engine to ask. */
-double cl_svg_text_w(const char *s, double size)
+/* How wide character c is, in ems, rounded UP from DejaVu Sans (the
+ * widest of the fonts CL_SVG_FONT names): the SVG has no layout engine to
+ * ask, so a label's room is never underestimated. */
+static double char_em(unsigned char c)
 {
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    return (double)n * size * 0.58;
+    if (c >= 0x80)
+        return 1.0; /* a UTF-8 lead byte: could be a wide character */
+    if (strchr("mwMW@%", c))
+        return 1.0;
+    if (strchr("=+<>~#&", c))
+        return 0.85;
+    if (c >= 'A' && c <= 'Z')
+        return 0.78;
+    if (c >= '0' && c <= '9')
+        return 0.65;
+    if (strchr("ijlI.,:;|!'` ", c))
+        return 0.36;
+    if (strchr("frt()[]{}/\\-\"*", c))
+        return 0.45;
+    return 0.64;
 }
 
-/* s cut to about `room` pixels at font `size`, with an ellipsis. */
+double cl_svg_text_w(const char *s, double size)
+{
+    double em = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            em += char_em((unsigned char)*s);
+    return em * size;
+}
+
 const char *cl_svg_fit(const char *s, double size, double room, char *buf, size_t len)
 {
     if (cl_svg_text_w(s, size) <= room) {
         snprintf(buf, len, "%s", s);
         return buf;
     }
-    size_t keep = (size_t)(room / (size * 0.58)), chars = 0, i = 0;
-    keep = keep > 1 ? keep - 1 : 0;
-    for (; s[i] && chars < keep; i++)
-        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    while (s[i] && ((unsigned char)s[i] & 0xC0) == 0x80)
-        i++; /* finish the character */
+    double used = cl_svg_text_w("…", size);
+    size_t i = 0;
+    while (s[i]) {
+        size_t j = i + 1;
+        while (s[j] && ((unsigned char)s[j] & 0xC0) == 0x80)
+            j++; /* the whole character */
+        double w = char_em((unsigned char)s[i]) * size;
+        if (used + w > room)
+            break;
+        used += w;
+        i = j;
+    }
     snprintf(buf, len, "%.*s…", (int)i, s);
     return buf;
+}
+
+size_t cl_svg_wrap(const char *s, double size, double room, size_t *start, size_t *end,
+                   size_t cap)
+{
+    size_t n = 0, i = 0, len = strlen(s);
+    while (i < len && n < cap) {
+        size_t j = i, brk = 0;
+        double w = 0;
+        while (j < len) {
+            size_t k = j + 1;
+            while (k < len && ((unsigned char)s[k] & 0xC0) == 0x80)
+                k++;
+            double cw = char_em((unsigned char)s[j]) * size;
+            if (w + cw > room && j > i)
+                break;
+            w += cw;
+            if (s[j] == ',' || s[j] == ';' || s[j] == ' ')
+                brk = k; /* a break after a separator */
+            j = k;
+        }
+        if (j < len && brk > i)
+            j = brk;
+        start[n] = i;
+        end[n++] = j;
+        i = j;
+        while (i < len && s[i] == ' ')
+            i++;
+    }
+    if (i < len && n)
+        end[n - 1] = len; /* out of lines: the last one takes the rest */
+    return n;
 }
 
 void cl_svg_heading(FILE *f, double x, double width, const char *title, const char *sub)
 {
     char buf[1024];
+    /* bold runs up to 12% wider than the regular widths cl_svg_text_w knows */
     cl_svg_text(f, x, 22, "start", 15, "font-weight=\"600\" fill=\"#222\"",
-         cl_svg_fit(title, 15, width - 2 * x, buf, sizeof buf));
+                cl_svg_fit(title, 15 * 1.12, width - 2 * x, buf, sizeof buf));
     if (sub)
         cl_svg_text(f, x, 40, "start", 11.5, "fill=\"#555\"", cl_svg_fit(sub, 11.5, width - 2 * x, buf, sizeof buf));
 }

@@ -8,7 +8,6 @@
 
 #define CL_SVG_FONT "system-ui, 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif"
 
-#define CL_N_PALETTE 10
 #define CL_C_OK "#4e79a7"
 #define CL_C_OK2 "#7fa6cf"
 #define CL_C_FAST "#59a14f"
@@ -17,8 +16,22 @@
 #define CL_C_INK "#333"
 #define CL_C_GRID "#e3e3e3"
 
-/* Series colours, CL_N_PALETTE of them. */
-extern const char *const cl_palette[];
+/* The colour of strategy plugin `plugin` in every figure of every run:
+ * pinned for the strategies conlab knows, a hash of the name into a fixed
+ * palette for the others.  Static storage. */
+const char *cl_plugin_colour(const char *plugin);
+
+/* Open a marker element of shape `shape` (0 circle, 1 square, 2 triangle,
+ * 3 diamond, 4 triangle down; cycling) centred at (x, y), filled, with a
+ * white outline so that overlapping markers stay apart; the caller ends it
+ * ("/>", or "><title>...</title></circle>" — cl_svg_marker_tag names it). */
+void cl_svg_marker(FILE *f, unsigned shape, double x, double y, const char *fill);
+
+/* The element name of marker shape `shape` ("circle", "rect", "path"). */
+#define cl_svg_marker_tag(shape) ((shape) % 5 == 0 ? "circle" : (shape) % 5 == 1 ? "rect" : "path")
+
+/* A stroke-dasharray for line style `style` ("" solid first; cycling). */
+const char *cl_svg_dash(unsigned style);
 
 /* A linear or log2 axis from data to pixels. */
 struct cl_axis {
@@ -43,11 +56,21 @@ void cl_svg_end(FILE *f);
 void cl_svg_text(FILE *f, double x, double y, const char *anchor, double size,
                  const char *style, const char *s);
 
-/* Rough width of a label: the SVG has no layout engine to ask. */
+/* Width of a label at font `size` in pixels, estimated high (per-character
+ * widths of the widest font CL_SVG_FONT names, rounded up): the SVG has no
+ * layout engine to ask, so room sized by it is never short. */
 double cl_svg_text_w(const char *s, double size);
 
-/* s cut to about `room` pixels at font `size`, with an ellipsis. */
+/* s cut to fit `room` pixels at font `size` (by cl_svg_text_w), with an
+ * ellipsis; into buf, which it returns. */
 const char *cl_svg_fit(const char *s, double size, double room, char *buf, size_t len);
+
+/* Lines of s at most `room` pixels wide at font `size`, broken after a
+ * separator (',' ';' or a space) where one is in reach, else anywhere:
+ * line k is s[start[k] .. end[k]).  At most cap lines (the last one then
+ * takes the rest); how many. */
+size_t cl_svg_wrap(const char *s, double size, double room, size_t *start, size_t *end,
+                   size_t cap);
 
 /* A figure's title and subtitle across `width` pixels from x. */
 void cl_svg_heading(FILE *f, double x, double width, const char *title, const char *sub);

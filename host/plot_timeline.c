@@ -327,8 +327,11 @@ void cl_plot_timeline(FILE *f, const struct cl_rcell *c, const struct cl_timelin
         cl_svg_text(f, lx + 17, ly, "start", 11.5, "fill=\"#333\"", buf);
         lx += 30 + cl_svg_text_w(buf, 11.5);
     }
-    if (*note)
-        cl_svg_text(f, left, ly + 22, "start", 11.5, "fill=\"#a33\"", note);
+    if (*note) {
+        char fit[sizeof note + 8];
+        cl_svg_text(f, left, ly + 22, "start", 11.5, "fill=\"#a33\"",
+                    cl_svg_fit(note, 11.5, width - left - 12, fit, sizeof fit));
+    }
     free(lane_row);
     free(pl);
     free(ids);
