@@ -13,6 +13,7 @@
  * It also watches the one rule the host cannot see: calls for one worker
  * must never overlap.  Each worker's context has a busy flag; a task that
  * finds it set fails with a reason saying so. */
+#define CONLAB_PLUGIN_NAME "conformance" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 #include "../common/mix.h"
@@ -150,7 +151,7 @@ static const struct conlab_workload_ops conf_ops = {
 
 static const struct conlab_plugin conf_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
-    .name = "conformance",
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "for `conlab check`: seeded values, planned failures and waits",
     .version = "1.0",
     .params = conf_params,
