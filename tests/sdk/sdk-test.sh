@@ -244,11 +244,12 @@ cd "$tmp"
 
 # ---------------------------------------------------------------------------
 step "5. plugins built against the frozen ABI 1.0 and 1.1 headers"
-# build_frozen DIR OUT PLUGIN...: build each PLUGIN.c of DIR against DIR's
-# header copy only (-I DIR; include/ is not on the path) into OUT.
+# build_frozen DIR OUT ABI PLUGIN...: build each PLUGIN.c of DIR against
+# DIR's header copy only (-I DIR; include/ is not on the path) into OUT;
+# today's conlab lists each as built for ABI.
 build_frozen() {
-    local dir=$1 out=$2 p
-    shift 2
+    local dir=$1 out=$2 abi=$3 p names=()
+    shift 3
     mkdir -p "$out"
     for p in "$@"; do
         "$cc" -O2 -Wall -Wextra -Werror -pthread -I"$dir" -shared -fPIC \
@@ -260,13 +261,15 @@ build_frozen() {
             fail "$p saw include/conlab/conlab_plugin.h"
         fi
         check_so "$out/$p.so"
+        names+=("${p#*_}")
     done
+    CONLAB_PLUGIN_PATH=$out "$T/bin/conlab" list "${names[@]}" >"$tmp/list" 2>&1 ||
+        { cat "$tmp/list" >&2; fail "today's conlab does not list ${names[*]}"; }
+    [ "$(grep -c "(ABI ${abi//./\\.}" "$tmp/list")" = $# ] ||
+        { cat "$tmp/list" >&2; fail "${names[*]} are not ABI $abi"; }
 }
 frozen=$src/tests/sdk/frozen
-build_frozen "$frozen" "$tmp/frozen" strategy_frozen-pool workload_frozen-check
-CONLAB_PLUGIN_PATH=$tmp/frozen "$T/bin/conlab" list frozen-pool frozen-check >"$tmp/list" 2>&1 ||
-    { cat "$tmp/list" >&2; fail "today's conlab does not list the frozen plugins"; }
-[ "$(grep -c '(ABI 1\.0' "$tmp/list")" = 2 ] || { cat "$tmp/list" >&2; fail "frozen plugins are not ABI 1.0"; }
+build_frozen "$frozen" "$tmp/frozen" 1.0 strategy_frozen-pool workload_frozen-check
 run_spec frozen 12 "$frozen/frozen.yaml" CONLAB_PLUGIN_PATH="$tmp/frozen"
 if cmp -s "$frozen/conlab/conlab_plugin.h" "$src/include/conlab/conlab_plugin.h"; then
     ok "(include/ is still the frozen 1.0 header)"
@@ -275,10 +278,7 @@ else
 fi
 
 frozen11=$src/tests/sdk/frozen11
-build_frozen "$frozen11" "$tmp/frozen11" strategy_frozen11-steal workload_frozen11-pfib
-CONLAB_PLUGIN_PATH=$tmp/frozen11 "$T/bin/conlab" list frozen11-steal frozen11-pfib >"$tmp/list" 2>&1 ||
-    { cat "$tmp/list" >&2; fail "today's conlab does not list the frozen 1.1 plugins"; }
-[ "$(grep -c '(ABI 1\.1' "$tmp/list")" = 2 ] || { cat "$tmp/list" >&2; fail "frozen 1.1 plugins are not ABI 1.1"; }
+build_frozen "$frozen11" "$tmp/frozen11" 1.1 strategy_frozen11-steal workload_frozen11-pfib
 run_spec frozen11 15 "$frozen11/frozen11.yaml" CONLAB_PLUGIN_PATH="$tmp/frozen11:$tmp/frozen"
 # frozen11-steal's rows: every task ran once with its value checked (1 and 2
 # workers), and its counters, once results.csv has them, say what it did.
