@@ -37,7 +37,8 @@
 static const char *const strategy_checks[] = {
     "load", "params", "sleep", "fib", "noop", "zero-tasks", "one-task",
     "more-workers-than-tasks", "many-tasks", "failing-tasks",
-    "worker-init-fails", "exactly-once", "pinning", NULL};
+    "worker-init-fails", "exactly-once", "pinning", "spawning", "spawn-errors",
+    NULL};
 static const char *const workload_checks[] = {
     "load", "params", "under-sequential", "under-threads", "under-processes",
     "under-coroutines", "under-gil", "worker-init-fini",
@@ -166,9 +167,10 @@ static const char check_help[] =
     "`conformance` workload through: no task, one task, more workers than\n"
     "tasks, 100,000 tasks, tasks that fail, a worker whose init fails, 2,000\n"
     "tasks with random waits (exactly once, right values, no overlapping calls\n"
-    "on one worker), and pinning (each task on its worker's planned CPU under\n"
+    "on one worker), pinning (each task on its worker's planned CPU under\n"
     "pinning: compact; a one-thread cooperative strategy may run all on worker\n"
-    "0's CPU).\n"
+    "0's CPU), and fork-join tasks (ABI 1.1 spawn/sync: every spawned child\n"
+    "runs exactly once, sync never deadlocks, a child's error reaches sync).\n"
     "\n"
     "A workload runs under every built-in strategy (sequential, threads,\n"
     "processes, coroutines, gil); then: worker_init/worker_fini pairing,\n"
@@ -181,7 +183,7 @@ static const char check_help[] =
     "\n"
     "checks of a strategy: load params sleep fib noop zero-tasks one-task\n"
     "  more-workers-than-tasks many-tasks failing-tasks worker-init-fails\n"
-    "  exactly-once pinning\n"
+    "  exactly-once pinning spawning spawn-errors\n"
     "checks of a workload: load params under-sequential under-threads\n"
     "  under-processes under-coroutines under-gil worker-init-fini\n"
     "  deterministic-expected waits-through-host\n"

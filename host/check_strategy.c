@@ -1,8 +1,9 @@
 /* check_strategy.c — `conlab check` on a strategy: the built-in workloads
  * (sleep, fib, noop) and the `conformance` workload (seeded values, planned
- * failures, a worker whose init fails, waits, overlapping-call detection),
- * through edge cases: no task, one task, more workers than tasks, 100,000
- * tasks, pinning. */
+ * failures, a worker whose init fails, waits, overlapping-call detection,
+ * fork-join trees), through edge cases: no task, one task, more workers than
+ * tasks, 100,000 tasks, pinning, spawned children (ABI 1.1: each run exactly
+ * once, sync never deadlocking, a child's error reaching sync). */
 #include "check_internal.h"
 
 #include <errno.h>
@@ -282,6 +283,128 @@ static void strategy_pinning(struct cl_checker *ck, const char *name, long arg)
     cl_plugref_free(&w);
 }
 
+/* Fork-join trees: SPAWN_FANOUT^SPAWN_DEPTH leaves per task, each counted
+ * into the task's value, so a lost child shows as a value short by its
+ * leaves and a duplicated one as a value over. */
+enum { SPAWN_TASKS = 40, SPAWN_DEPTH = 6, SPAWN_FANOUT = 2 };
+
+static void spawn_workload(struct cl_plugref *w, int tasks, int depth)
+{
+    cl_plugref_init(w, "conformance", NULL);
+    (void)cl_plugref_set(w, "tasks", "%d", tasks);
+    (void)cl_plugref_set(w, "spawn_depth", "%d", depth);
+    (void)cl_plugref_set(w, "fanout", "%d", SPAWN_FANOUT);
+}
+
+/* Why the values of a spawning run are wrong: children lost or run twice,
+ * from the records' values against the expected ones. */
+static void spawn_values(struct cl_checker *ck, const char *name,
+                         const struct cl_outcome *o, uint64_t leaves)
+{
+    uint64_t short_tasks = 0, over_tasks = 0, lost = 0, extra = 0;
+    uint64_t first_short = UINT64_MAX, first_over = UINT64_MAX;
+    for (uint64_t i = 0; i < o->mem.n_tasks; i++) {
+        const struct cl_record *r = &o->mem.rec[i];
+        if (atomic_load(&r->state) != CL_REC_DONE || r->status != CONLAB_OK)
+            continue;
+        int64_t d = (int64_t)(r->value - o->mem.expected[i]);
+        if (d < 0) {
+            lost += (uint64_t)-d;
+            if (!short_tasks++)
+                first_short = i;
+        } else if (d > 0) {
+            extra += (uint64_t)d;
+            if (!over_tasks++)
+                first_over = i;
+        }
+    }
+    char buf[2048];
+    if (short_tasks) {
+        const struct cl_record *r = &o->mem.rec[first_short];
+        cl_ck_fail(ck, name, "a spawned child was lost: %llu task%s counted "
+             "fewer leaves than spawned (%llu missing in all), e.g. task %llu "
+             "counted %llu of %llu (every conlab_spawn that returns CONLAB_OK "
+             "must run its child once, through job->run_child, before "
+             "conlab_sync returns)", (unsigned long long)short_tasks,
+             short_tasks == 1 ? "" : "s", (unsigned long long)lost,
+             (unsigned long long)first_short,
+             (unsigned long long)(leaves - (uint64_t)(int64_t)(o->mem.expected[first_short] - r->value)),
+             (unsigned long long)leaves);
+    } else if (over_tasks) {
+        const struct cl_record *r = &o->mem.rec[first_over];
+        cl_ck_fail(ck, name, "a spawned child ran more than once: %llu task%s "
+             "counted more leaves than spawned (%llu extra in all), e.g. task "
+             "%llu counted %llu of %llu (run each child exactly once)",
+             (unsigned long long)over_tasks, over_tasks == 1 ? "" : "s",
+             (unsigned long long)extra, (unsigned long long)first_over,
+             (unsigned long long)(leaves + (r->value - o->mem.expected[first_over])),
+             (unsigned long long)leaves);
+    } else {
+        cl_ck_fail(ck, name, "%s", cl_ck_describe(o, buf, sizeof buf));
+    }
+}
+
+static void strategy_spawning(struct cl_checker *ck, const char *name, long arg)
+{
+    (void)arg;
+    uint64_t leaves = 1;
+    for (int d = 0; d < SPAWN_DEPTH; d++)
+        leaves *= SPAWN_FANOUT;
+    struct cl_plugref s, w;
+    cl_plugref_copy(&s, &ck->sut);
+    (void)cl_ck_set_workers(ck, &s, 4);
+    spawn_workload(&w, SPAWN_TASKS, SPAWN_DEPTH);
+    struct cl_outcome o;
+    char buf[2048];
+    if (cl_ck_run_cell(ck, &s, &w, NULL, &o) != 0)
+        cl_ck_fail(ck, name, "could not run: %s", o.why);
+    else if (o.row.status == CL_ST_OK)
+        cl_ck_pass(ck, name, "%d trees of %llu leaves on %u worker%s, every "
+             "child once", SPAWN_TASKS, (unsigned long long)leaves,
+             o.n_workers, o.n_workers == 1 ? "" : "s");
+    else if (o.row.status == CL_ST_TIMEOUT)
+        cl_ck_fail(ck, name, "sync deadlocked: %s (sync must never block "
+             "while children of its group are pending: it runs them, or "
+             "other work, until they are done)",
+             cl_ck_describe(&o, buf, sizeof buf));
+    else if (o.row.status == CL_ST_WRONG && o.row.tasks_wrong)
+        spawn_values(ck, name, &o, leaves);
+    else
+        cl_ck_fail(ck, name, "%s", cl_ck_describe(&o, buf, sizeof buf));
+    cl_ck_outcome_free(&o);
+    cl_plugref_free(&s);
+    cl_plugref_free(&w);
+}
+
+/* One leaf of every tree fails: conlab_sync must hand its error up. */
+static void strategy_spawn_errors(struct cl_checker *ck, const char *name, long arg)
+{
+    (void)arg;
+    enum { TASKS = 10, DEPTH = 3 };
+    struct cl_plugref s, w;
+    cl_plugref_copy(&s, &ck->sut);
+    (void)cl_ck_set_workers(ck, &s, 2);
+    spawn_workload(&w, TASKS, DEPTH);
+    (void)cl_plugref_set(&w, "fail_leaf", "5");
+    struct cl_outcome o;
+    char buf[2048];
+    if (cl_ck_run_cell(ck, &s, &w, NULL, &o) != 0)
+        cl_ck_fail(ck, name, "could not run: %s", o.why);
+    else if (o.row.status == CL_ST_FAILED && o.row.tasks_failed == TASKS &&
+             strstr(o.row.reasons, "planned child failure"))
+        cl_ck_pass(ck, name, "a failing child failed each of the %d tasks "
+             "through sync", TASKS);
+    else if (o.row.status == CL_ST_OK)
+        cl_ck_fail(ck, name, "a child's error was lost: one leaf of every "
+             "tree fails, yet every task succeeded (conlab_sync must return "
+             "the first error of the group's children)");
+    else
+        cl_ck_fail(ck, name, "%s", cl_ck_describe(&o, buf, sizeof buf));
+    cl_ck_outcome_free(&o);
+    cl_plugref_free(&s);
+    cl_plugref_free(&w);
+}
+
 void cl_ck_strategy(struct cl_checker *ck)
 {
     static const struct check_fn fns[] = {
@@ -293,6 +416,8 @@ void cl_ck_strategy(struct cl_checker *ck)
         {"worker-init-fails", "conformance", strategy_init_fails, 0},
         {"exactly-once", "conformance", strategy_exactly_once, 0},
         {"pinning", "conformance", strategy_pinning, 0},
+        {"spawning", "conformance", strategy_spawning, 0},
+        {"spawn-errors", "conformance", strategy_spawn_errors, 0},
     };
     strategy_builtin_workloads(ck);
     for (size_t i = 0; i < sizeof fns / sizeof fns[0] && !ck->interrupted; i++) {

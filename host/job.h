@@ -33,7 +33,6 @@ struct cl_record {
 };
 
 #define CL_MAX_REASONS 32
-#define CL_MAX_COUNTERS 16 /* per strategy, see conlab_strategy_ops.counters */
 #define CL_REASON_LEN 120
 
 /* The shared header of a repetition, in MAP_SHARED memory mapped by the host

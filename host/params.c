@@ -534,11 +534,44 @@ static int valid_param_name(const char *s)
            strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_-") == len;
 }
 
+_Static_assert(CL_PARAM_SIZE_1_0 == sizeof(struct conlab_param),
+               "struct conlab_param grew: the 1.0 size is no longer sizeof; "
+               "copy only CL_PARAM_SIZE_1_0 bytes of 1.0 entries");
+
+size_t cl_param_stride(const struct conlab_plugin *p)
+{
+    return p->param_size ? p->param_size : CL_PARAM_SIZE_1_0;
+}
+
+const struct conlab_param *cl_param_at(const struct conlab_plugin *p, size_t i)
+{
+    return (const struct conlab_param *)((const char *)p->params +
+                                         i * cl_param_stride(p));
+}
+
+/* The stride is one the host can walk: no shorter than a 1.0 entry, and
+ * keeping every entry aligned. */
+static int check_stride(const struct conlab_plugin *pl, char *err, size_t errlen)
+{
+    size_t stride = cl_param_stride(pl);
+    if (stride < CL_PARAM_SIZE_1_0 ||
+        stride % _Alignof(struct conlab_param) != 0) {
+        snprintf(err, errlen, "param_size %zu is not a parameter entry's size "
+                 "(at least ABI 1.0's %zu and a multiple of %zu; "
+                 "CONLAB_PLUGIN_HEADER sets it)", stride,
+                 (size_t)CL_PARAM_SIZE_1_0,
+                 (size_t)_Alignof(struct conlab_param));
+        return -1;
+    }
+    return 0;
+}
+
 int cl_params_check(const struct conlab_plugin *pl, char *err, size_t errlen)
 {
-    const struct conlab_param *t = pl->params;
-    for (size_t i = 0; t && t[i].name; i++) {
-        const struct conlab_param *p = &t[i];
+    if (pl->params && check_stride(pl, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; pl->params && cl_param_at(pl, i)->name; i++) {
+        const struct conlab_param *p = cl_param_at(pl, i);
         size_t sz = type_size(p->type);
         if (i >= CL_MAX_PARAMS) {
             snprintf(err, errlen, "more than %d parameters (is the table "
@@ -556,7 +589,7 @@ int cl_params_check(const struct conlab_plugin *pl, char *err, size_t errlen)
             return -1;
         }
         for (size_t j = 0; j < i; j++) {
-            if (strcmp(t[j].name, p->name) == 0) {
+            if (strcmp(cl_param_at(pl, j)->name, p->name) == 0) {
                 snprintf(err, errlen, "parameter '%s' is declared twice",
                          p->name);
                 return -1;
@@ -592,8 +625,9 @@ int cl_params_defaults(const struct conlab_plugin *p, void **config,
     void *cfg = calloc(1, p->config_size ? p->config_size : 1);
     struct cl_arena *ar = cl_arena_new(), *tmp = cl_arena_new();
     int rc = (cfg && ar && tmp) ? CL_PV_OK : CL_PV_NOMEM;
-    for (size_t i = 0; rc == CL_PV_OK && p->params && p->params[i].name; i++) {
-        const struct conlab_param *q = &p->params[i];
+    for (size_t i = 0; rc == CL_PV_OK && p->params && cl_param_at(p, i)->name;
+         i++) {
+        const struct conlab_param *q = cl_param_at(p, i);
         struct cl_pval v;
         if (!q->def)
             continue; /* required: no default, left zeroed */

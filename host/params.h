@@ -16,8 +16,25 @@ struct cl_node; /* yamltree.h */
 
 #define CL_MAX_PARAMS 256 /* entries in one parameter table */
 
+/** ABI 1.0's sizeof(struct conlab_param): the stride of a table whose
+ *  descriptor says param_size 0 (a 1.0 plugin, or one that left it out). */
+#define CL_PARAM_SIZE_1_0                                                      \
+    (offsetof(struct conlab_param, offset) + sizeof(size_t))
+
+/** The stride p's parameter table is walked with: p->param_size, or
+ *  CL_PARAM_SIZE_1_0 when it is 0 (since ABI 1.1; cl_params_check refuses a
+ *  stride that is too small or misaligned). */
+size_t cl_param_stride(const struct conlab_plugin *p);
+
+/** Entry i of p's parameter table, at i * cl_param_stride(p): borrowed from
+ *  the plugin.  Only the members of struct conlab_param up to the stride are
+ *  the plugin's; callers stop at the entry whose name is NULL. */
+const struct conlab_param *cl_param_at(const struct conlab_plugin *p, size_t i);
+
 /** Check a plugin's parameter table, the one rule set the registry (at
- *  load) and the spec loader apply: at most CL_MAX_PARAMS entries, names
+ *  load) and the spec loader apply: a stride (param_size) of 0 or at least
+ *  CL_PARAM_SIZE_1_0 and a multiple of the struct's alignment, at most
+ *  CL_MAX_PARAMS entries, names
  *  [a-z0-9_-]{1,64} declared once and not reserved by the host ("plugin",
  *  "tasks"), known types, offsets that fit config_size, choices for enums.
  *  0, or -1 with a message (no plugin name or path in it) in err. */

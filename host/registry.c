@@ -73,6 +73,63 @@ static int valid_name(const char *s)
     return 1;
 }
 
+/* A counter name: [a-z0-9_], 1 to 64 characters (a results.csv column
+ * `counter.<name>`). */
+static int valid_counter_name(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+    return len >= 1 && len <= 64 &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == len;
+}
+
+/* The strategy's counter names (since 1.1): valid, unique, at most
+ * CL_MAX_COUNTERS. */
+static int check_counters(const struct cl_plugin *p, const char *path,
+                          char *err, size_t errlen)
+{
+    const char *const *c = p->sops.counters;
+    for (size_t i = 0; c && c[i]; i++) {
+        if (i >= CL_MAX_COUNTERS)
+            return seterr(err, errlen,
+                          "%s: strategy '%s' names more than %d counters "
+                          "(the %zuth is '%.64s'; is the list missing its "
+                          "NULL end?)", path, p->desc.name, CL_MAX_COUNTERS,
+                          i + 1, c[i]);
+        if (!valid_counter_name(c[i]))
+            return seterr(err, errlen,
+                          "%s: strategy '%s': counter %zu '%.64s' has an "
+                          "invalid name (use [a-z0-9_], 1 to 64 characters)",
+                          path, p->desc.name, i + 1, c[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(c[j], c[i]) == 0)
+                return seterr(err, errlen,
+                              "%s: strategy '%s': counter '%s' is named "
+                              "twice (counters %zu and %zu)", path,
+                              p->desc.name, c[i], j + 1, i + 1);
+    }
+    return 0;
+}
+
+/* Re-lay the parameter table at the host's stride when the plugin's differs
+ * (an older or newer struct conlab_param): each entry's common prefix,
+ * zero-extended.  The table was checked (cl_params_check). */
+static void relay_params(struct cl_plugin *p)
+{
+    size_t stride = cl_param_stride(&p->desc);
+    if (!p->desc.params || stride == sizeof(struct conlab_param))
+        return;
+    size_t n = 0;
+    while (cl_param_at(&p->desc, n)->name)
+        n++;
+    struct conlab_param *t = cl_xcalloc(n + 1, sizeof *t);
+    size_t common = stride < sizeof *t ? stride : sizeof *t;
+    for (size_t i = 0; i < n; i++)
+        memcpy(&t[i], cl_param_at(&p->desc, i), common);
+    p->params_copy = t;
+    p->desc.params = t;
+    p->desc.param_size = sizeof *t;
+}
+
 int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
                        struct cl_plugin *p, char *err, size_t errlen)
 {
@@ -95,6 +152,8 @@ int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
            d->struct_size < sizeof p->desc ? d->struct_size : sizeof p->desc);
     p->built_major = d->abi_major;
     p->built_minor = d->abi_minor;
+    if (p->built_minor < 1)
+        p->desc.param_size = 0; /* a 1.0 reserved slot: never read */
     const char *name = p->desc.name;
     if (!valid_name(name))
         return seterr(err, errlen,
@@ -115,6 +174,8 @@ int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
                           CONLAB_ABI_MAJOR, (size_t)MIN_SOPS_SIZE);
         memcpy(&p->sops, o,
                o->struct_size < sizeof p->sops ? o->struct_size : sizeof p->sops);
+        if (p->built_minor < 1)
+            p->sops.counters = NULL; /* a 1.0 reserved slot: never read */
         const char *missing = !p->sops.workers ? "workers"
                               : !p->sops.run   ? "run"
                                                : NULL;
@@ -127,6 +188,8 @@ int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
                           "%s: strategy '%s' sets flags 0x%x, but no strategy "
                           "flags are defined in ABI %u.%u", path, name,
                           p->sops.flags, CONLAB_ABI_MAJOR, CONLAB_ABI_MINOR);
+        if (check_counters(p, path, err, errlen) != 0)
+            return -1;
         p->desc.strategy = &p->sops;
         p->desc.workload = NULL;
     } else if (p->desc.kind == CONLAB_KIND_WORKLOAD) {
@@ -154,6 +217,7 @@ int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
         return seterr(err, errlen, "%s: plugin '%s' has unknown kind %u", path,
                       name, p->desc.kind);
     }
+    relay_params(p);
     return 0;
 }
 
@@ -209,6 +273,7 @@ void cl_plugin_close(struct cl_plugin *p)
     if (!p)
         return;
     /* dlclose only at exit: descriptors and strings may still be borrowed. */
+    free(p->params_copy);
     free(p->path);
     free(p);
 }

@@ -8,6 +8,10 @@
 
 #include "spec.h"
 
+/* The most counters a strategy may name (struct conlab_strategy_ops.counters):
+ * the registry refuses more, and job.h sizes the shared tallies with it. */
+#define CL_MAX_COUNTERS 16
+
 /** A loaded, validated plugin.  `desc`, `sops` and `wops` are the plugin's
  *  tables copied into host-sized structs, zero-extended past what the plugin's
  *  struct_size covers, so the host may read every member it knows. */
@@ -18,6 +22,9 @@ struct cl_plugin {
     struct conlab_strategy_ops sops;
     struct conlab_workload_ops wops;
     uint32_t built_major, built_minor;
+    /* owned: the plugin's parameter table re-laid at the host's stride, when
+     * the plugin's param_size differs (desc.params then points here) */
+    struct conlab_param *params_copy;
 };
 
 struct cl_registry {
@@ -42,7 +49,13 @@ struct cl_plugin *cl_plugin_open(const char *path, char *err, size_t errlen);
 void cl_plugin_close(struct cl_plugin *p);
 
 /** Validate a descriptor (as returned by an entry point) for `path`.
- *  0, or -1 with a message.  Fills p's zero-extended copies on success. */
+ *  0, or -1 with a message naming path.  Fills p's zero-extended copies on
+ *  success: members newer than the plugin's abi_minor read as 0/NULL, and
+ *  desc.params is walkable with the host's sizeof(struct conlab_param) (a
+ *  copy owned by p when the plugin's param_size differs; release p with
+ *  cl_plugin_close).  Refused besides the version and size rules: a bad
+ *  parameter table (params.h) and strategy counter names that are not
+ *  [a-z0-9_]{1,64}, repeat, or number more than CL_MAX_COUNTERS. */
 int cl_plugin_validate(const struct conlab_plugin *d, const char *path,
                        struct cl_plugin *p, char *err, size_t errlen);
 

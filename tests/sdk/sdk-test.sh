@@ -10,6 +10,7 @@
 #   4. `conlab new strategy` / `conlab new workload` folders build as
 #      generated and run green; `conlab new` refuses what it must;
 #   5. plugins built against the frozen ABI 1.0 header (tests/sdk/frozen)
+#      and the frozen 1.1 header (tests/sdk/frozen11: spawning, counters)
 #      load and run in today's conlab;
 #   6. the package version rules (SameMajorVersion);
 #   7. conlab_add_plugin(... INSTALL) puts a plugin where the installed
@@ -242,30 +243,70 @@ run_spec new-workload 3 "$tmp/new/loads/my_load.yaml"
 cd "$tmp"
 
 # ---------------------------------------------------------------------------
-step "5. plugins built against the frozen ABI 1.0 header"
+step "5. plugins built against the frozen ABI 1.0 and 1.1 headers"
+# build_frozen DIR OUT ABI PLUGIN...: build each PLUGIN.c of DIR against
+# DIR's header copy only (-I DIR; include/ is not on the path) into OUT;
+# today's conlab lists each as built for ABI.
+build_frozen() {
+    local dir=$1 out=$2 abi=$3 p names=()
+    shift 3
+    mkdir -p "$out"
+    for p in "$@"; do
+        "$cc" -O2 -Wall -Wextra -Werror -pthread -I"$dir" -shared -fPIC \
+            -fvisibility=hidden -MD -MF "$out/$p.d" \
+            -o "$out/$p.so" "$dir/$p.c"
+        grep -q "$dir/conlab/conlab_plugin.h" "$out/$p.d" ||
+            fail "$p was not built against $dir's frozen header"
+        if grep -q "include/conlab/conlab_plugin.h" "$out/$p.d"; then
+            fail "$p saw include/conlab/conlab_plugin.h"
+        fi
+        check_so "$out/$p.so"
+        names+=("${p#*_}")
+    done
+    CONLAB_PLUGIN_PATH=$out "$T/bin/conlab" list "${names[@]}" >"$tmp/list" 2>&1 ||
+        { cat "$tmp/list" >&2; fail "today's conlab does not list ${names[*]}"; }
+    [ "$(grep -c "(ABI ${abi//./\\.}" "$tmp/list")" = $# ] ||
+        { cat "$tmp/list" >&2; fail "${names[*]} are not ABI $abi"; }
+}
 frozen=$src/tests/sdk/frozen
-mkdir -p "$tmp/frozen"
-for p in strategy_frozen-pool workload_frozen-check; do
-    # -I the frozen copy only: include/ is not on the path.
-    "$cc" -O2 -Wall -Wextra -Werror -pthread -I"$frozen" -shared -fPIC \
-        -fvisibility=hidden -MD -MF "$tmp/frozen/$p.d" \
-        -o "$tmp/frozen/$p.so" "$frozen/$p.c"
-    grep -q "tests/sdk/frozen/conlab/conlab_plugin.h" "$tmp/frozen/$p.d" ||
-        fail "$p was not built against the frozen header"
-    if grep -q "include/conlab/conlab_plugin.h" "$tmp/frozen/$p.d"; then
-        fail "$p saw include/conlab/conlab_plugin.h"
-    fi
-    check_so "$tmp/frozen/$p.so"
-done
-CONLAB_PLUGIN_PATH=$tmp/frozen "$T/bin/conlab" list frozen-pool frozen-check >"$tmp/list" 2>&1 ||
-    { cat "$tmp/list" >&2; fail "today's conlab does not list the frozen plugins"; }
-[ "$(grep -c '(ABI 1\.0' "$tmp/list")" = 2 ] || { cat "$tmp/list" >&2; fail "frozen plugins are not ABI 1.0"; }
+build_frozen "$frozen" "$tmp/frozen" 1.0 strategy_frozen-pool workload_frozen-check
 run_spec frozen 12 "$frozen/frozen.yaml" CONLAB_PLUGIN_PATH="$tmp/frozen"
 if cmp -s "$frozen/conlab/conlab_plugin.h" "$src/include/conlab/conlab_plugin.h"; then
     ok "(include/ is still the frozen 1.0 header)"
 else
     ok "include/ has grown past the frozen 1.0 header; 1.0 plugins still run"
 fi
+
+frozen11=$src/tests/sdk/frozen11
+build_frozen "$frozen11" "$tmp/frozen11" 1.1 strategy_frozen11-steal workload_frozen11-pfib
+run_spec frozen11 15 "$frozen11/frozen11.yaml" CONLAB_PLUGIN_PATH="$tmp/frozen11:$tmp/frozen"
+# frozen11-steal's rows: every task ran once with its value checked (1 and 2
+# workers), and its counters, once results.csv has them, say what it did.
+python3 - "$tmp/results/frozen11/results.csv" <<'EOF' || fail "frozen11-steal's rows of results.csv"
+import csv, sys
+def spawns(n, cutoff):  # what one frozen11-pfib tree spawns
+    return 0 if n < cutoff else 2 + spawns(n - 1, cutoff) + spawns(n - 2, cutoff)
+with open(sys.argv[1], newline="") as f:
+    rows = [r for r in csv.DictReader(f)
+            if r["strategy"].startswith("frozen11-steal")
+            and r["workload"].startswith("frozen11-pfib")]
+if len(rows) != 2:
+    sys.exit("results.csv: %d frozen11-steal x frozen11-pfib rows, want 2" % len(rows))
+want = 12 * spawns(18, 8)
+for r in rows:
+    got = (r["status"], r["tasks"], r["tasks_ok"], r["tasks_wrong"],
+           r["tasks_duplicated"], r["tasks_missing"])
+    if got != ("ok", "12", "12", "0", "0", "0"):
+        sys.exit("results.csv: %s: status, tasks, ok, wrong, duplicated, "
+                 "missing = %s" % (r["cell"], got))
+    if "counter.spawns" not in r:
+        print("note: results.csv has no counter.* columns yet: counters not checked")
+        continue
+    if r["counter.spawns"] != str(want) or not r.get("counter.steals"):
+        sys.exit("results.csv: %s: counter.spawns %s (want %d), counter.steals '%s'"
+                 % (r["cell"], r["counter.spawns"], want, r.get("counter.steals")))
+EOF
+ok "frozen11-steal x frozen11-pfib: every tree's value checked, 1 and 2 workers"
 
 # ---------------------------------------------------------------------------
 step "6. package version: SameMajorVersion"

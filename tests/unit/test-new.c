@@ -139,8 +139,12 @@ static void check_folder(const char *dir, const char *kind, const char *name,
     }
 
     char *c = slurp(dir, cfile);
-    snprintf(file, sizeof file, "#define PLUGIN_NAME \"%s\"", name);
+    snprintf(file, sizeof file,
+             "#define CONLAB_PLUGIN_NAME \"%s\"\n#include <conlab/conlab_plugin.h>",
+             name);
     assert_non_null(strstr(c, file));
+    assert_non_null(strstr(c, ".name = CONLAB_PLUGIN_NAME,"));
+    assert_null(strstr(c, "->log(")); /* CONLAB_LOG, no hand-rolled logger */
     snprintf(file, sizeof file, "CONLAB_PLUGIN_DEFINE(%s_plugin)", id);
     assert_non_null(strstr(c, file));
     for (; *must; must++)
@@ -171,7 +175,12 @@ static void writes_strategy(void **st)
     static const char *const must[] = {
         "CONLAB_PLUGIN_HEADER(CONLAB_KIND_STRATEGY)", "unit_strat_workers",
         "unit_strat_run", "job->worker_begin(job, w, NULL)",
-        "job->worker_end(job, w)", ".strategy = &unit_strat_ops", NULL};
+        "job->worker_end(job, w)", ".strategy = &unit_strat_ops",
+        "CONLAB_LOG(job->host, CONLAB_LOG_WARN",
+        "unit_strat_counters[] = {\"tasks_run\", NULL}",
+        ".counters = unit_strat_counters",
+        "job->count(job, COUNT_TASKS_RUN, job->n_tasks)",
+        "job->set_spawner(job, w, &spawner)", NULL};
     check_folder(dir, "strategy", "unit-strat", "unit_strat", must);
 }
 
@@ -184,7 +193,10 @@ static void writes_workload(void **st)
         "CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD)", "load3_create",
         "load3_destroy", "load3_worker_init", "load3_worker_fini",
         "load3_run_task", "load3_expected", "res->value = index * 3",
-        "*value = index * 3", "conlab_sleep_ns(w->waiter", NULL};
+        "*value = index * 3", "conlab_sleep_ns(w->waiter",
+        "CONLAB_LOG(env->host, CONLAB_LOG_DEBUG",
+        "struct conlab_group g = CONLAB_GROUP_INIT;",
+        "conlab_spawn(w, &g, add, &a)", "conlab_sync(w, &g)", NULL};
     check_folder(dir, "workload", "load3", "load3", must);
 }
 

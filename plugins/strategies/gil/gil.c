@@ -30,6 +30,7 @@
  * Threads, stacks and failures work as in the `threads` strategy: both run
  * on ../common/thread_pool.h.
  */
+#define CONLAB_PLUGIN_NAME "gil" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 #include <pthread.h>
@@ -37,10 +38,6 @@
 #include <string.h>
 
 #include "../common/thread_pool.h"
-
-#define PLUGIN_NAME "gil"
-
-#define LOG(job, level, ...) (job)->host->log((level), PLUGIN_NAME, __VA_ARGS__)
 
 /* How long a thread may keep the GIL while others queue (CPython: 5 ms). */
 #define SWITCH_INTERVAL_NS 5000000u
@@ -187,8 +184,8 @@ static int gil_work(struct pool_thread *self)
     int rc = pthread_cond_init(&me.node.wake, NULL);
 
     if (rc != 0) {
-        LOG(job, CONLAB_LOG_ERROR, "worker %u: pthread_cond_init: %s",
-            self->id, strerror(rc));
+        CONLAB_LOG(job->host, CONLAB_LOG_ERROR,
+                   "worker %u: pthread_cond_init: %s", self->id, strerror(rc));
         return CONLAB_E_SYS;
     }
     me.waiter = (struct conlab_waiter){ .wait = gil_wait, .ctx = &me };
@@ -219,10 +216,11 @@ static int gil_run(const struct conlab_job *job, const void *config)
     int rc = pthread_mutex_init(&gil.lock, NULL);
 
     if (rc != 0) {
-        LOG(job, CONLAB_LOG_ERROR, "pthread_mutex_init: %s", strerror(rc));
+        CONLAB_LOG(job->host, CONLAB_LOG_ERROR, "pthread_mutex_init: %s",
+                   strerror(rc));
         return CONLAB_E_SYS;
     }
-    rc = thread_pool_run(job, PLUGIN_NAME, config, gil_work, &gil);
+    rc = thread_pool_run(job, CONLAB_PLUGIN_NAME, config, gil_work, &gil);
     pthread_mutex_destroy(&gil.lock);
     return rc;
 }
@@ -240,7 +238,7 @@ static const struct conlab_strategy_ops gil_ops = {
 
 static const struct conlab_plugin gil_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_STRATEGY),
-    .name = PLUGIN_NAME,
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "N pthreads sharing one global lock, like CPython's threads",
     .version = "1.0.0",
     .params = gil_params,

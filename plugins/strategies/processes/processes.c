@@ -35,6 +35,7 @@
 #define _GNU_SOURCE /* sigabbrev_np */
 #endif
 
+#define CONLAB_PLUGIN_NAME "processes" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 #include <errno.h>
@@ -49,10 +50,6 @@
 #include <unistd.h>
 
 #include "../common/pool.h"
-
-#define PLUGIN_NAME "processes"
-
-#define LOG(job, level, ...) (job)->host->log((level), PLUGIN_NAME, __VA_ARGS__)
 
 /* How a worker process ends. */
 enum worker_exit {
@@ -79,16 +76,16 @@ static _Noreturn void worker_main(const struct conlab_job *job, unsigned w,
     /* Die with the parent rather than run on as an orphan; the check after
      * the prctl closes the race with a parent that died before it. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
-        LOG(job, CONLAB_LOG_WARN, "worker %u: prctl(PR_SET_PDEATHSIG): %s", w,
-            strerror(errno));
+        CONLAB_LOG(job->host, CONLAB_LOG_WARN,
+                   "worker %u: prctl(PR_SET_PDEATHSIG): %s", w, strerror(errno));
     if (getppid() != parent)
         _exit(WORKER_EXIT_ORPHANED);
 
     rc = job->bind(job, w);
     if (rc != CONLAB_OK)
-        LOG(job, CONLAB_LOG_WARN,
-            "worker %u: bind failed (%s); running unpinned", w,
-            conlab_strerror(rc));
+        CONLAB_LOG(job->host, CONLAB_LOG_WARN,
+                   "worker %u: bind failed (%s); running unpinned", w,
+                   conlab_strerror(rc));
 
     /* No tasks, and no worker_end, after a failed begin. */
     if (job->worker_begin(job, w, NULL) != CONLAB_OK)
@@ -119,8 +116,8 @@ static unsigned start_workers(const struct conlab_job *job, pid_t *pids,
         if (pids[w] == 0)
             worker_main(job, w, parent);
         if (pids[w] < 0) {
-            LOG(job, CONLAB_LOG_WARN, "fork for worker %u of %u: %s", w, n,
-                strerror(errno));
+            CONLAB_LOG(job->host, CONLAB_LOG_WARN,
+                       "fork for worker %u of %u: %s", w, n, strerror(errno));
             break;
         }
     }
@@ -172,9 +169,9 @@ static void reap_workers(const struct conlab_job *job, const pid_t *pids,
 
         if (wait_worker(pids[w], &status) != 0) {
             /* ECHILD: someone else reaped it (SIGCHLD ignored?). */
-            LOG(job, CONLAB_LOG_ERROR,
-                "waitpid for worker process %u (pid %ld): %s", w,
-                (long)pids[w], strerror(errno));
+            CONLAB_LOG(job->host, CONLAB_LOG_ERROR,
+                       "waitpid for worker process %u (pid %ld): %s", w,
+                       (long)pids[w], strerror(errno));
             continue;
         }
         if (WIFEXITED(status) &&
@@ -186,9 +183,9 @@ static void reap_workers(const struct conlab_job *job, const pid_t *pids,
             job->worker_lost(job, w, reason);
     }
     if (n_unbegun > 0)
-        LOG(job, CONLAB_LOG_ERROR,
-            "%u of %u workers ran no task: worker_begin failed", n_unbegun,
-            n);
+        CONLAB_LOG(job->host, CONLAB_LOG_ERROR,
+                   "%u of %u workers ran no task: worker_begin failed",
+                   n_unbegun, n);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -211,14 +208,14 @@ static int processes_run(const struct conlab_job *job, const void *config)
     int rc;
 
     (void)config; /* everything it says is in job->n_workers */
-    rc = pool_slots(job, PLUGIN_NAME, sizeof(pid_t), &pids);
+    rc = pool_slots(job, CONLAB_PLUGIN_NAME, sizeof(pid_t), &pids);
     if (rc != CONLAB_OK)
         return rc;
 
     started = start_workers(job, pids, job->n_workers);
     reap_workers(job, pids, started);
     free(pids);
-    return pool_outcome(job, PLUGIN_NAME, started, "process");
+    return pool_outcome(job, CONLAB_PLUGIN_NAME, started, "process");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -246,7 +243,7 @@ static const struct conlab_strategy_ops processes_ops = {
 
 static const struct conlab_plugin processes_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_STRATEGY),
-    .name = PLUGIN_NAME,
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "N forked worker processes pulling tasks from a shared queue",
     .version = "1.0.0",
     .params = processes_params,

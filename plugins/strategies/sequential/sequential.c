@@ -15,9 +15,8 @@
  *
  * It has no parameters, and workers() is always 1.
  */
+#define CONLAB_PLUGIN_NAME "sequential" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
-
-#define PLUGIN_NAME "sequential"
 
 static int sequential_workers(const void *config, uint64_t n_tasks,
                               unsigned *n_workers)
@@ -36,17 +35,17 @@ static int sequential_run(const struct conlab_job *job, const void *config)
     (void)config;
     rc = job->bind(job, w);
     if (rc != CONLAB_OK)
-        job->host->log(CONLAB_LOG_WARN, PLUGIN_NAME,
-                       "worker %u: bind failed (%s); running unpinned", w,
-                       conlab_strerror(rc));
+        CONLAB_LOG(job->host, CONLAB_LOG_WARN,
+                   "worker %u: bind failed (%s); running unpinned", w,
+                   conlab_strerror(rc));
 
     rc = job->worker_begin(job, w, NULL);
     if (rc != CONLAB_OK) {
         /* The workload's error: no task can run, which the host's
          * exactly-once check reports.  The strategy itself did not fail. */
-        job->host->log(CONLAB_LOG_ERROR, PLUGIN_NAME,
-                       "worker %u: worker_begin failed (%s); no task ran", w,
-                       conlab_strerror(rc));
+        CONLAB_LOG(job->host, CONLAB_LOG_ERROR,
+                   "worker %u: worker_begin failed (%s); no task ran", w,
+                   conlab_strerror(rc));
         return CONLAB_OK;
     }
 
@@ -66,7 +65,7 @@ static const struct conlab_strategy_ops sequential_ops = {
 
 static const struct conlab_plugin sequential_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_STRATEGY),
-    .name = PLUGIN_NAME,
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "one worker runs every task in index order (the baseline)",
     .version = "1.0.0",
     .strategy = &sequential_ops,

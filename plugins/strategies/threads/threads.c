@@ -25,13 +25,12 @@
  * pool itself (start, stacks, join, failure report) is
  * ../common/thread_pool.h, shared with `gil`.
  */
+#define CONLAB_PLUGIN_NAME "threads" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 #include <stdint.h>
 
 #include "../common/thread_pool.h"
-
-#define PLUGIN_NAME "threads"
 
 /* One worker's life on its pool thread (see the top). */
 static int threads_work(struct pool_thread *self)
@@ -57,7 +56,7 @@ static int threads_work(struct pool_thread *self)
 
 static int threads_run(const struct conlab_job *job, const void *config)
 {
-    return thread_pool_run(job, PLUGIN_NAME, config, threads_work, NULL);
+    return thread_pool_run(job, CONLAB_PLUGIN_NAME, config, threads_work, NULL);
 }
 
 static const struct conlab_param threads_params[] = {
@@ -74,7 +73,7 @@ static const struct conlab_strategy_ops threads_ops = {
 
 static const struct conlab_plugin threads_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_STRATEGY),
-    .name = PLUGIN_NAME,
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "a pool of N pthreads pulling tasks from a shared queue",
     .version = "1.0.0",
     .params = threads_params,

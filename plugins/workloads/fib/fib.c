@@ -2,6 +2,7 @@
  * summed (fib(34) + fib(30) = 5702887 + 832040 = 6534927 by default).
  * Never waits.  The expected value comes from an iterative fibonacci, so the
  * check does not trust the code it checks. */
+#define CONLAB_PLUGIN_NAME "fib" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 #include <stdlib.h>
@@ -104,7 +105,7 @@ static const struct conlab_workload_ops fib_ops = {
 
 static const struct conlab_plugin fib_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
-    .name = "fib",
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "CPU-bound: recursive fibonacci of each number in n, summed",
     .version = "1.0",
     .params = fib_params,

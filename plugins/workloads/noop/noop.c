@@ -1,5 +1,6 @@
 /* noop — does nothing and returns its index: what is left of a task's time
  * is the framework's own overhead (claim, two clock reads, the record). */
+#define CONLAB_PLUGIN_NAME "noop" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 static int noop_create(const struct conlab_workload_env *env, const void *config,
@@ -37,7 +38,7 @@ static const struct conlab_workload_ops noop_ops = {
 
 static const struct conlab_plugin noop_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
-    .name = "noop",
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "returns its index at once: measures the framework's overhead",
     .version = "1.0",
     .workload = &noop_ops,

@@ -6,6 +6,7 @@
  * worker's waiter, so under a cooperative strategy the wait yields to the
  * scheduler; with `blocking: true` it calls nanosleep itself instead, to
  * show what one blocking call does to an event loop. */
+#define CONLAB_PLUGIN_NAME "sleep" /* CONLAB_LOG's prefix */
 #include <conlab/conlab_plugin.h>
 
 #include "../common/mix.h"
@@ -122,7 +123,7 @@ static const struct conlab_workload_ops sleep_ops = {
 
 static const struct conlab_plugin sleep_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
-    .name = "sleep",
+    .name = CONLAB_PLUGIN_NAME,
     .summary = "simulated network call: waits, returns n*n for task n",
     .version = "1.0",
     .params = sleep_params,
