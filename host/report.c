@@ -123,17 +123,16 @@ static int label_of(char **names, size_t n, const char *label)
     return 0;
 }
 
-/* Whether the strategy (workload: 1) of a row is one of the plugins the
- * spec names: its plugin's name, an entry named by path (`plugin:`), or, in
- * the layout before the *_label columns, the head of its label. */
+/* Whether the strategy (workload: 1) of a row is one the spec names: by
+ * its plugin's name, by an entry named by path (`plugin:`), or by the name
+ * of its entry that heads its label (`NAME: { plugin: PATH }`). */
 static int spec_names(char **names, size_t n, const struct cl_rep_cols *k,
                       const struct cl_csv_row *row, int workload)
 {
-    long lab = workload ? k->workload_label : k->strategy_label;
-    const char *v = cl_csv_get(row, workload ? k->workload : k->strategy);
-    if (lab < 0)
-        return label_of(names, n, v);
-    return in_list(names, n, v) || in_list(names, n, "plugin");
+    char plugin[128];
+    return label_of(names, n, cl_row_label(k, row, workload)) ||
+           in_list(names, n, cl_row_plugin(k, row, workload, plugin, sizeof plugin)) ||
+           in_list(names, n, "plugin");
 }
 
 /* ---- run.yaml ------------------------------------------------------------------- */
