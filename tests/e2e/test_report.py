@@ -202,7 +202,7 @@ class Report(Case):
         self.assertEqual(len(marked) + len(tied) // 2, 1, out)
         if tied:
             self.assertIn("ties with", out)
-        seq = [l for l in out.splitlines() if re.match(r"^\s+sequential\s", l)]
+        seq = [l for l in out.splitlines() if re.match(r"^[*=]?\s+sequential\s", l)]
         self.assertEqual(len(seq), 1, out)
         self.assertIn("1.00x", seq[0])
         self.assertIn("100%", seq[0])  # efficiency of the baseline
