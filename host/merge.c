@@ -6,7 +6,7 @@
  * finished count, with their measured rows), refuses shards of another spec,
  * names the cells no shard finished, and writes DIR/results.csv,
  * DIR/summary.csv and DIR/tasks.csv with the writers `conlab run` uses:
- * the summary (statistics, speedups against `sequential`) is computed again
+ * the summary (statistics, speedups against the baseline) is computed again
  * from the merged rows, never pasted from the shards' summaries. */
 #include "merge.h"
 
@@ -54,7 +54,7 @@ static const char merge_help[] =
     "I/N -o DIR/shard-<I-1>` wrote, on this machine or as a Slurm array task\n"
     "(`conlab slurm` does it for you), into DIR/results.csv, DIR/summary.csv,\n"
     "DIR/run.yaml and DIR/tasks.csv (when the shards have them).  The summary\n"
-    "is computed from the merged rows: speedups compare against `sequential`\n"
+    "is computed from the merged rows: speedups compare against the baseline\n"
     "of the same workload even when it ran in another shard.\n"
     "\n"
     "The cells come from DIR/spec.yaml (written by `conlab slurm`), or SPEC,\n"

@@ -84,6 +84,46 @@ static void latencies(const struct cl_cellmem *m, struct cl_rep_row *row)
     free(lat);
 }
 
+/* wall_s in phases, from the records: run() entered -> first task started
+ * -> last task ended -> run() returned.  NAN when no task started or ended
+ * (every task's start and end is between run()'s two clock readings). */
+static void phases(const struct cl_cellmem *m, struct cl_rep_row *row)
+{
+    const struct cl_shared *sh = m->sh;
+    uint64_t first = UINT64_MAX, last = 0;
+    for (uint64_t i = 0; i < m->n_tasks; i++) {
+        const struct cl_record *r = &m->rec[i];
+        uint32_t state = atomic_load(&r->state);
+        if (state != CL_REC_NEVER && r->start_ns < first)
+            first = r->start_ns;
+        if (state == CL_REC_DONE && r->end_ns > last)
+            last = r->end_ns;
+    }
+    row->startup_s = row->span_s = row->teardown_s = NAN;
+    if (first == UINT64_MAX || last == 0 || first < sh->wall_start_ns ||
+        last < first || sh->wall_end_ns < last)
+        return;
+    row->startup_s = (double)(first - sh->wall_start_ns) / 1e9;
+    row->span_s = (double)(last - first) / 1e9;
+    row->teardown_s = (double)(sh->wall_end_ns - last) / 1e9;
+}
+
+/* The strategy's counters (job->count) of the repetition, by name. */
+_Static_assert(CL_MAX_COUNTERS <= CL_ROW_COUNTERS, "a row holds every counter");
+static void counters(const struct cl_variant *sv, const struct cl_shared *sh,
+                     struct cl_rep_row *row)
+{
+    const struct cl_plugin *p = sv->plugin ? cl_plugin_of(sv->plugin) : NULL;
+    const char *const *names = p ? p->sops.counters : NULL;
+    row->n_counters = 0;
+    for (uint32_t i = 0; names && i < sh->n_counters && i < CL_ROW_COUNTERS &&
+                         names[i]; i++) {
+        struct cl_counter *k = &row->counters[row->n_counters++];
+        snprintf(k->name, sizeof k->name, "%s", names[i]);
+        k->value = atomic_load(&sh->counters[i]);
+    }
+}
+
 static void append(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void append(char *buf, size_t len, const char *fmt, ...)
@@ -137,6 +177,7 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
     row->max_rss_kib = peak_rss_kib(ex);
     row->wall_s = row->user_s = row->sys_s = row->throughput_per_s = NAN;
     row->lat_p50_s = row->lat_p99_s = row->lat_max_s = NAN;
+    row->startup_s = row->span_s = row->teardown_s = NAN;
 
     struct cl_check ck;
     cl_check_records(m, unfinished_why(wo, wstatus, sh->phase), &ck);
@@ -158,6 +199,7 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
         row->invol_ctxsw = sh->ru_delta.ru_nivcsw;
         row->throughput_per_s = wall > 0 ? (double)ck.ran_ok / wall : NAN;
         latencies(m, row);
+        phases(m, row);
     } else {
         row->user_s = tv_s(ru->ru_utime);
         row->sys_s = tv_s(ru->ru_stime);
@@ -309,6 +351,9 @@ static void rep_child_main(const struct cl_rep_ctx *c)
 void cl_rep_run(const struct cl_rep_ctx *c, struct cl_rep_row *row)
 {
     cl_cellmem_reset(c->mem);
+    row->seed = c->spec->seed;
+    row->seed_known = 1;
+    row->startup_s = row->span_s = row->teardown_s = NAN;
     pid_t pid = cl_child_fork();
     if (pid < 0) {
         row->status = CL_ST_ERROR;
@@ -324,6 +369,7 @@ void cl_rep_run(const struct cl_rep_ctx *c, struct cl_rep_row *row)
     enum cl_child_end end = cl_child_wait(pid, &watch, &ex);
     cl_signals_watch(0);
     judge(c->mem, end, &ex, c->spec->timeout_s, c->spec->memory_bytes, row);
+    counters(c->cell->strategy, c->mem->sh, row);
 }
 
 /* ---- one repetition on its own, for `conlab check` ------------------------- */

@@ -124,6 +124,18 @@ static int label_of(char **names, size_t n, const char *label)
     return 0;
 }
 
+/* Whether the strategy (workload: 1) of a row is one the spec names: by
+ * its plugin's name, by an entry named by path (`plugin:`), or by the name
+ * of its entry that heads its label (`NAME: { plugin: PATH }`). */
+static int spec_names(char **names, size_t n, const struct cl_rep_cols *k,
+                      const struct cl_csv_row *row, int workload)
+{
+    char plugin[128];
+    return label_of(names, n, cl_row_label(k, row, workload)) ||
+           in_list(names, n, cl_row_plugin(k, row, workload, plugin, sizeof plugin)) ||
+           in_list(names, n, "plugin");
+}
+
 /* ---- run.yaml ------------------------------------------------------------------- */
 
 /* A missing run.yaml is not an error (the facts stay unknown); one that is
@@ -170,9 +182,10 @@ static void load_run_yaml(struct load *L)
 
 /* ---- results.csv and summary.csv ---------------------------------------------- */
 
-/* The columns of a cell's identity (its repetition's: cl_rows_in.cols). */
+/* The columns of a cell's identity beyond cl_rows_in.cols (strategy,
+ * workload and their labels are there). */
 struct cols {
-    long strategy, workload, experiment;
+    long experiment;
     long *scol; /* the strategy.* columns, aligned with r->scols */
 };
 
@@ -181,8 +194,6 @@ struct cols {
 static void cols_find(struct cols *c, const struct cl_csv_row *h,
                       struct cl_run_report *r, int first)
 {
-    c->strategy = cl_csv_col(h, "strategy");
-    c->workload = cl_csv_col(h, "workload");
     c->experiment = cl_csv_col(h, "experiment");
     if (first)
         for (size_t i = 0; i < h->n; i++)
@@ -262,16 +273,19 @@ static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
     cell->cell.index = r->n_cells - 1;
     cell->cell.name = cl_xstrdup(name);
     size_t s = variant_index(&r->strategies, &r->n_strategies,
-                             cl_csv_get(row, c->strategy), r->scols, r->n_scols,
+                             cl_row_label(rc, row, 0), r->scols, r->n_scols,
                              c->scol, row);
     cell->cell.strategy = r->strategies[s];
     cell->workload_ix = variant_index(&r->workloads, &r->n_workloads,
-                                      cl_csv_get(row, c->workload), NULL, 0, NULL, row);
+                                      cl_row_label(rc, row, 1), NULL, 0, NULL, row);
     cell->cell.workload = r->workloads[cell->workload_ix];
     char plugin[128];
-    cell->plugin = cl_xstrdup(cl_label_plugin(cell->cell.strategy->label, plugin,
-                                              sizeof plugin));
-    cell->cell.speedup = cell->efficiency = cell->cpu_util = cell->cv = NAN;
+    cell->plugin = cl_xstrdup(cl_row_plugin(rc, row, 0, plugin, sizeof plugin));
+    cell->wplugin = cl_xstrdup(cl_row_plugin(rc, row, 1, plugin, sizeof plugin));
+    cell->cell.speedup = cell->cell.speedup_lo = cell->cell.speedup_hi = NAN;
+    cell->efficiency = cell->efficiency_lo = cell->efficiency_hi = NAN;
+    cell->cpu_util = cell->cv = NAN;
+    cell->startup = cell->span = cell->teardown = NAN;
     cell->sweep = NAN;
     if (!r->experiment && *cl_csv_get(row, c->experiment))
         r->experiment = cl_xstrdup(cl_csv_get(row, c->experiment));
@@ -320,8 +334,9 @@ static int row_ok(struct load *L, const struct cl_rows_in *ri,
         problem(L, "%s:%zu: no cell name", file, row->line);
         return 0;
     }
-    const char *st = cl_csv_get(row, c->strategy), *wl = cl_csv_get(row, c->workload);
-    if (c->strategy >= 0 && c->workload >= 0) {
+    const struct cl_rep_cols *k = &ri->cols;
+    const char *st = cl_row_label(k, row, 0), *wl = cl_row_label(k, row, 1);
+    if (k->strategy >= 0 && k->workload >= 0) {
         char *want = cl_xasprintf("%s x %s", st, wl);
         if (strcmp(want, name) != 0)
             problem(L, "%s:%zu: cell '%s': strategy '%s' and workload '%s' make "
@@ -333,13 +348,12 @@ static int row_ok(struct load *L, const struct cl_rows_in *ri,
         problem(L, "%s:%zu: cell '%s': experiment '%s', not '%s' (%s)", file,
                 row->line, name, ex, L->r->experiment,
                 L->exp_yaml ? "run.yaml's" : "the first row's");
-    if (L->spec_known && c->strategy >= 0 && !label_of(L->splugins, L->n_splugins, st))
+    if (L->spec_known && k->strategy >= 0 && !spec_names(L->splugins, L->n_splugins, k, row, 0))
         problem(L, "%s:%zu: cell '%s': strategy '%s' is not one run.yaml's spec "
-                "names", file, row->line, name, st);
-    if (L->spec_known && c->workload >= 0 && !label_of(L->wplugins, L->n_wplugins, wl))
+                "names", file, row->line, name, cl_csv_get(row, k->strategy));
+    if (L->spec_known && k->workload >= 0 && !spec_names(L->wplugins, L->n_wplugins, k, row, 1))
         problem(L, "%s:%zu: cell '%s': workload '%s' is not one run.yaml's spec "
-                "names", file, row->line, name, wl);
-    const struct cl_rep_cols *k = &ri->cols;
+                "names", file, row->line, name, cl_csv_get(row, k->workload));
     const struct {
         const char *name;
         long col;
@@ -353,7 +367,9 @@ static int row_ok(struct load *L, const struct cl_rows_in *ri,
         {"invol_ctxsw", k->invol_ctxsw, 1}, {"wall_s", k->wall_s, 0},
         {"user_s", k->user_s, 0}, {"sys_s", k->sys_s, 0},
         {"throughput_per_s", k->throughput, 0}, {"lat_p50_s", k->lat_p50, 0},
-        {"lat_p99_s", k->lat_p99, 0}, {"lat_max_s", k->lat_max, 0}};
+        {"lat_p99_s", k->lat_p99, 0}, {"lat_max_s", k->lat_max, 0},
+        {"seed", k->seed, 1}, {"startup_s", k->startup, 0},
+        {"span_s", k->span, 0}, {"teardown_s", k->teardown, 0}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
         const char *v = cl_csv_get(row, nums[i].col);
         if (nums[i].whole ? !whole_or_empty(v) || strlen(v) > 18
@@ -446,12 +462,16 @@ static void load_summary(struct load *L)
     }
     struct cols c;
     cols_find(&c, &ri.hdr, r, 0);
+    long base = cl_csv_col(&ri.hdr, "baseline");
+    r->baseline_known = base >= 0;
     struct cl_csv_row row;
     struct cl_rep_row rep;
     int rc;
     while ((rc = cl_rows_next(&ri, &row, &rep, why, sizeof why)) > 0) {
         if (rc == 2)
             problem(L, "%s", why);
+        if (base >= 0 && !r->baseline && *cl_csv_get(&row, base))
+            r->baseline = cl_xstrdup(cl_csv_get(&row, base));
         const char *name = cl_csv_get(&row, ri.cols.cell);
         struct cl_rcell *cell = NULL;
         if (row_ok(L, &ri, &c, &row) && rc == 1 && !(cell = cell_find(r, name)))
@@ -538,7 +558,7 @@ static void make_series(struct cl_run_report *r)
             series = s;
         }
         c->series = series;
-        if (!isfinite(c->sweep) && cl_cell_is_sequential(&c->cell))
+        if (!isfinite(c->sweep) && strcmp(c->plugin, "sequential") == 0)
             c->sweep = 1;
     }
 }
@@ -552,36 +572,88 @@ static void cell_figures(struct cl_rcell *c)
     c->tasks_failed = s.tasks_bad;
     c->cv = s.n_ok >= 2 && c->cell.wall.mean > 0 ? c->cell.wall.sd / c->cell.wall.mean : NAN;
     c->cpu_util = s.cpu_util;
+    c->startup = s.startup_median;
+    c->span = s.span_median;
+    c->teardown = s.teardown_median;
+}
+
+/* The strategy variant speedups are against, when summary.csv did not say
+ * (a run before its `baseline` column, or none finished): the first
+ * `sequential` variant. */
+static void default_baseline(struct cl_run_report *r)
+{
+    for (size_t i = 0; !r->baseline_known && !r->baseline && i < r->n_cells; i++)
+        if (strcmp(r->cells[i].plugin, "sequential") == 0)
+            r->baseline = cl_xstrdup(r->cells[i].cell.strategy->label);
+}
+
+/* The ok wall times of a cell, allocated; *n gets how many. */
+static double *ok_walls(const struct cl_rcell *c, size_t *n)
+{
+    double *w = cl_xmalloc((c->cell.n_rows ? c->cell.n_rows : 1) * sizeof *w);
+    *n = cl_cell_ok_walls(&c->cell, w);
+    return w;
+}
+
+/* The fastest ok cell of workload w (lowest median) is marked only when the
+ * runner-up is slower beyond doubt: the 95% bootstrap interval of runner-up
+ * median / fastest median lies above 1.  Otherwise both are a tie. */
+static void fastest(struct cl_run_report *r, size_t w)
+{
+    struct cl_rcell *best = NULL, *next = NULL;
+    for (size_t i = 0; i < r->n_cells; i++) {
+        struct cl_rcell *c = &r->cells[i];
+        if (c->workload_ix != w || c->n_ok == 0 || c->cell.status != CL_ST_OK)
+            continue; /* a cell that failed is nobody's fastest */
+        if (!best || c->cell.wall.median < best->cell.wall.median) {
+            next = best;
+            best = c;
+        } else if (!next || c->cell.wall.median < next->cell.wall.median) {
+            next = c;
+        }
+    }
+    if (!next)
+        return;
+    size_t nb, nn;
+    double *wb = ok_walls(best, &nb), *wn = ok_walls(next, &nn);
+    struct cl_ratio q;
+    cl_boot_median_ratio(wn, nn, wb, nb, CL_BOOT_RESAMPLES, CL_BOOT_SEED, &q);
+    free(wb);
+    free(wn);
+    if (q.lo > 1) {
+        best->fastest = 1;
+        return;
+    }
+    best->tie = next->tie = 1;
+    warnf(&best->warn, &best->n_warn, "ties with %s for fastest: its median "
+          "is %.2fx this one's, 95%% interval %.2f-%.2f, which includes 1 "
+          "(no fastest is named)", next->cell.strategy->label, q.est, q.lo, q.hi);
 }
 
 static void speedups(struct cl_run_report *r)
 {
+    const char *base = r->baseline;
     for (size_t w = 0; w < r->n_workloads; w++) {
-        const struct cl_rcell *seq = NULL;
-        struct cl_rcell *best = NULL;
-        size_t with_data = 0;
-        for (size_t i = 0; i < r->n_cells; i++) {
-            struct cl_rcell *c = &r->cells[i];
-            if (c->workload_ix != w || c->n_ok == 0)
-                continue;
-            if (!seq && cl_cell_is_sequential(&c->cell))
-                seq = c;
-            if (c->cell.status != CL_ST_OK)
-                continue; /* a cell that failed is nobody's fastest */
-            if (!best || c->cell.wall.mean < best->cell.wall.mean)
-                best = c;
-            with_data++;
-        }
-        if (best && with_data >= 2)
-            best->fastest = 1;
-        for (size_t i = 0; seq && i < r->n_cells; i++) {
+        const struct cl_rcell *b = NULL;
+        for (size_t i = 0; base && i < r->n_cells && !b; i++)
+            if (r->cells[i].workload_ix == w &&
+                strcmp(r->cells[i].cell.strategy->label, base) == 0)
+                b = &r->cells[i];
+        for (size_t i = 0; b && i < r->n_cells; i++) {
             struct cl_rcell *c = &r->cells[i];
             if (c->workload_ix != w)
                 continue;
-            c->cell.speedup = cl_cell_speedup(&seq->cell, &c->cell);
-            if (c->cell.workers && isfinite(c->cell.speedup))
-                c->efficiency = c->cell.speedup / c->cell.workers;
+            struct cl_ratio q = cl_cell_speedup(&b->cell, &c->cell);
+            c->cell.speedup = q.est;
+            c->cell.speedup_lo = q.lo;
+            c->cell.speedup_hi = q.hi;
+            if (c->cell.workers && isfinite(q.est)) {
+                c->efficiency = q.est / c->cell.workers;
+                c->efficiency_lo = q.lo / c->cell.workers;
+                c->efficiency_hi = q.hi / c->cell.workers;
+            }
         }
+        fastest(r, w);
     }
 }
 
@@ -666,6 +738,15 @@ static void cell_warnings(const struct cl_run_report *r, struct cl_rcell *c)
               "workers and timer noise weigh as much as the work; give it more "
               "or longer tasks", cl_fmt_dur(c->cell.wall.mean, a, sizeof a),
               CL_WARN_SHORT_S * 1e3);
+    if (n > 0 && c->startup > CL_WARN_STARTUP * c->cell.wall.median) {
+        char b[32];
+        warnf(v, nv, "start-up %s of %s (%.0f%%): the strategy spends that "
+              "before the first task starts (starting workers: threads, "
+              "processes, stacks, connections), so the wall time overstates "
+              "its steady state", cl_fmt_dur(c->startup, a, sizeof a),
+              cl_fmt_dur(c->cell.wall.median, b, sizeof b),
+              100 * c->startup / c->cell.wall.median);
+    }
     if (n > 0 && n < 3 && c->cell.done)
         warnf(v, nv, "only %zu ok repetition%s: too few to judge the spread "
               "(repeat: 5 or more)", n, n == 1 ? "" : "s");
@@ -712,17 +793,21 @@ static void run_warnings(struct cl_run_report *r)
         warnf(v, nv, "pinning %s was asked but could not be applied%s%s: workers "
               "ran wherever the scheduler put them", r->pinning,
               r->pinning_note ? ": " : "", r->pinning_note ? r->pinning_note : "");
+    const char *base = r->baseline;
     for (size_t w = 0; w < r->n_workloads; w++) {
-        int seq = 0, data = 0;
+        int have = 0, data = 0;
         for (size_t i = 0; i < r->n_cells; i++)
             if (r->cells[i].workload_ix == w) {
-                seq |= cl_cell_is_sequential(&r->cells[i].cell) && r->cells[i].n_ok;
+                have |= base && r->cells[i].n_ok &&
+                        !strcmp(r->cells[i].cell.strategy->label, base);
                 data |= r->cells[i].n_ok > 0;
             }
-        if (data && !seq) {
-            warnf(v, nv, "no ok sequential cell for %s: no speedups there (add "
+        if (data && !have && base)
+            warnf(v, nv, "no ok baseline cell (%s) for %s: no speedups there",
+                  base, r->workloads[w]->label);
+        else if (data && !have)
+            warnf(v, nv, "no baseline for %s: no speedups there (add "
                   "'- sequential' to the strategies)", r->workloads[w]->label);
-        }
     }
 }
 
@@ -757,6 +842,7 @@ int cl_report_load(const char *dir, struct cl_run_report **out, char *err,
         return -1;
     }
     make_series(r);
+    default_baseline(r);
     for (size_t i = 0; i < r->n_cells; i++)
         cell_figures(&r->cells[i]);
     speedups(r);
@@ -775,6 +861,7 @@ void cl_report_free(struct cl_run_report *r)
         struct cl_rcell *c = &r->cells[i];
         free(c->cell.name);
         free(c->plugin);
+        free(c->wplugin);
         free(c->series);
         free(c->cell.rows);
         vec_free(c->warn, c->n_warn);
@@ -797,6 +884,7 @@ void cl_report_free(struct cl_run_report *r)
     free(r->hypervisor);
     free(r->pinning_note);
     free(r->topology);
+    free(r->baseline);
     free(r);
 }
 

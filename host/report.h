@@ -21,6 +21,7 @@
 #define CL_WARN_OUTLIER_REL 0.05 /* ... and more than this far from the median */
 #define CL_WARN_SHORT_S 0.005    /* a cell's mean wall time below this */
 #define CL_WARN_FIRST 1.25       /* repetition 1 / median of the others above this */
+#define CL_WARN_STARTUP 0.10     /* median start-up / median wall time above this */
 
 enum cl_report_format { CL_FMT_TEXT, CL_FMT_MD, CL_FMT_CSV, CL_FMT_JSON };
 
@@ -35,15 +36,22 @@ struct cl_rcell {
     struct cl_cell cell;       /* cell.strategy and cell.workload point into
                                   cl_run_report.strategies / .workloads */
     char *plugin;              /* the strategy plugin ("threads") */
+    char *wplugin;             /* the workload plugin ("sleep") */
     char *series;              /* plugin + the strategy parameters that vary,
                                   but workers/concurrency: "threads" */
     size_t workload_ix;        /* index into cl_run_report.workloads */
     double sweep;              /* strategy.workers or .concurrency; NAN if none */
     /* derived, over the ok repetitions */
     size_t n_ok;
-    double cv, efficiency, cpu_util; /* NAN when undefined */
+    double cv, cpu_util;       /* NAN when undefined */
+    double efficiency, efficiency_lo, efficiency_hi; /* speedup / workers,
+                                  with its 95% interval; NAN if undefined */
+    double startup, span, teardown; /* medians of the phases; NAN if none */
     uint64_t tasks_failed;     /* failed + bad tasks, all measured repetitions */
-    int fastest;               /* the lowest mean wall time of its workload */
+    int fastest;               /* the lowest median wall time of its
+                                  workload, beyond doubt (see tie) */
+    int tie;                   /* the lowest or second lowest median, the
+                                  two not told apart: no fastest */
     size_t n_warn;
     char **warn;               /* plain-words warnings */
 };
@@ -67,6 +75,11 @@ struct cl_run_report {
     struct cl_variant **strategies;
     size_t n_scols;
     char **scols;              /* the strategy parameter names ("workers") */
+    char *baseline;            /* the label of the strategy variant speedups
+                                  are against (summary.csv's `baseline`;
+                                  without that column, the first
+                                  `sequential` variant); NULL: none */
+    int baseline_known;        /* 1: summary.csv has the `baseline` column */
     size_t n_cells;
     struct cl_rcell *cells;    /* in run order (workload-major) */
     size_t n_warn;

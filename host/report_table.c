@@ -44,7 +44,7 @@ void cl_report_row(const struct cl_run_report *r, const struct cl_rcell *c,
                       struct cl_report_unit u, char *f[CL_RCOLS])
 {
     const struct cl_summary *s = &c->cell.wall;
-    f[CL_RCOL_MARK] = cl_xstrdup(c->fastest ? "*" : "");
+    f[CL_RCOL_MARK] = cl_xstrdup(c->fastest ? "*" : c->tie ? "=" : "");
     f[CL_RCOL_STRATEGY] = cl_xstrdup(c->cell.strategy->label);
     f[CL_RCOL_WORKERS] = c->cell.workers ? cl_xasprintf("%u", c->cell.workers) : cl_xstrdup("-");
     if (c->n_ok) {
@@ -60,7 +60,12 @@ void cl_report_row(const struct cl_run_report *r, const struct cl_rcell *c,
         f[CL_RCOL_MEDIAN] = cl_xstrdup("-");
         f[CL_RCOL_CI] = cl_xstrdup("-");
     }
-    f[CL_RCOL_SPEEDUP] = isfinite(c->cell.speedup) ? cl_xasprintf("%.2fx", c->cell.speedup) : cl_xstrdup("-");
+    const struct cl_cell *m = &c->cell;
+    f[CL_RCOL_SPEEDUP] = !isfinite(m->speedup) ? cl_xstrdup("-")
+                         : m->speedup_lo < m->speedup_hi
+                             ? cl_xasprintf("%.2fx (%.2f–%.2f)", m->speedup,
+                                            m->speedup_lo, m->speedup_hi)
+                             : cl_xasprintf("%.2fx", m->speedup);
     f[CL_RCOL_EFF] = isfinite(c->efficiency) ? cl_xasprintf("%.0f%%", c->efficiency * 100)
                                        : cl_xstrdup("-");
     f[CL_RCOL_CPU] = isfinite(c->cpu_util) ? cl_xasprintf("%.0f%%", c->cpu_util * 100)
@@ -243,9 +248,10 @@ int cl_report_write_text(FILE *out, const struct cl_run_report *r)
     for (size_t w = 0; w < r->n_workloads; w++)
         text_workload(out, r, w);
     if (r->n_cells)
-        fputs("\n* fastest · speedup = sequential mean / mean, efficiency = "
+        fputs("\n* fastest (= a tie: the two fastest not told apart) · speedup = "
+              "baseline median / median, (95% bootstrap interval) · efficiency = "
               "speedup / workers · CPU = (user+sys) / wall, 100% = one CPU · "
-              "95% CI: Student t over the ok repetitions · ! see the notes\n", out);
+              "95% CI: Student t for the mean · ! see the notes\n", out);
     else
         fputs("\nno repetition measured yet\n", out);
     return ferror(out) ? -1 : 0;
@@ -349,18 +355,24 @@ static void csv_d(FILE *out, double v)
 
 int cl_report_write_csv(FILE *out, const struct cl_run_report *r)
 {
-    fputs("experiment,workload,strategy,cell,status,finished,reps,ok_reps,workers,"
+    fputs("experiment,cell,strategy,workload,strategy_label,workload_label,"
+          "status,finished,reps,ok_reps,workers,"
           "wall_mean_s,wall_sd_s,wall_median_s,wall_ci95_lo_s,wall_ci95_hi_s,"
-          "wall_cv,speedup,efficiency,cpu_util,tasks_failed,fastest,warnings\n", out);
+          "wall_cv,speedup,speedup_ci95_lo,speedup_ci95_hi,efficiency,"
+          "efficiency_ci95_lo,efficiency_ci95_hi,baseline,startup_median_s,"
+          "span_median_s,teardown_median_s,cpu_util,tasks_failed,fastest,tie,"
+          "warnings\n", out);
     for (size_t w = 0; w < r->n_workloads; w++)
         for (size_t i = 0; i < r->n_cells; i++) {
             const struct cl_rcell *c = &r->cells[i];
             if (c->workload_ix != w)
                 continue;
             cl_csv_field(out, r->experiment ? r->experiment : "", 1);
-            cl_csv_field(out, c->cell.workload->label, 0);
-            cl_csv_field(out, c->cell.strategy->label, 0);
             cl_csv_field(out, c->cell.name, 0);
+            cl_csv_field(out, c->plugin, 0);
+            cl_csv_field(out, c->wplugin, 0);
+            cl_csv_field(out, c->cell.strategy->label, 0);
+            cl_csv_field(out, c->cell.workload->label, 0);
             cl_csv_field(out, cl_report_cell_status(r, c), 0);
             fprintf(out, ",%d,%zu,%zu,%u", c->cell.done, c->cell.n_rows, c->n_ok, c->cell.workers);
             csv_d(out, c->cell.wall.mean);
@@ -370,9 +382,18 @@ int cl_report_write_csv(FILE *out, const struct cl_run_report *r)
             csv_d(out, c->cell.wall.ci95_hi);
             csv_d(out, c->cv);
             csv_d(out, c->cell.speedup);
+            csv_d(out, c->cell.speedup_lo);
+            csv_d(out, c->cell.speedup_hi);
             csv_d(out, c->efficiency);
+            csv_d(out, c->efficiency_lo);
+            csv_d(out, c->efficiency_hi);
+            cl_csv_field(out, isfinite(c->cell.speedup) ? r->baseline : "", 0);
+            csv_d(out, c->startup);
+            csv_d(out, c->span);
+            csv_d(out, c->teardown);
             csv_d(out, c->cpu_util);
-            fprintf(out, ",%llu,%d", (unsigned long long)c->tasks_failed, c->fastest);
+            fprintf(out, ",%llu,%d,%d", (unsigned long long)c->tasks_failed,
+                    c->fastest, c->tie);
             size_t len = 0;
             for (size_t k = 0; k < c->n_warn; k++)
                 len += strlen(c->warn[k]) + 2;

@@ -25,15 +25,17 @@ struct cl_results {
     FILE *results;
     FILE *tasks;
     /* the parameter columns: union of every variant's parameters */
-    size_t n_scols, n_wcols;
+    size_t n_scols, n_wcols, n_ccols;
     const char **scols, **wcols;
+    const char **ccols; /* counter names: the union of the strategies' */
     const struct cl_spec *spec;
     struct cl_rep_cols cols; /* where results.csv's columns are */
     int broken;              /* a write failed: nothing more is appended, so
                                 a row cut short stays the last one */
 };
 
-static const char *const id_cols[] = {"experiment", "cell", "strategy", "workload"};
+static const char *const id_cols[] = {"experiment", "cell", "strategy", "workload",
+                                      "strategy_label", "workload_label"};
 
 static void add_col(const char ***cols, size_t *n, const char *name)
 {
@@ -53,12 +55,34 @@ static const char *param_value(const struct cl_variant *v, const char *name)
 }
 
 
+/* The plugin's name of a variant ("threads"). */
+static const char *plugin_name(const struct cl_variant *v, char *buf, size_t len)
+{
+    return v->plugin ? v->plugin->name : cl_label_plugin(v->label, buf, len);
+}
+
 static void write_id(FILE *f, const struct cl_spec *spec, const struct cl_cell *c)
 {
+    char b[128];
     cl_csv_field(f, spec->experiment, 1);
     cl_csv_field(f, c->name, 0);
+    cl_csv_field(f, plugin_name(c->strategy, b, sizeof b), 0);
+    cl_csv_field(f, plugin_name(c->workload, b, sizeof b), 0);
     cl_csv_field(f, c->strategy->label, 0);
     cl_csv_field(f, c->workload->label, 0);
+}
+
+/* The strategy's counter names (NULL-terminated), or NULL. */
+static const char *const *counter_names(const struct cl_variant *v)
+{
+    const struct cl_plugin *p = v->plugin ? cl_plugin_of(v->plugin) : NULL;
+    return p ? p->sops.counters : NULL;
+}
+
+/* Counter names as a row keeps them: the first CL_COUNTER_NAME - 1 bytes. */
+static int same_counter(const char *a, const char *b)
+{
+    return strncmp(a, b, CL_COUNTER_NAME - 1) == 0;
 }
 
 /* The parameter columns: the union of every variant's parameters. */
@@ -71,6 +95,18 @@ static void find_param_cols(struct cl_results *r, const struct cl_spec *spec)
     for (size_t i = 0; i < spec->n_workloads; i++)
         for (size_t j = 0; j < spec->workloads[i].n_params; j++)
             add_col(&r->wcols, &r->n_wcols, spec->workloads[i].params[j].name);
+    for (size_t i = 0; i < spec->n_strategies; i++) {
+        const char *const *names = counter_names(&spec->strategies[i]);
+        for (size_t j = 0; names && names[j] && j < CL_MAX_COUNTERS; j++)
+            add_col(&r->ccols, &r->n_ccols, names[j]);
+    }
+}
+
+/* "counter.NAME" (prefix "counter.") or "counter_median.NAME" of counter
+ * column i.  Owned by the caller. */
+static char *counter_header(const struct cl_results *r, const char *prefix, size_t i)
+{
+    return cl_xasprintf("%s%.*s", prefix, CL_COUNTER_NAME - 1, r->ccols[i]);
 }
 
 /* The name of parameter column i ("strategy.workers", ..., "pinning" last,
@@ -93,11 +129,11 @@ static void write_params_header(FILE *f, const struct cl_results *r)
     }
 }
 
-/* results.csv's columns, in order: id_cols, rep_cols, the parameters, then
- * tail_cols. */
+/* results.csv's columns, in order: id_cols, rep_cols, the parameters, the
+ * counters (counter.NAME), then tail_cols. */
 static const char *const rep_cols[] = {
-    "repetition", "status", "tasks", "tasks_ok", "tasks_failed", "wall_s",
-    "user_s", "sys_s", "throughput_per_s", "lat_p50_s", "lat_p99_s",
+    "repetition", "status", "seed", "tasks", "tasks_ok", "tasks_failed",
+    "wall_s", "startup_s", "span_s", "teardown_s", "user_s", "sys_s", "throughput_per_s", "lat_p50_s", "lat_p99_s",
     "lat_max_s", "max_rss_kib", "vol_ctxsw", "invol_ctxsw"};
 static const char *const tail_cols[] = {
     "workers", "tasks_missing", "tasks_duplicated", "tasks_wrong", "detail",
@@ -119,6 +155,8 @@ static void header_row(const struct cl_results *r, struct cl_csv_row *out)
         push_field(out, cl_xstrdup(rep_cols[i]));
     for (size_t i = 0; i <= r->n_scols + r->n_wcols; i++)
         push_field(out, param_header(r, i));
+    for (size_t i = 0; i < r->n_ccols; i++)
+        push_field(out, counter_header(r, "counter.", i));
     for (size_t i = 0; i < sizeof tail_cols / sizeof *tail_cols; i++)
         push_field(out, cl_xstrdup(tail_cols[i]));
 }
@@ -131,6 +169,7 @@ void cl_results_header(const struct cl_spec *spec, struct cl_csv_row *out)
     header_row(&r, out);
     free(r.scols);
     free(r.wcols);
+    free(r.ccols);
 }
 
 static void write_params(FILE *f, const struct cl_results *r, const struct cl_cell *c)
@@ -258,11 +297,16 @@ static void write_rep(FILE *f, const struct cl_results *r,
                       const struct cl_cell *c, const struct cl_rep_row *row)
 {
     write_id(f, r->spec, c);
-    fprintf(f, ",%d,%s", row->repetition, cl_status_name(row->status));
+    fprintf(f, ",%d,%s,", row->repetition, cl_status_name(row->status));
+    if (row->seed_known)
+        fprintf(f, "%llu", (unsigned long long)row->seed);
     cl_csv_u64(f, row->tasks);
     cl_csv_u64(f, row->tasks_ok);
     cl_csv_u64(f, row->tasks_failed);
     cl_csv_double(f, row->wall_s);
+    cl_csv_double(f, row->startup_s);
+    cl_csv_double(f, row->span_s);
+    cl_csv_double(f, row->teardown_s);
     cl_csv_double(f, row->user_s);
     cl_csv_double(f, row->sys_s);
     cl_csv_double(f, row->throughput_per_s);
@@ -271,6 +315,14 @@ static void write_rep(FILE *f, const struct cl_results *r,
     cl_csv_double(f, row->lat_max_s);
     fprintf(f, ",%ld,%ld,%ld", row->max_rss_kib, row->vol_ctxsw, row->invol_ctxsw);
     write_params(f, r, c);
+    for (size_t i = 0; i < r->n_ccols; i++) {
+        fputc(',', f);
+        for (size_t k = 0; k < row->n_counters; k++)
+            if (same_counter(row->counters[k].name, r->ccols[i])) {
+                fprintf(f, "%llu", (unsigned long long)row->counters[k].value);
+                break;
+            }
+    }
     fprintf(f, ",%u", row->workers);
     cl_csv_u64(f, row->tasks_missing);
     cl_csv_u64(f, row->tasks_duplicated);
@@ -365,7 +417,8 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)
         return -1;
     if (r->tasks && (fflush(r->tasks) != 0 || fsync(fileno(r->tasks)) != 0))
         return -1;
-    cl_cells_speedups(cells, n);
+    const struct cl_variant *base = cl_spec_baseline(r->spec);
+    cl_cells_speedups(cells, n, base ? base->label : NULL);
     char *path = cl_xasprintf("%s/summary.csv", r->dir), *tmp;
     FILE *f = cl_atomic_open(path, &tmp);
     if (!f) {
@@ -377,9 +430,16 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)
         cl_csv_field(f, id_cols[i], i == 0);
     fputs(",status,reps,workers,tasks,wall_mean_s,wall_sd_s,wall_median_s,"
           "wall_min_s,wall_max_s,wall_ci95_lo_s,wall_ci95_hi_s,speedup,"
+          "speedup_ci95_lo,speedup_ci95_hi,baseline,startup_median_s,"
+          "span_median_s,teardown_median_s,"
           "throughput_mean_per_s,lat_p50_median_s,lat_p99_median_s,"
           "user_mean_s,sys_mean_s,max_rss_max_kib", f);
     write_params_header(f, r);
+    for (size_t i = 0; i < r->n_ccols; i++) {
+        char *h = counter_header(r, "counter_median.", i);
+        cl_csv_field(f, h, 0);
+        free(h);
+    }
     fputs(",detail\n", f);
     for (size_t i = 0; i < n; i++) {
         const struct cl_cell *c = &cells[i];
@@ -396,9 +456,15 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)
         cl_csv_double(f, c->wall.ci95_lo);
         cl_csv_double(f, c->wall.ci95_hi);
         cl_csv_double(f, c->speedup);
+        cl_csv_double(f, c->speedup_lo);
+        cl_csv_double(f, c->speedup_hi);
+        cl_csv_field(f, base ? base->label : "", 0);
         /* means / medians over the ok repetitions */
         struct cl_ok_stats ok;
         cl_rows_summarize(c->rows, c->n_rows, &ok);
+        cl_csv_double(f, ok.startup_median);
+        cl_csv_double(f, ok.span_median);
+        cl_csv_double(f, ok.teardown_median);
         cl_csv_double(f, ok.throughput_mean);
         cl_csv_double(f, ok.lat_p50_median);
         cl_csv_double(f, ok.lat_p99_median);
@@ -406,6 +472,11 @@ int cl_results_cell_done(struct cl_results *r, struct cl_cell *cells, size_t n)
         cl_csv_double(f, ok.sys_mean);
         fprintf(f, ",%ld", ok.max_rss_kib);
         write_params(f, r, c);
+        for (size_t k = 0; k < r->n_ccols; k++) {
+            char name[CL_COUNTER_NAME];
+            snprintf(name, sizeof name, "%s", r->ccols[k]);
+            cl_csv_double(f, cl_rows_counter_median(c->rows, c->n_rows, name));
+        }
         cl_csv_field(f, c->detail, 0);
         fputc('\n', f);
     }
@@ -442,6 +513,7 @@ void cl_results_close(struct cl_results *r)
         fclose(r->tasks);
     free(r->scols);
     free(r->wcols);
+    free(r->ccols);
     free(r->dir);
     free(r);
 }
@@ -466,20 +538,20 @@ void cl_print_summary(FILE *out, const struct cl_cell *cells, size_t n)
         if (c->workload != cur) {
             cur = c->workload;
             char *wl = cl_neutral_term(cur->label);
-            fprintf(out, "\n%s\n  %-*s  %12s  %11s  %8s  %s\n", wl,
-                    (int)wname, "strategy", "wall mean", "± sd", "speedup",
+            fprintf(out, "\n%s\n  %-*s  %12s  %20s  %s\n", wl,
+                    (int)wname, "strategy", "wall median", "speedup (95% CI)",
                     "status");
             free(wl);
         }
-        char mean[32], sd[32], sp[32];
-        cl_fmt_dur(c->wall.mean, mean, sizeof mean);
-        cl_fmt_dur(c->wall.sd, sd, sizeof sd);
+        char med[32], sp[64];
+        cl_fmt_dur(c->wall.median, med, sizeof med);
         if (isfinite(c->speedup))
-            snprintf(sp, sizeof sp, "%.2fx", c->speedup);
+            snprintf(sp, sizeof sp, "%.2fx (%.2f-%.2f)", c->speedup,
+                     c->speedup_lo, c->speedup_hi);
         else
             snprintf(sp, sizeof sp, "-");
-        fprintf(out, "  %-*s  %12s  %11s  %8s  %s", (int)wname,
-                shown[i], mean, sd, sp, cl_status_name(c->status));
+        fprintf(out, "  %-*s  %12s  %20s  %s", (int)wname,
+                shown[i], med, sp, cl_status_name(c->status));
         if (c->status != CL_ST_OK) {
             char *masked = cl_neutral_url(c->detail);
             char *detail = cl_neutral_term(masked);

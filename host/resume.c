@@ -129,13 +129,46 @@ int cl_resume_plugins(const char *dir, const struct cl_plugin_rec *v, size_t n,
     return rc;
 }
 
-/* The header must be the one this spec writes (with --force: it must at
- * least name the cell, repetition and status columns). */
+/* A column results.csv has had only since the tidy layout (plugin names
+ * in strategy/workload, the labels in *_label, the seed, the phases, the
+ * counters). */
+static int tidy_only(const char *col)
+{
+    static const char *const added[] = {"strategy_label", "workload_label", "seed",
+                                        "startup_s", "span_s", "teardown_s"};
+    for (size_t i = 0; i < sizeof added / sizeof *added; i++)
+        if (strcmp(col, added[i]) == 0)
+            return 1;
+    return strncmp(col, "counter.", 8) == 0;
+}
+
+/* 1 when got is want as written before the tidy layout: the same columns
+ * in the same order, but those tidy_only. */
+static int older_layout(const struct cl_csv_row *want, const struct cl_csv_row *got)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < want->n; i++) {
+        if (tidy_only(want->f[i]))
+            continue;
+        if (k >= got->n || strcmp(want->f[i], got->f[k]) != 0)
+            return 0;
+        k++;
+    }
+    return k == got->n;
+}
+
+/* The header must be the one this spec writes, or the one it wrote before
+ * the tidy layout (read by column name, rewritten in the new one); with
+ * --force it must at least name the cell, repetition and status columns. */
 static int check_header(struct load *L, const struct cl_spec *spec)
 {
     struct cl_csv_row want;
     cl_results_header(spec, &want);
     const struct cl_csv_row *got = &L->ri.hdr;
+    if (older_layout(&want, got)) {
+        cl_csv_row_free(&want);
+        return 0;
+    }
     size_t k = 0;
     while (k < want.n && k < got->n && strcmp(want.f[k], got->f[k]) == 0)
         k++;

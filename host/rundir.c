@@ -57,7 +57,7 @@ struct cl_cell *cl_cells_make(const struct cl_spec *spec, unsigned shard,
             c->strategy = &spec->strategies[s];
             c->workload = &spec->workloads[w];
             c->name = cl_cell_name(c->strategy, c->workload);
-            c->speedup = NAN;
+            c->speedup = c->speedup_lo = c->speedup_hi = NAN;
         }
     *n = n_cells;
     return cells;
@@ -120,21 +120,17 @@ int cl_cell_finished(const struct cl_cell *c, int repeat)
 
 /* ---- figures -------------------------------------------------------------------- */
 
-static double median_of(double *x, size_t n)
-{
-    cl_sort_doubles(x, n);
-    return cl_quantile_sorted(x, n, 0.5);
-}
-
 void cl_rows_summarize(const struct cl_rep_row *rows, size_t n,
                        struct cl_ok_stats *o)
 {
     memset(o, 0, sizeof *o);
-    double *w = cl_xmalloc((n ? n : 1) * sizeof *w);
-    double *p50 = cl_xmalloc((n ? n : 1) * sizeof *p50);
-    double *p99 = cl_xmalloc((n ? n : 1) * sizeof *p99);
+    enum { WALL, P50, P99, STARTUP, SPAN, TEARDOWN, N_SERIES };
+    double *v[N_SERIES];
+    size_t nv[N_SERIES] = {0};
+    for (int k = 0; k < N_SERIES; k++)
+        v[k] = cl_xmalloc((n ? n : 1) * sizeof *v[k]);
     double tp = 0, us = 0, ss = 0, util = 0;
-    size_t k = 0, nu = 0;
+    size_t nu = 0;
     for (size_t i = 0; i < n; i++) {
         const struct cl_rep_row *r = &rows[i];
         if (r->max_rss_kib > o->max_rss_kib)
@@ -143,29 +139,52 @@ void cl_rows_summarize(const struct cl_rep_row *rows, size_t n,
                         r->tasks_wrong;
         if (r->status != CL_ST_OK || !isfinite(r->wall_s))
             continue;
-        w[k] = r->wall_s;
-        p50[k] = r->lat_p50_s;
-        p99[k] = r->lat_p99_s;
+        const double x[N_SERIES] = {r->wall_s, r->lat_p50_s, r->lat_p99_s,
+                                    r->startup_s, r->span_s, r->teardown_s};
+        for (int k = 0; k < N_SERIES; k++)
+            if (k <= P99 || isfinite(x[k])) /* the phases: where recorded */
+                v[k][nv[k]++] = x[k];
         tp += r->throughput_per_s;
         us += r->user_s;
         ss += r->sys_s;
-        k++;
         if (r->wall_s > 0 && isfinite(r->user_s) && isfinite(r->sys_s)) {
             util += (r->user_s + r->sys_s) / r->wall_s;
             nu++;
         }
     }
-    cl_summarize(w, k, &o->wall);
+    size_t k = nv[WALL];
+    cl_summarize(v[WALL], k, &o->wall);
     o->n_ok = k;
     o->throughput_mean = k ? tp / (double)k : NAN;
     o->user_mean = k ? us / (double)k : NAN;
     o->sys_mean = k ? ss / (double)k : NAN;
-    o->lat_p50_median = median_of(p50, k);
-    o->lat_p99_median = median_of(p99, k);
+    o->lat_p50_median = cl_median(v[P50], nv[P50]);
+    o->lat_p99_median = cl_median(v[P99], nv[P99]);
+    o->startup_median = cl_median(v[STARTUP], nv[STARTUP]);
+    o->span_median = cl_median(v[SPAN], nv[SPAN]);
+    o->teardown_median = cl_median(v[TEARDOWN], nv[TEARDOWN]);
     o->cpu_util = nu ? util / (double)nu : NAN;
-    free(w);
-    free(p50);
-    free(p99);
+    for (int j = 0; j < N_SERIES; j++)
+        free(v[j]);
+}
+
+double cl_rows_counter_median(const struct cl_rep_row *rows, size_t n,
+                              const char *name)
+{
+    double *v = cl_xmalloc((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (rows[i].status != CL_ST_OK)
+            continue;
+        for (size_t j = 0; j < rows[i].n_counters; j++)
+            if (strcmp(rows[i].counters[j].name, name) == 0) {
+                v[k++] = (double)rows[i].counters[j].value;
+                break;
+            }
+    }
+    double m = cl_median(v, k);
+    free(v);
+    return m;
 }
 
 void cl_cell_summarize(struct cl_cell *cell)
@@ -175,37 +194,66 @@ void cl_cell_summarize(struct cl_cell *cell)
     cell->wall = s.wall;
 }
 
+size_t cl_cell_ok_walls(const struct cl_cell *c, double *w)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < c->n_rows; i++)
+        if (c->rows[i].status == CL_ST_OK && isfinite(c->rows[i].wall_s))
+            w[k++] = c->rows[i].wall_s;
+    return k;
+}
+
 const char *cl_label_plugin(const char *label, char *buf, size_t len)
 {
     snprintf(buf, len, "%.*s", (int)strcspn(label, "("), label);
     return buf;
 }
 
-int cl_cell_is_sequential(const struct cl_cell *c)
+/* ---- speedups ------------------------------------------------------------------- */
+
+const struct cl_variant *cl_spec_baseline(const struct cl_spec *spec)
 {
-    char buf[64];
-    const char *name = c->strategy->plugin ? c->strategy->plugin->name
-                                           : cl_label_plugin(c->strategy->label, buf,
-                                                             sizeof buf);
-    return strcmp(name, "sequential") == 0;
+    for (size_t i = 0; i < spec->n_strategies; i++) {
+        const struct cl_variant *v = &spec->strategies[i];
+        if (v->plugin && strcmp(v->plugin->name, "sequential") == 0)
+            return v;
+    }
+    return NULL;
 }
 
-double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c)
+const struct cl_cell *cl_cell_baseline(const struct cl_cell *cells, size_t n,
+                                       const struct cl_cell *c,
+                                       const char *baseline)
 {
-    if (!seq || seq->wall.n == 0 || c->wall.n == 0 || !(c->wall.mean > 0))
-        return NAN;
-    return seq->wall.mean / c->wall.mean;
+    for (size_t j = 0; baseline && j < n; j++)
+        if (cells[j].workload == c->workload &&
+            strcmp(cells[j].strategy->label, baseline) == 0)
+            return &cells[j];
+    return NULL;
 }
 
-void cl_cells_speedups(struct cl_cell *cells, size_t n)
+struct cl_ratio cl_cell_speedup(const struct cl_cell *base, const struct cl_cell *c)
+{
+    struct cl_ratio r = {NAN, NAN, NAN};
+    if (!base)
+        return r;
+    double *wb = cl_xmalloc((base->n_rows ? base->n_rows : 1) * sizeof *wb);
+    double *wc = cl_xmalloc((c->n_rows ? c->n_rows : 1) * sizeof *wc);
+    size_t nb = cl_cell_ok_walls(base, wb), nc = cl_cell_ok_walls(c, wc);
+    (void)cl_boot_median_ratio(wb, nb, wc, nc, CL_BOOT_RESAMPLES, CL_BOOT_SEED, &r);
+    free(wb);
+    free(wc);
+    return r;
+}
+
+void cl_cells_speedups(struct cl_cell *cells, size_t n, const char *baseline)
 {
     for (size_t i = 0; i < n; i++) {
-        const struct cl_cell *seq = NULL;
-        for (size_t j = 0; j < n && !seq; j++)
-            if (cells[j].workload == cells[i].workload && cells[j].wall.n &&
-                cl_cell_is_sequential(&cells[j]))
-                seq = &cells[j];
-        cells[i].speedup = cl_cell_speedup(seq, &cells[i]);
+        struct cl_ratio r =
+            cl_cell_speedup(cl_cell_baseline(cells, n, &cells[i], baseline), &cells[i]);
+        cells[i].speedup = r.est;
+        cells[i].speedup_lo = r.lo;
+        cells[i].speedup_hi = r.hi;
     }
 }
 
@@ -258,6 +306,40 @@ void cl_rep_cols_find(struct cl_rep_cols *c, const struct cl_csv_row *h)
     c->wrong = cl_csv_col(h, "tasks_wrong");
     c->detail = cl_csv_col(h, "detail");
     c->reasons = cl_csv_col(h, "failure_reasons");
+    c->seed = cl_csv_col(h, "seed");
+    c->startup = cl_csv_col(h, "startup_s");
+    c->span = cl_csv_col(h, "span_s");
+    c->teardown = cl_csv_col(h, "teardown_s");
+    c->strategy = cl_csv_col(h, "strategy");
+    c->workload = cl_csv_col(h, "workload");
+    c->strategy_label = cl_csv_col(h, "strategy_label");
+    c->workload_label = cl_csv_col(h, "workload_label");
+    c->n_counters = 0;
+    for (size_t i = 0; i < h->n && c->n_counters < CL_COUNTER_COLS; i++)
+        if (strncmp(h->f[i], "counter.", 8) == 0 && h->f[i][8]) {
+            c->counter[c->n_counters] = (long)i;
+            snprintf(c->counter_name[c->n_counters++], CL_COUNTER_NAME, "%s",
+                     h->f[i] + 8);
+        }
+}
+
+const char *cl_row_label(const struct cl_rep_cols *c, const struct cl_csv_row *row,
+                         int workload)
+{
+    long lab = workload ? c->workload_label : c->strategy_label;
+    return cl_csv_get(row, lab >= 0 ? lab : workload ? c->workload : c->strategy);
+}
+
+const char *cl_row_plugin(const struct cl_rep_cols *c, const struct cl_csv_row *row,
+                          int workload, char *buf, size_t len)
+{
+    long lab = workload ? c->workload_label : c->strategy_label;
+    const char *s = cl_csv_get(row, workload ? c->workload : c->strategy);
+    if (lab >= 0) {
+        snprintf(buf, len, "%s", s);
+        return buf;
+    }
+    return cl_label_plugin(s, buf, len);
 }
 
 static uint64_t u64_at(const struct cl_csv_row *row, long col)
@@ -301,6 +383,20 @@ int cl_rep_row_parse(const struct cl_rep_cols *c, const struct cl_csv_row *row,
     r->tasks_wrong = u64_at(row, c->wrong);
     snprintf(r->detail, sizeof r->detail, "%s", cl_csv_get(row, c->detail));
     snprintf(r->reasons, sizeof r->reasons, "%s", cl_csv_get(row, c->reasons));
+    const char *seed = cl_csv_get(row, c->seed);
+    r->seed_known = *seed != '\0';
+    r->seed = strtoull(seed, NULL, 10);
+    r->startup_s = num_at(row, c->startup);
+    r->span_s = num_at(row, c->span);
+    r->teardown_s = num_at(row, c->teardown);
+    for (size_t i = 0; i < c->n_counters && r->n_counters < CL_ROW_COUNTERS; i++) {
+        const char *v = cl_csv_get(row, c->counter[i]);
+        if (!*v)
+            continue; /* not one of this row's strategy's counters */
+        struct cl_counter *k = &r->counters[r->n_counters++];
+        snprintf(k->name, sizeof k->name, "%s", c->counter_name[i]);
+        k->value = strtoull(v, NULL, 10);
+    }
     return rc;
 }
 

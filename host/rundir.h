@@ -41,6 +41,16 @@ const char *cl_status_name(enum cl_status s);
 /** The status named s; 0 and *out, or -1 (unknown name, *out untouched). */
 int cl_status_parse(const char *s, enum cl_status *out);
 
+/* A strategy counter of a repetition (job->count, ABI 1.1): its name in
+ * the strategy's `counters` (at most CL_COUNTER_NAME - 1 bytes kept) and
+ * its total.  A row holds those of its strategy, up to CL_ROW_COUNTERS. */
+#define CL_ROW_COUNTERS 16
+#define CL_COUNTER_NAME 64
+struct cl_counter {
+    char name[CL_COUNTER_NAME];
+    uint64_t value;
+};
+
 /* One measured repetition: a row of results.csv. */
 struct cl_rep_row {
     int repetition;          /* 1-based; warmups are not written */
@@ -53,6 +63,14 @@ struct cl_rep_row {
     double wall_s, user_s, sys_s, throughput_per_s;
     double lat_p50_s, lat_p99_s, lat_max_s;
     long max_rss_kib, vol_ctxsw, invol_ctxsw;
+    uint64_t seed;           /* the repetition's seed, when seed_known */
+    int seed_known;          /* 0: a row of a run before the seed column */
+    /* wall_s in phases (NAN when no task ran, or not recorded): strategy
+     * run() entered -> first task started -> last task ended -> run()
+     * returned */
+    double startup_s, span_s, teardown_s;
+    size_t n_counters;
+    struct cl_counter counters[CL_ROW_COUNTERS];
 };
 
 /* One cell of a run: a strategy variant x a workload variant. */
@@ -66,7 +84,9 @@ struct cl_cell {
     size_t n_rows;
     struct cl_rep_row *rows; /* measured repetitions */
     struct cl_summary wall;  /* over ok repetitions (cl_cell_summarize) */
-    double speedup;          /* NAN when no sequential cell to compare */
+    /* baseline's median ok wall / this cell's, with its 95% bootstrap
+     * interval (cl_cell_speedup); NAN when there is no baseline to compare */
+    double speedup, speedup_lo, speedup_hi;
     int done;
 };
 
@@ -112,6 +132,7 @@ struct cl_ok_stats {
     double throughput_mean, user_mean, sys_mean; /* NAN when n_ok == 0 */
     double lat_p50_median, lat_p99_median;
     double cpu_util;         /* mean of (user + sys) / wall; NAN if none */
+    double startup_median, span_median, teardown_median; /* NAN if none */
     long max_rss_kib;        /* the largest of every repetition */
     uint64_t tasks_bad;      /* failed + missing + duplicated + wrong, all */
 };
@@ -122,18 +143,42 @@ void cl_rows_summarize(const struct cl_rep_row *rows, size_t n,
 /** cell->wall from its ok repetitions. */
 void cl_cell_summarize(struct cl_cell *cell);
 
-/** The name of a strategy plugin from a variant label: "threads" of
- *  "threads(workers=2)".  Into buf; returns buf. */
+/** The name of a plugin from a variant label of the layout before the
+ *  `strategy_label` column: "threads" of "threads(workers=2)".  Into buf;
+ *  returns buf. */
 const char *cl_label_plugin(const char *label, char *buf, size_t len);
-/** 1 when the cell ran the `sequential` strategy (its plugin's name, or,
- *  read back without plugins, its label's). */
-int cl_cell_is_sequential(const struct cl_cell *c);
-/** The speedup of c against seq, the sequential cell of its workload: seq's
- *  mean ok wall time / c's; NAN when seq is NULL, either has no ok
- *  repetition, or c's mean is not positive. */
-double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c);
-/** Fill in speedups against the `sequential` cell of the same workload. */
-void cl_cells_speedups(struct cl_cell *cells, size_t n_cells);
+/** The median of a counter over the ok repetitions of rows[0..n-1] that
+ *  have it; NAN when none has. */
+double cl_rows_counter_median(const struct cl_rep_row *rows, size_t n,
+                              const char *name);
+/** The ok wall times of a cell's repetitions into w (room for n_rows);
+ *  returns how many. */
+size_t cl_cell_ok_walls(const struct cl_cell *c, double *w);
+
+/* ---- speedups ----------------------------------------------------------------
+ * A cell's speedup is against the baseline cell of its workload variant:
+ * the cell whose strategy variant is labelled as the run's baseline (the
+ * label is what summary.csv's `baseline` column records, so a run read back
+ * without plugins finds the same cell). */
+
+/** The strategy variant speedups of spec's cells are computed against: the
+ *  first variant of the `sequential` plugin; NULL when there is none.
+ *  Borrowed from spec. */
+const struct cl_variant *cl_spec_baseline(const struct cl_spec *spec);
+/** The baseline cell of c: the cell of c's workload variant (the same
+ *  pointer) whose strategy is labelled `baseline`; NULL when there is none
+ *  or baseline is NULL.  Borrowed from cells. */
+const struct cl_cell *cl_cell_baseline(const struct cl_cell *cells, size_t n,
+                                       const struct cl_cell *c,
+                                       const char *baseline);
+/** The speedup of c against base, its baseline cell: base's median ok wall
+ *  time / c's, with the 95% interval of cl_boot_median_ratio (CL_BOOT_*);
+ *  all NAN when base is NULL or either has no ok repetition. */
+struct cl_ratio cl_cell_speedup(const struct cl_cell *base, const struct cl_cell *c);
+/** Fill in every cell's speedup (and interval) against the baseline cell
+ *  of its workload (cl_cell_baseline with `baseline`, a strategy label;
+ *  NULL: none, every speedup NAN). */
+void cl_cells_speedups(struct cl_cell *cells, size_t n_cells, const char *baseline);
 
 /* Room for cl_spec_hash's text. */
 #define CL_SPEC_HASH_MAX 80
@@ -148,15 +193,33 @@ int cl_spec_hash_matches(const struct cl_spec *spec, const char *recorded);
 /* ---- reading results.csv rows ------------------------------------------------ */
 
 /* Where the columns of a repetition are, by a results.csv header. */
+#define CL_COUNTER_COLS 64 /* counter.<name> columns read, at most */
 struct cl_rep_cols {
     long cell, repetition, status, tasks, tasks_ok, tasks_failed, wall_s,
         user_s, sys_s, throughput, lat_p50, lat_p99, lat_max, max_rss,
         vol_ctxsw, invol_ctxsw, workers, missing, duplicated, wrong, detail,
-        reasons;
+        reasons, seed, startup, span, teardown;
+    /* the identity: plugin names in strategy/workload, variant labels in
+     * *_label; a run before the *_label columns had the labels in
+     * strategy/workload (then strategy_label and workload_label are -1) */
+    long strategy, workload, strategy_label, workload_label;
+    size_t n_counters;
+    long counter[CL_COUNTER_COLS];
+    char counter_name[CL_COUNTER_COLS][CL_COUNTER_NAME];
 };
 
 /** Find the columns by name (-1 for the absent ones). */
 void cl_rep_cols_find(struct cl_rep_cols *c, const struct cl_csv_row *hdr);
+/** The strategy (workload: 1) variant's label of a row: its *_label field,
+ *  or, in the layout before that column, its strategy (workload) field.
+ *  Borrowed from row. */
+const char *cl_row_label(const struct cl_rep_cols *c, const struct cl_csv_row *row,
+                         int workload);
+/** The strategy (workload: 1) plugin's name of a row: its strategy
+ *  (workload) field, or, in the layout before the *_label columns, the
+ *  head of the label there (cl_label_plugin).  Into buf; returns buf. */
+const char *cl_row_plugin(const struct cl_rep_cols *c, const struct cl_csv_row *row,
+                          int workload, char *buf, size_t len);
 /** One results.csv row as a repetition.  0, or -1 with a message in err
  *  ("unknown status 'x'"): the row is still filled as far as it goes (an
  *  unknown status reads as error). */

@@ -8,6 +8,9 @@ run (under valgrind when asked), CSV and file reading, a Case with a
 temporary directory, and start(), their shared __main__.
 """
 import csv
+import io
+import json
+import statistics
 import os
 import re
 import signal
@@ -252,7 +255,7 @@ strategies: [loses, twice, no-fini, segv, hang, badindex, fails, sequential]
 workloads:
   - noop: { tasks: 10 }
 """, timeout=120)
-        summary = {r["strategy"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
+        summary = {r["strategy_label"]: r for r in read_csv(os.path.join(out, "summary.csv"))}
         want = {
             "loses": ("wrong", "1 tasks never ran"),
             "twice": ("wrong", "ran more than once"),
@@ -272,7 +275,7 @@ workloads:
         rows = read_csv(os.path.join(out, "results.csv"))
         self.assertTrue(any(r["strategy"] == "sequential" and r["status"] == "ok" for r in rows))
         # a hung cell is stopped, not waited for: 1 repetition, then skipped
-        self.assertEqual(len([r for r in rows if r["strategy"] == "hang"]), 1)
+        self.assertEqual(len([r for r in rows if r["strategy_label"] == "hang"]), 1)
 
     def test_workload_faults(self):
         out, _ = self.run_faulty("""
@@ -286,7 +289,7 @@ workloads:
   - create-fails: { tasks: 8 }
   - init-fails: { tasks: 8 }
 """)
-        rows = {(r["strategy"], r["workload"].split("(")[0]): r
+        rows = {(r["strategy_label"], r["workload"]): r
                 for r in read_csv(os.path.join(out, "results.csv"))}
         r = rows[("sequential", "wrong-value")]
         self.assertEqual((r["status"], r["tasks_wrong"]), ("wrong", "1"))
@@ -313,7 +316,7 @@ strategies: [{ processes: { workers: 2 } }, sequential]
 workloads:
   - dies: { tasks: 20 }
 """)
-        rows = {r["strategy"]: r for r in read_csv(os.path.join(out, "results.csv"))}
+        rows = {r["strategy_label"]: r for r in read_csv(os.path.join(out, "results.csv"))}
         r = rows["processes(workers=2)"]
         self.assertEqual(r["status"], "failed", r)
         self.assertEqual((r["tasks_failed"], r["tasks_ok"]), ("1", "19"), r)
@@ -448,6 +451,99 @@ class Specs(Case):
         self.assertRegex(p.stdout, r"workers\s+int\s+4\s+1\.\.100000")
         p = run(["list", "nosuch"])
         self.assertEqual(p.returncode, 1)
+
+
+class Columns(Case):
+    """Tidy columns: plugin names, labels, seed, phases, counters, and the
+    same names in `conlab report --format csv|json`."""
+
+    SPEC = """
+experiment: tidy
+repeat: 3
+warmup: 0
+seed: 11
+strategies: [sequential, counting, slow-start, { threads: { workers: 2 } }]
+workloads: [{ sleep: { tasks: 4, seconds: 0.005 } }]
+"""
+
+    def test_tidy_columns(self):
+        out, p = self.run_spec(self.SPEC, env={"CONLAB_PLUGIN_PATH": TEST_PLUGINS})
+        rows = read_csv(os.path.join(out, "results.csv"))
+        self.assertEqual(len(rows), 4 * 3)
+        for r in rows:
+            # plugin names where the plugin is, labels beside them
+            self.assertEqual(r["workload"], "sleep")
+            self.assertEqual(r["workload_label"], "sleep(tasks=4,seconds=0.005)")
+            self.assertEqual(r["cell"], r["strategy_label"] + " x " + r["workload_label"])
+            self.assertEqual(r["seed"], "11")
+            # the phases add up to the wall time
+            wall = float(r["wall_s"])
+            parts = [float(r[k]) for k in ("startup_s", "span_s", "teardown_s")]
+            self.assertTrue(all(x >= 0 for x in parts), r)
+            self.assertAlmostEqual(sum(parts), wall, delta=1e-6 + 1e-6 * wall)
+            self.assertGreaterEqual(parts[1], 0.005 * (4 if r["strategy"] != "threads" else 2) * 0.9, r)
+        self.assertEqual({r["strategy"] for r in rows},
+                         {"sequential", "counting", "slow-start", "threads"})
+        self.assertEqual({r["strategy_label"] for r in rows},
+                         {"sequential", "counting", "slow-start", "threads(workers=2)"})
+        # counters: the union of the strategies', empty where a strategy has none
+        for r in rows:
+            if r["strategy"] in ("counting", "slow-start"):
+                self.assertEqual((r["counter.tasks_run"], r["counter.batches"]), ("4", "1"), r)
+            else:
+                self.assertEqual((r["counter.tasks_run"], r["counter.batches"]), ("", ""), r)
+        # slow-start waits 40 ms before its first task: that is start-up
+        for r in rows:
+            if r["strategy"] == "slow-start":
+                self.assertGreater(float(r["startup_s"]), 0.035, r)
+            if r["strategy"] == "sequential":
+                self.assertLess(float(r["startup_s"]), 0.02, r)
+        summ = {s["strategy_label"]: s for s in read_csv(os.path.join(out, "summary.csv"))}
+        for s in summ.values():
+            self.assertEqual(s["baseline"], "sequential")
+            walls = sorted(float(r["wall_s"]) for r in rows if r["cell"] == s["cell"])
+            self.assertAlmostEqual(float(s["wall_median_s"]), walls[1], places=9)
+            for ph in ("startup", "span", "teardown"):
+                vals = sorted(float(r[ph + "_s"]) for r in rows if r["cell"] == s["cell"])
+                self.assertAlmostEqual(float(s[ph + "_median_s"]), vals[1], places=9)
+        base = statistics.median(float(r["wall_s"]) for r in rows if r["strategy"] == "sequential")
+        t = summ["threads(workers=2)"]
+        self.assertAlmostEqual(float(t["speedup"]), base / float(t["wall_median_s"]), places=6)
+        self.assertTrue(float(t["speedup_ci95_lo"]) <= float(t["speedup"])
+                        <= float(t["speedup_ci95_hi"]), t)
+        self.assertEqual(summ["counting"]["counter_median.tasks_run"], "4")
+        self.assertEqual(summ["sequential"]["counter_median.tasks_run"], "")
+        # the report names them the same way, and says why slow-start is slow
+        rep = json.loads(self.ok(run(["report", out, "--format", "json"])).stdout)
+        self.assertEqual(rep["baseline"], "sequential")
+        self.assertEqual(rep["bootstrap"]["resamples"], 2000)
+        (w,) = rep["workloads"]
+        self.assertEqual((w["workload"], w["workload_label"]),
+                         ("sleep", "sleep(tasks=4,seconds=0.005)"))
+        cells = {c["strategy_label"]: c for c in w["cells"]}
+        self.assertEqual(cells["threads(workers=2)"]["strategy"], "threads")
+        self.assertEqual(cells["counting"]["counters"], {"tasks_run": 4, "batches": 1})
+        self.assertEqual(cells["sequential"]["counters"], {})
+        self.assertEqual(cells["counting"]["seeds"], [11, 11, 11])
+        self.assertGreater(cells["slow-start"]["phases_s"]["startup_median"], 0.035)
+        self.assertIsNotNone(cells["threads(workers=2)"]["speedup_ci95_lo"])
+        slow = " ".join(cells["slow-start"]["warnings"])
+        self.assertRegex(slow, r"start-up \S+ ms of \S+ ms \(\d+%\): the strategy spends "
+                         r"that before the first task starts")
+        self.assertNotIn("start-up", " ".join(cells["sequential"]["warnings"]))
+        p = self.ok(run(["report", out, "--format", "csv"]))
+        rep_rows = {r["strategy_label"]: r for r in csv.DictReader(io.StringIO(p.stdout))}
+        self.assertEqual(rep_rows["threads(workers=2)"]["strategy"], "threads")
+        self.assertEqual(rep_rows["threads(workers=2)"]["workload"], "sleep")
+        self.assertEqual(rep_rows["slow-start"]["baseline"], "sequential")
+        p = self.ok(run(["report", out]))
+        self.assertIn("! slow-start: start-up", p.stdout)
+        # the README's grouping works on the file as it is: no string surgery
+        groups = {}
+        for r in rows:
+            groups.setdefault((r["strategy"], r["workers"]), []).append(float(r["wall_s"]))
+        self.assertIn(("threads", "2"), groups)
+        self.assertEqual(len(groups[("threads", "2")]), 3)
 
 
 class Results(Case):

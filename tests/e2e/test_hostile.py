@@ -119,7 +119,7 @@ class Inconsistent(Runs):
         wanted = [r"summary\.csv:2: cell '%s': experiment 'a', not 'c'" % seq_a,
                   r"summary\.csv:2: cell '%s': not in results\.csv" % seq_a,
                   r"summary\.csv:3: cell 'threads\(workers=2\) x .*': strategy "
-                  r"'threads\(workers=2\)' is not one run\.yaml's spec names",
+                  r"'threads' is not one run\.yaml's spec names",
                   r"summary\.csv: cell '%s': in results\.csv but not here, and "
                   r"run\.yaml says the run is complete" % seq_c]
         # the first problem of a row hides the rest of it; run.yaml of A
@@ -209,13 +209,13 @@ class Inconsistent(Runs):
         def rename(rows):
             h = rows[0]
             for r in rows[1:]:
-                r[h.index("strategy")] = r[h.index("strategy")].replace(
-                    "threads", "processes")
+                for col in ("strategy", "strategy_label"):
+                    r[h.index(col)] = r[h.index(col)].replace("threads", "processes")
                 r[h.index("cell")] = r[h.index("cell")].replace("threads", "processes")
         self.edit(os.path.join(d, "results.csv"), rename)
         self.edit(os.path.join(d, "summary.csv"), rename)
         self.refused(["report", d], r"results\.csv:4: cell 'processes\(workers=2\) x "
-                     r"[^']*': strategy 'processes\(workers=2\)' is not one "
+                     r"[^']*': strategy 'processes' is not one "
                      r"run\.yaml's spec names")
 
     def test_run_yaml_not_a_mapping(self):
@@ -315,7 +315,7 @@ workloads:
         for f in ["results.csv", "summary.csv"]:
             with open(os.path.join(out, f), newline="") as fh:
                 rows = list(csv.DictReader(fh))
-            strategies = {r["strategy"] for r in rows}
+            strategies = {r["strategy_label"] for r in rows}
             self.assertIn("'" + FORMULA + "(workers=2)", strategies, f)
             self.assertIn("'-hostile", {r["experiment"] for r in rows}, f)
             for r in rows:
@@ -323,10 +323,10 @@ workloads:
         p = conlab(["report", out, "--format", "csv"])
         self.assertEqual(p.returncode, 0, p.stderr)
         rows = list(csv.DictReader(p.stdout.splitlines()))
-        self.assertIn("'" + FORMULA + "(workers=2)", {r["strategy"] for r in rows})
+        self.assertIn("'" + FORMULA + "(workers=2)", {r["strategy_label"] for r in rows})
         self.assertTrue(all(r["workers"].isdigit() for r in rows))
         p = conlab(["report", out, "--format", "json"])
-        self.assertIn('"strategy":"=HYPERLINK', p.stdout.replace(" ", ""))
+        self.assertIn('"strategy_label":"=HYPERLINK', p.stdout.replace(" ", ""))
         # Markdown: no raw HTML, no table-breaking pipe, no emphasis
         p = conlab(["report", out, "--format", "md"])
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -268,8 +268,8 @@ workloads:
         }
         self.assertEqual(len(results), 3 * len(want))
         for r in results:
-            key = [k for k in want if k in r["workload"]]
-            self.assertEqual(len(key), 1, r["workload"])
+            key = [k for k in want if k in r["workload_label"]]
+            self.assertEqual(len(key), 1, r["workload_label"])
             status, reasons = want[key[0]]
             self.assertEqual(r["status"], status, r)
             if status == "failed":
@@ -294,7 +294,7 @@ workloads:
   - http: { tasks: 4, expect_bytes: 275, urls: ["%s/bytes/275"] }
   - http: { tasks: 4, expect_bytes: 274, urls: ["%s/bytes/275"] }
 """ % (base, base), expect_rc=1)
-        by = {r["workload"]: r for r in results}
+        by = {r["workload_label"]: r for r in results}
         ok = [r for w, r in by.items() if "expect_bytes=275" in w]
         wrong = [r for w, r in by.items() if "expect_bytes=274" in w]
         self.assertEqual(len(ok), 1, by.keys())

@@ -62,7 +62,7 @@ workloads:
         with open(os.path.join(out, "tasks.csv"), newline="") as f:
             tasks = list(csv.DictReader(f))
         for r in rows:
-            if "missing" in r["workload"]:
+            if "missing" in r["workload_label"]:
                 self.assertEqual((r["status"], r["tasks_failed"]), ("failed", "4"), r)
                 self.assertEqual(r["failure_reasons"], "HTTP 404:4")
             else:

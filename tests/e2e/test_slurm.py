@@ -17,6 +17,7 @@ Slurm   a real one-node Slurm cluster: the one named by $CONLAB_SLURM_CONF,
         skipped: never a silent pass.
 """
 import csv
+import statistics
 import os
 import shutil
 import subprocess
@@ -128,10 +129,15 @@ class Shards(Case):
         for r in rows:
             walls.setdefault(r["cell"], []).append(float(r["wall_s"]))
         mean = {c: sum(w) / len(w) for c, w in walls.items()}
+        median = {c: statistics.median(w) for c, w in walls.items()}
         for cell, s in summary.items():
             self.assertAlmostEqual(float(s["wall_mean_s"]), mean[cell], delta=1e-8)
-            seq = "sequential x " + s["workload"]
-            self.assertAlmostEqual(float(s["speedup"]), mean[seq] / mean[cell], places=5)
+            seq = "sequential x " + s["workload_label"]
+            self.assertEqual(s["baseline"], "sequential")
+            # speedups are of medians, the interval around them
+            self.assertAlmostEqual(float(s["speedup"]), median[seq] / median[cell], places=5)
+            self.assertLessEqual(float(s["speedup_ci95_lo"]), float(s["speedup"]))
+            self.assertGreaterEqual(float(s["speedup_ci95_hi"]), float(s["speedup"]))
         # threads x fib ran in shard 2 (cell 4 -> 4 mod 3 + 1), its sequential
         # in shard 1: no shard could know that speedup on its own
         alone = {r["cell"]: r for r in read_csv(os.path.join(run, "shard-1", "summary.csv"))}

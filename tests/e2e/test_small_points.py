@@ -71,7 +71,7 @@ class Timeout(Rows):
         for r in rows:
             self.assertEqual(r["status"], "timeout", r)
             self.assertEqual(r["tasks_ok"], "3", r)
-            n = started.get(r["strategy"], 3)
+            n = started.get(r["strategy_label"], 3)
             self.assertEqual(ints(r, "tasks_failed", "tasks_missing"), [n, 5 - n], r)
             self.assertIn("(3 of 8 tasks finished, 3 ok; %d started and unfinished)" % n,
                           r["detail"])
@@ -130,7 +130,7 @@ class Crash(Rows):
     def test_dead_worker_and_dead_cell(self):
         rows = self.run_rows("{ processes: { workers: 2 } }, sequential",
                              ["dies: { tasks: 20 }"], timeout="30s")
-        by = {r["strategy"]: r for r in rows}
+        by = {r["strategy_label"]: r for r in rows}
         r = by["processes(workers=2)"]
         self.assertEqual(r["status"], "failed", r)
         self.assertEqual(ints(r, "tasks_ok", "tasks_failed"), [19, 1], r)

@@ -14,11 +14,17 @@
  * with at most one fault:
  *   DROPS_CHILD   the 3rd spawn returns CONLAB_OK, its child never runs
  *   CHILD_TWICE   the 3rd child it runs, it runs twice
- *   SYNC_HANGS    sync never returns once a child is pending */
+ *   SYNC_HANGS    sync never returns once a child is pending
+ * and, correct, with the strategy counters of ABI 1.1 (ops.counters,
+ * job->count) for the counter.<name> columns and the phases:
+ *   COUNTS      counts tasks_run (one per task) and batches (1)
+ *   SLOW_START  COUNTS, and waits 40 ms in run() before its first task,
+ *               so the start-up phase is most of its wall time */
 #include <conlab/conlab_plugin.h>
 
 #include <signal.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef SPAWNER
@@ -105,6 +111,11 @@ static int run(const struct conlab_job *job, const void *c)
     if (job->set_spawner(job, 0, &sp) != CONLAB_OK)
         return CONLAB_E_INVAL;
 #endif
+#ifdef SLOW_START
+    struct timespec ts = {0, 40 * 1000 * 1000};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+#endif
     if (job->worker_begin(job, 0, NULL) != CONLAB_OK)
         return CONLAB_OK;
     uint64_t n = job->n_tasks;
@@ -135,6 +146,10 @@ static int run(const struct conlab_job *job, const void *c)
 #ifdef SPAWNER
     free(l.v);
 #endif
+#if defined(COUNTS) || defined(SLOW_START)
+    job->count(job, 0, n); /* a tally per worker, added once */
+    job->count(job, 1, 1);
+#endif
 #ifdef FAILS
     return CONLAB_E_SYS;
 #else
@@ -142,10 +157,17 @@ static int run(const struct conlab_job *job, const void *c)
 #endif
 }
 
+#if defined(COUNTS) || defined(SLOW_START)
+static const char *const counter_names[] = {"tasks_run", "batches", NULL};
+#else
+#define counter_names NULL
+#endif
+
 static const struct conlab_strategy_ops ops = {
     .struct_size = sizeof(struct conlab_strategy_ops),
     .workers = workers,
     .run = run,
+    .counters = counter_names,
 };
 
 static const struct conlab_plugin desc = {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "registry.h"
 #include "report.h"
 #include "results.h"
 #include "resume.h"
@@ -24,9 +25,16 @@
 
 /* ---- a spec made by hand: sequential and threads(workers=2) x sleep ------- */
 
-static const struct conlab_plugin seq_plugin = {.name = "sequential"};
-static const struct conlab_plugin thr_plugin = {.name = "threads"};
-static const struct conlab_plugin sleep_plugin = {.name = "sleep"};
+/* as the registry loads them (cl_plugin_of finds the struct cl_plugin);
+ * threads publishes two counters */
+static const char *const thr_counters[] = {"steals", "parks", NULL};
+static const struct cl_plugin seq_p = {.desc = {.name = "sequential"}};
+static const struct cl_plugin thr_p = {.desc = {.name = "threads"},
+                                       .sops = {.counters = thr_counters}};
+static const struct cl_plugin sleep_p = {.desc = {.name = "sleep"}};
+#define seq_plugin seq_p.desc
+#define thr_plugin thr_p.desc
+#define sleep_plugin sleep_p.desc
 
 struct fixture {
     struct cl_spec spec;
@@ -97,6 +105,11 @@ static struct cl_rep_row a_row(int rep, enum cl_status st, double wall)
     r.max_rss_kib = 1000 + rep;
     r.vol_ctxsw = 10 * rep;
     r.invol_ctxsw = rep;
+    r.seed = 1000 + (uint64_t)rep;
+    r.seed_known = 1;
+    r.startup_s = wall * 0.25;
+    r.span_s = wall * 0.5;
+    r.teardown_s = wall * 0.25;
     if (st != CL_ST_OK) {
         snprintf(r.detail, sizeof r.detail, "task 3: \"boom\", then\nmore");
         snprintf(r.reasons, sizeof r.reasons, "boom:1;other, with comma:2");
@@ -128,6 +141,16 @@ static void assert_rows_equal(const struct cl_rep_row *a, const struct cl_rep_ro
     assert_int_equal(a->max_rss_kib, b->max_rss_kib);
     assert_int_equal(a->vol_ctxsw, b->vol_ctxsw);
     assert_int_equal(a->invol_ctxsw, b->invol_ctxsw);
+    assert_int_equal(a->seed_known, b->seed_known);
+    assert_int_equal(a->seed, b->seed);
+    assert_float_equal(a->startup_s, b->startup_s, 1e-8 * a->wall_s);
+    assert_float_equal(a->span_s, b->span_s, 1e-8 * a->wall_s);
+    assert_float_equal(a->teardown_s, b->teardown_s, 1e-8 * a->wall_s);
+    assert_int_equal(a->n_counters, b->n_counters);
+    for (size_t k = 0; k < a->n_counters; k++) {
+        assert_string_equal(a->counters[k].name, b->counters[k].name);
+        assert_int_equal(a->counters[k].value, b->counters[k].value);
+    }
 }
 
 /* Write a run: cell 0 (sequential) finished ok, cell 1 finished failed
@@ -147,6 +170,11 @@ static void write_run(struct fixture *x, struct cl_cell *cells, size_t n)
         for (int r = 0; r < 3; r++) {
             enum cl_status st = c == 1 && r == 1 ? CL_ST_FAILED : CL_ST_OK;
             struct cl_rep_row row = a_row(r + 1, st, walls[c][r]);
+            if (c == 1) { /* threads: its counters */
+                row.n_counters = 2;
+                row.counters[0] = (struct cl_counter){"steals", 10 * (uint64_t)(r + 1)};
+                row.counters[1] = (struct cl_counter){"parks", 3};
+            }
             cells[c].rows[cells[c].n_rows++] = row;
             assert_int_equal(cl_results_rep(res, &cells[c], &row), 0);
             if (st > cells[c].status) {
@@ -247,9 +275,26 @@ static void written_run_reads_back(void **st)
             assert_rows_equal(&cells[c].rows[r], &rc->rows[r]);
         assert_float_equal(rc->wall.mean, cells[c].wall.mean, 1e-8);
     }
-    cl_cells_speedups(cells, n);
+    cl_cells_speedups(cells, n, "sequential");
     assert_float_equal(rep->cells[1].cell.speedup, cells[1].speedup, 1e-8);
+    assert_float_equal(rep->cells[1].cell.speedup_lo, cells[1].speedup_lo, 1e-8);
+    assert_float_equal(rep->cells[1].cell.speedup_hi, cells[1].speedup_hi, 1e-8);
+    /* medians: sequential 0.4 of {0.4, 0.41, 0.39}, threads 0.205 of its ok
+     * {0.2, 0.21} */
     assert_float_equal(cells[1].speedup, 0.4 / 0.205, 1e-8);
+    assert_true(cells[1].speedup_lo <= cells[1].speedup);
+    assert_true(cells[1].speedup_hi >= cells[1].speedup);
+    assert_true(cells[1].speedup_lo >= 0.39 / 0.21 - 1e-12);
+    assert_true(cells[1].speedup_hi <= 0.41 / 0.2 + 1e-12);
+    assert_string_equal(rep->baseline, "sequential");
+    assert_string_equal(rep->cells[1].plugin, "threads");
+    assert_string_equal(rep->cells[1].wplugin, "sleep");
+    assert_float_equal(rep->cells[1].startup, 0.205 * 0.25, 1e-8);
+    assert_float_equal(cl_rows_counter_median(rep->cells[1].cell.rows,
+                                              rep->cells[1].cell.n_rows, "steals"),
+                       20, 0); /* ok repetitions 1 and 3: 10, 30 */
+    assert_true(isnan(cl_rows_counter_median(rep->cells[0].cell.rows,
+                                             rep->cells[0].cell.n_rows, "steals")));
     cl_report_free(rep);
 
     cl_cells_free(cells, n);
@@ -665,7 +710,7 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     {"header", 1, ",wall_s,", ",wall,", 0, "results.csv:1: not the header of this "
-     "run's results.csv (column 10 is 'wall', this spec's is 'wall_s')", 0, 1, 3},
+     "run's results.csv (column 13 is 'wall', this spec's is 'wall_s')", 0, 1, 3},
     {"unknown cell", 0, "sequential x", "bogus x", 1, "results.csv:9: cell "
      "'bogus x sleep(tasks=4)' is not in this spec", 0, 1, 3},
     {"status", 3, ",2,ok,", ",2,fine,", 0, "results.csv:3: cell 'sequential x "
@@ -844,6 +889,154 @@ static void summary_is_made_again_the_same(void **st)
     remove_dir(x.dir);
 }
 
+/* ---- a run directory of the layout before the tidy columns ---------------- */
+
+/* Was column `col` written before the tidy layout? (results.csv and
+ * summary.csv) */
+static int pre_tidy(const char *col)
+{
+    static const char *const added[] = {
+        "strategy_label", "workload_label", "seed", "startup_s", "span_s",
+        "teardown_s", "speedup_ci95_lo", "speedup_ci95_hi", "baseline",
+        "startup_median_s", "span_median_s", "teardown_median_s"};
+    for (size_t i = 0; i < sizeof added / sizeof *added; i++)
+        if (strcmp(col, added[i]) == 0)
+            return 0;
+    return strncmp(col, "counter.", 8) != 0 && strncmp(col, "counter_median.", 15) != 0;
+}
+
+/* Rewrite DIR/FILE as conlab wrote it before: labels in strategy and
+ * workload, none of the columns added since. */
+static void to_old_layout(struct fixture *x, const char *file)
+{
+    char *path = strdup(dir_file(x, file));
+    struct cl_csv_in in;
+    assert_int_equal(cl_csv_open(&in, path), 0);
+    struct cl_csv_row hdr, row;
+    assert_int_equal(cl_csv_next(&in, &hdr), 1);
+    long sl = cl_csv_col(&hdr, "strategy_label"), wl = cl_csv_col(&hdr, "workload_label");
+    long sc = cl_csv_col(&hdr, "strategy"), wc = cl_csv_col(&hdr, "workload");
+    assert_true(sl >= 0 && wl >= 0 && sc >= 0 && wc >= 0);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    for (int first = 1;; first = 0) {
+        struct cl_csv_row *r = first ? &hdr : &row;
+        if (!first && cl_csv_next(&in, &row) != 1)
+            break;
+        int k = 0;
+        for (size_t i = 0; i < r->n; i++) {
+            if (!pre_tidy(hdr.f[i]))
+                continue;
+            const char *v = r->f[i];
+            if (!first && (long)i == sc)
+                v = r->f[sl];
+            if (!first && (long)i == wc)
+                v = r->f[wl];
+            cl_csv_field(m, v, k++ == 0);
+        }
+        fputc('\n', m);
+        if (!first)
+            cl_csv_row_free(&row);
+    }
+    cl_csv_row_free(&hdr);
+    cl_csv_close(&in);
+    fclose(m);
+    spit(path, buf);
+    free(buf);
+    free(path);
+}
+
+static void a_run_of_the_old_layout_still_reads(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+    to_old_layout(&x, "results.csv");
+    to_old_layout(&x, "summary.csv");
+    char *text = slurp(dir_file(&x, "results.csv"));
+    assert_non_null(strstr(text, "threads(workers=2) x sleep(tasks=4),threads(workers=2),"
+                                 "sleep(tasks=4),1,ok,4,"));
+    assert_null(strstr(text, "strategy_label"));
+    free(text);
+
+    /* the report: labels from strategy/workload, plugins from the labels,
+     * the baseline by the old rule (the sequential variant) */
+    struct cl_run_report *rep;
+    char err[1024];
+    assert_int_equal(cl_report_load(x.dir, &rep, err, sizeof err), 0);
+    assert_int_equal(rep->n_cells, 2);
+    assert_string_equal(rep->cells[1].cell.strategy->label, "threads(workers=2)");
+    assert_string_equal(rep->cells[1].plugin, "threads");
+    assert_string_equal(rep->cells[1].wplugin, "sleep");
+    assert_false(rep->baseline_known);
+    assert_string_equal(rep->baseline, "sequential");
+    assert_float_equal(rep->cells[1].cell.speedup, 0.4 / 0.205, 1e-8);
+    assert_false(rep->cells[1].cell.rows[0].seed_known);
+    assert_true(isnan(rep->cells[1].startup));
+    assert_int_equal(rep->cells[1].cell.rows[0].n_counters, 0);
+    cl_report_free(rep);
+
+    /* resume: the rows are taken, and results.csv is written again in the
+     * new layout */
+    size_t n;
+    struct cl_cell *cells;
+    assert_int_equal(load(&x, 0, &cells, &n, err, sizeof err), 0);
+    assert_true(cells[0].done && cells[1].done);
+    assert_int_equal(cells[1].n_rows, 3);
+    struct cl_results *res = cl_results_open(x.dir, &x.spec, 0, cells, n, err, sizeof err);
+    assert_non_null(res);
+    cl_results_close(res);
+    text = slurp(dir_file(&x, "results.csv"));
+    assert_non_null(strstr(text, ",strategy_label,workload_label,"));
+    assert_non_null(strstr(text, "threads(workers=2) x sleep(tasks=4),threads,sleep,"
+                                 "threads(workers=2),sleep(tasks=4),1,ok,,4,"));
+    free(text);
+    cl_cells_free(cells, n);
+    remove_dir(x.dir);
+}
+
+/* The tidy layout: plugin names, labels, seed, phases, counters. */
+static void results_csv_is_tidy(void **st)
+{
+    (void)st;
+    struct fixture x;
+    written_run(&x);
+    char *text = slurp(dir_file(&x, "results.csv"));
+    char *hdr = line_of(text, 1);
+    assert_string_equal(hdr, "experiment,cell,strategy,workload,strategy_label,"
+                        "workload_label,repetition,status,seed,tasks,tasks_ok,"
+                        "tasks_failed,wall_s,startup_s,span_s,teardown_s,user_s,sys_s,"
+                        "throughput_per_s,lat_p50_s,lat_p99_s,lat_max_s,max_rss_kib,"
+                        "vol_ctxsw,invol_ctxsw,strategy.workers,workload.tasks,pinning,"
+                        "counter.steals,counter.parks,workers,tasks_missing,"
+                        "tasks_duplicated,tasks_wrong,detail,failure_reasons\n");
+    free(hdr);
+    /* sequential has no counters: empty; threads has them */
+    char *l2 = line_of(text, 2), *l5 = line_of(text, 5);
+    assert_non_null(strstr(l2, "roundtrip,sequential x sleep(tasks=4),sequential,sleep,"
+                               "sequential,sleep(tasks=4),1,ok,1001,4,4,0,0.4,0.1,0.2,0.1,"));
+    assert_non_null(strstr(l2, ",1,4,none,,,2,"));
+    assert_non_null(strstr(l5, ",threads,sleep,threads(workers=2),sleep(tasks=4),1,ok,1001,"));
+    assert_non_null(strstr(l5, ",2,4,none,10,3,2,"));
+    free(l2);
+    free(l5);
+    free(text);
+    text = slurp(dir_file(&x, "summary.csv"));
+    hdr = line_of(text, 1);
+    assert_non_null(strstr(hdr, ",speedup,speedup_ci95_lo,speedup_ci95_hi,baseline,"
+                                "startup_median_s,span_median_s,teardown_median_s,"));
+    assert_non_null(strstr(hdr, ",counter_median.steals,counter_median.parks,detail\n"));
+    l2 = line_of(text, 3);
+    /* threads: median of its ok repetitions' counters (10, 30; 3, 3) */
+    assert_non_null(strstr(l2, ",20,3,"));
+    assert_non_null(strstr(l2, ",sequential,0.05125,0.1025,0.05125,"));
+    free(l2);
+    free(hdr);
+    free(text);
+    remove_dir(x.dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -862,6 +1055,8 @@ int main(void)
         cmocka_unit_test(resume_refuses_a_results_csv_not_this_runs),
         cmocka_unit_test(resume_needs_run_yaml_and_results_csv),
         cmocka_unit_test(summary_is_made_again_the_same),
+        cmocka_unit_test(a_run_of_the_old_layout_still_reads),
+        cmocka_unit_test(results_csv_is_tidy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

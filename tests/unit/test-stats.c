@@ -85,7 +85,8 @@ static void t_quantiles(void **st)
     assert_float_equal(cl_t975(30), 2.0423, 1e-4);
     assert_float_equal(cl_t975(40), 2.021075, 1e-4);
     assert_float_equal(cl_t975(100), 1.983972, 1e-4);
-    assert_float_equal(cl_t975(1000000), 1.959964, 1e-4);
+    assert_float_equal(cl_t975(1000000), 1.959966, 1e-6); /* R: qt(.975, 1e6) */
+    assert_float_equal(cl_t975(12), 2.178813, 1e-6);
     assert_true(isnan(cl_t975(0)));
 }
 
@@ -99,6 +100,76 @@ static void sort_doubles(void **st)
     assert_float_equal(x[0], -1, 0);
 }
 
+/* The case of the issue: a sequential cell whose repetitions vary a lot
+ * (one slow outlier: CV 59%, mean 3.41 s, median 2.54 s) against a steady
+ * threads(workers=2).  From the means, efficiency would be 133%; from the
+ * medians it is 99%. */
+static const double seq_walls[] = {2.40, 2.54, 2.60, 2.50, 7.01};
+static const double thr_walls[] = {1.25, 1.30, 1.28, 1.27, 1.31};
+
+static void mean_and_median_disagree(void **st)
+{
+    (void)st;
+    struct cl_summary a, b;
+    cl_summarize(seq_walls, 5, &a);
+    cl_summarize(thr_walls, 5, &b);
+    assert_float_equal(a.mean, 3.41, 1e-12);
+    assert_float_equal(a.median, 2.54, 1e-12);
+    assert_float_equal(a.sd / a.mean, 0.5905506, 1e-6);
+    assert_float_equal(cl_median(seq_walls, 5), 2.54, 0);
+    assert_float_equal(a.mean / b.mean / 2, 1.3299532, 1e-6); /* 133% */
+    struct cl_ratio q;
+    assert_int_equal(cl_boot_median_ratio(seq_walls, 5, thr_walls, 5, 2000,
+                                          CL_BOOT_SEED, &q), 0);
+    assert_float_equal(q.est, 2.54 / 1.28, 1e-12);
+    assert_float_equal(q.est / 2, 0.9921875, 1e-12); /* 99% */
+}
+
+/* The interval, exactly: the same draws computed independently (a Python
+ * MT19937 seeded as gsl_rng_set does, gsl_rng_uniform_int's rejection, R
+ * type-7 quantiles): (1.984375, 1.875, 5.4765625) and, for the run of
+ * test-rundir, (1.951219512195122, 1.8571428571428572, 2.05). */
+static void bootstrap_interval_known_values(void **st)
+{
+    (void)st;
+    struct cl_ratio q;
+    assert_int_equal(cl_boot_median_ratio(seq_walls, 5, thr_walls, 5,
+                                          CL_BOOT_RESAMPLES, CL_BOOT_SEED, &q), 0);
+    assert_float_equal(q.est, 1.984375, 1e-12);
+    assert_float_equal(q.lo, 1.875, 1e-12);
+    assert_float_equal(q.hi, 5.4765625, 1e-12);
+    const double a[] = {0.4, 0.41, 0.39}, b[] = {0.2, 0.21};
+    assert_int_equal(cl_boot_median_ratio(a, 3, b, 2, 2000, 20261130UL, &q), 0);
+    assert_float_equal(q.est, 1.951219512195122, 1e-12);
+    assert_float_equal(q.lo, 1.8571428571428572, 1e-12);
+    assert_float_equal(q.hi, 2.05, 1e-12);
+    /* the same seed, the same interval; another seed, other draws */
+    struct cl_ratio q2;
+    cl_boot_median_ratio(a, 3, b, 2, 2000, 20261130UL, &q2);
+    assert_float_equal(q2.lo, q.lo, 0);
+    assert_float_equal(q2.hi, q.hi, 0);
+}
+
+static void bootstrap_edge_cases(void **st)
+{
+    (void)st;
+    struct cl_ratio q;
+    const double one[] = {2.0}, half[] = {1.0}, zero[] = {0.0};
+    assert_int_equal(cl_boot_median_ratio(one, 1, half, 1, 2000, 1, &q), 0);
+    assert_float_equal(q.est, 2, 0);
+    assert_float_equal(q.lo, 2, 0);
+    assert_float_equal(q.hi, 2, 0);
+    assert_int_equal(cl_boot_median_ratio(one, 0, half, 1, 2000, 1, &q), -1);
+    assert_true(isnan(q.est) && isnan(q.lo) && isnan(q.hi));
+    assert_int_equal(cl_boot_median_ratio(one, 1, zero, 1, 2000, 1, &q), -1);
+    assert_true(isnan(q.est));
+    /* identical samples: every resample's ratio is 1 */
+    const double same[] = {3, 3, 3};
+    assert_int_equal(cl_boot_median_ratio(same, 3, same, 3, 500, 9, &q), 0);
+    assert_float_equal(q.lo, 1, 0);
+    assert_float_equal(q.hi, 1, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +180,9 @@ int main(void)
         cmocka_unit_test(quantiles_type7),
         cmocka_unit_test(t_quantiles),
         cmocka_unit_test(sort_doubles),
+        cmocka_unit_test(mean_and_median_disagree),
+        cmocka_unit_test(bootstrap_interval_known_values),
+        cmocka_unit_test(bootstrap_edge_cases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
