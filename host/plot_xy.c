@@ -256,38 +256,24 @@ static char *series_of(const struct cl_run_report *r, const struct cl_plot_param
 
 /* ---- the values ---------------------------------------------------------------- */
 
-/* The baseline of c's speedup: the sequential cell of its workload. */
-static const struct cl_rcell *baseline_of(const struct cl_run_report *r,
-                                          const struct cl_rcell *c)
-{
-    for (size_t i = 0; i < r->n_cells; i++)
-        if (r->cells[i].workload_ix == c->workload_ix &&
-            cl_cell_is_sequential(&r->cells[i].cell))
-            return &r->cells[i];
-    return NULL;
-}
-
 /* A point: y and its 95% interval (lo = hi = y when there is none). */
 struct yval {
     double y, lo, hi;
 };
 
-/* The interval of a speedup, from the 95% intervals of both means (the
- * baseline's and the cell's): [base lo / cell hi, base hi / cell lo]. */
-static void speedup_interval(const struct cl_run_report *r, const struct cl_rcell *c,
-                             struct yval *v)
+/* The interval of a speedup: the bootstrap interval of the ratio of medians
+ * the run directory's model computed (cl_cell_speedup), when it has one. */
+static void speedup_interval(const struct cl_rcell *c, struct yval *v)
 {
-    const struct cl_rcell *b = baseline_of(r, c);
     v->lo = v->hi = v->y;
-    if (!b || b->n_ok < 2 || c->n_ok < 2 || !(c->cell.wall.ci95_lo > 0) ||
-        !isfinite(b->cell.wall.ci95_hi))
-        return;
-    v->lo = fmin(v->y, b->cell.wall.ci95_lo / c->cell.wall.ci95_hi);
-    v->hi = fmax(v->y, b->cell.wall.ci95_hi / c->cell.wall.ci95_lo);
+    if (isfinite(c->cell.speedup_lo) && isfinite(c->cell.speedup_hi)) {
+        v->lo = fmin(v->y, c->cell.speedup_lo);
+        v->hi = fmax(v->y, c->cell.speedup_hi);
+    }
 }
 
 /* y of cell c: 1 with *v, or 0 when it has none. */
-static int y_of(const struct cl_run_report *r, const struct cl_plot_opts *o,
+static int y_of(const struct cl_plot_opts *o,
                 const struct cl_rcell *c, struct yval *v)
 {
     if (!c->n_ok)
@@ -296,7 +282,7 @@ static int y_of(const struct cl_run_report *r, const struct cl_plot_opts *o,
         if (!isfinite(c->cell.speedup) || !(c->cell.speedup > 0))
             return 0;
         v->y = c->cell.speedup;
-        speedup_interval(r, c, v);
+        speedup_interval(c, v);
         return 1;
     }
     struct cl_summary s = c->cell.wall;
@@ -373,7 +359,7 @@ static void layout_make(const struct cl_run_report *r, const struct cl_plot_para
         size_t cell = fig->cells[i];
         const struct cl_rcell *c = &r->cells[cell];
         struct point pt = {.cell = cell};
-        if (!y_of(r, o, c, &pt.v))
+        if (!y_of(o, c, &pt.v))
             continue;
         const char *t = x_text(p, o, c, cell, buf, sizeof buf);
         if (!*t)
