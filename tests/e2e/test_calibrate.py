@@ -158,7 +158,7 @@ class RunCalibrate(e2e.Case):
     def notes(self, run_dir):
         p = e2e.run(["report", run_dir, "--format", "json"])
         self.assertEqual(p.returncode, 0, p.stderr)
-        return {c["strategy"]: [w for w in c["warnings"] if "floors" in w]
+        return {c["strategy_label"]: [w for w in c["warnings"] if "floors" in w]
                 for w in json.loads(p.stdout)["workloads"] for c in w["cells"]}
 
     def test_floors_recorded_and_read_back(self):
