@@ -1,5 +1,5 @@
 /* timers.c — the timer heap: a binary min-heap of (deadline, seq,
- * coroutine).  See sched.h. */
+ * coroutine), and parking with a timeout.  See sched.h. */
 #define _GNU_SOURCE
 #include "sched.h"
 
@@ -111,6 +111,19 @@ void timers_expire(struct sched *s)
             continue;
         }
         t.co->timer_seq = 0;
-        co_wake(s, t.co);
+        co_wake(&s->co, t.co);
     }
+}
+
+int co_park_timed(struct coro *co, int64_t timeout_ns)
+{
+    struct sched *s = sched_of(co);
+    if (timeout_ns >= 0) {
+        int rc = timer_add(s, co, deadline_after(timeout_ns));
+        if (rc != CONLAB_OK)
+            return rc;
+    }
+    co_park(co);
+    timer_cancel(s, co);
+    return CONLAB_OK;
 }
