@@ -102,6 +102,26 @@ workloads:
         fib = {t["value"] for t in tasks if " x fib(" in t["cell"]}
         self.assertEqual(fib, {"2584"})  # fib(18)
 
+    def test_timed_out_polls_are_cancelled(self):
+        # 30 requests the server answers after 2 s, each limited to 100 ms:
+        # every wait ends by its timer, its poll cancelled, and the cell
+        # ends long before the server would have answered.
+        out, _ = self.run_spec("""\
+experiment: uring-timeouts
+repeat: 1
+warmup: 0
+timeout: 60s
+strategies: [{ uring: { concurrency: 10 } }]
+workloads:
+  - http: { tasks: 30, timeout: 100ms, urls: ["builtin:/bytes/275?delay=2s"] }
+""", extra=["--tasks"], expect_rc=1)
+        r = read_csv(os.path.join(out, "results.csv"))[0]
+        self.assertEqual((r["tasks_ok"], r["tasks_failed"]), ("0", "30"), r["detail"])
+        self.assertLess(float(r["wall_s"]), 1.9)
+        for t in read_csv(os.path.join(out, "tasks.csv")):
+            self.assertEqual((t["status"], t["reason"]), ("failed", "timeout"), t)
+            self.assertLess(float(t["end_s"]) - float(t["start_s"]), 1.0, t)
+
     def test_counters(self):
         out, _ = self.run_spec("""\
 experiment: uring-counters

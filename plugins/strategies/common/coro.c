@@ -238,6 +238,8 @@ void co_init(struct co_sched *s, const struct conlab_job *job,
 
 void co_fini(struct co_sched *s)
 {
+    free(s->heap);
+    s->heap = NULL;
     co_pool_fini(&s->pool);
 }
 

@@ -12,6 +12,8 @@
  * scheduler, parks coroutines with co_park and wakes them with co_wake.
  *
  *   coro.c         the ready queue, parking and waking, start/run/finish
+ *   coro_timers.c  the timer heap, and parking with a timeout (the backend
+ *                  sleeps until the nearest deadline, timers_next)
  *   coro_stacks.c  stack slots of [guard page | stack | struct coro] carved
  *                  from mmap'd chunks, handed from a finished coroutine to
  *                  the next to start
@@ -98,6 +100,13 @@ struct coro {
 /* struct coro's share of a slot, keeping the stack top 64-byte aligned. */
 #define CORO_SIZE ((sizeof(struct coro) + 63) & ~(size_t)63)
 
+/* A timer: wake `co` at `deadline` if its timer_seq is still `seq`. */
+struct timer {
+    uint64_t deadline; /* CLOCK_MONOTONIC ns */
+    uint64_t seq;
+    struct coro *co;
+};
+
 enum guard_mode { GUARD_BATCH, GUARD_MADVISE, GUARD_MPROTECT };
 
 struct chunk {
@@ -134,6 +143,10 @@ struct co_sched {
     size_t n_live;
     unsigned n_workers, n_spawned;
     bool spawn_failed;
+    struct timer *heap;      /* timers: min-heap on deadline */
+    size_t heap_len, heap_cap;
+    size_t n_stale;          /* cancelled entries still in the heap */
+    uint64_t timer_seq;      /* last seq handed out */
     struct stack_pool pool;
 };
 
@@ -227,6 +240,28 @@ void run_ready(struct co_sched *s);
 /* Give up on every live coroutine: each is a lost worker (`reason` is
  * borrowed for the call). */
 void abandon_all(struct co_sched *s, const char *reason);
+
+/* ------------------------------------------------------------------------ */
+/* coro_timers.c                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* Wake co at `deadline` (CLOCK_MONOTONIC ns) unless cancelled first.
+ * Returns CONLAB_OK or CONLAB_E_NOMEM. */
+int timer_add(struct co_sched *s, struct coro *co, uint64_t deadline);
+
+/* Cancel co's timer, if it has one. */
+void timer_cancel(struct co_sched *s, struct coro *co);
+
+/* The nearest live timer's deadline, 0 when there is none (stale entries
+ * at the top are dropped on the way). */
+uint64_t timers_next(struct co_sched *s);
+
+/* Wake the owners of every timer that is due. */
+void timers_expire(struct co_sched *s);
+
+/* From inside co: park until woken, or until timeout_ns passes (timeout_ns
+ * < 0: no timer).  Returns CONLAB_OK, or CONLAB_E_NOMEM (no timer). */
+int co_park_timed(struct coro *co, int64_t timeout_ns);
 
 /* ------------------------------------------------------------------------ */
 /* coro_stacks.c                                                            */

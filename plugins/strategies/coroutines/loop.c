@@ -95,9 +95,9 @@ static int64_t next_timeout(struct sched *s, uint64_t *deadline)
     *deadline = 0;
     if (s->co.n_ready > 0 || can_spawn(&s->co))
         return 0;
-    timers_prune(s);
-    if (s->heap_len > 0) {
-        uint64_t now = now_ns(), d = s->heap[0].deadline;
+    uint64_t d = timers_next(&s->co);
+    if (d != 0) {
+        uint64_t now = now_ns();
         if (d <= now)
             return 0;
         *deadline = d;
@@ -124,7 +124,7 @@ int sched_loop(struct sched *s)
             abandon_all(&s->co, "the event loop failed");
             return CONLAB_E_SYS;
         }
-        timers_expire(s);
+        timers_expire(&s->co);
     }
 }
 
@@ -168,7 +168,6 @@ void sched_fini(struct sched *s)
         close(s->tfd);
     if (s->epfd >= 0)
         close(s->epfd);
-    free(s->heap);
     free(s->fdtab);
     co_fini(&s->co);
 }

@@ -6,9 +6,9 @@
  *   loop.c        the scheduler loop: rounds, epoll, the timerfd
  *   waiter.c      the waiter a coroutine's tasks wait through
  *   fds.c         epoll registrations of the fds coroutines wait for
- *   timers.c      the timer heap, and parking with a timeout
- * The coroutines themselves (start, run, park, wake, finish), their stacks
- * and the context switch are the core shared with `uring`:
+ * The coroutines themselves (start, run, park, wake, finish), their timer
+ * heap, their stacks and the context switch are the core shared with
+ * `uring`:
  * ../common/coro.h.
  *
  * Everything runs on the one scheduler thread: nothing here is locked.
@@ -37,13 +37,6 @@
 /* Types                                                                    */
 /* ------------------------------------------------------------------------ */
 
-/* A timer: wake `co` at `deadline` if its timer_seq is still `seq`. */
-struct timer {
-    uint64_t deadline; /* CLOCK_MONOTONIC ns */
-    uint64_t seq;
-    struct coro *co;
-};
-
 /* One fd of one parked wait; lives on the waiting coroutine's stack.  No
  * pointer into the fd table is kept: the table moves when it grows. */
 struct wait_slot {
@@ -62,10 +55,6 @@ struct fdent {
 
 struct sched {
     struct co_sched co;      /* first: a struct coro's s points at it */
-    struct timer *heap;      /* timers: min-heap on deadline */
-    size_t heap_len, heap_cap;
-    size_t n_stale;          /* cancelled entries still in the heap */
-    uint64_t timer_seq;      /* last seq handed out */
     struct fdent *fdtab;     /* indexed by fd number */
     size_t fdtab_len;
     size_t n_linked;         /* wait slots linked on fds */
@@ -121,27 +110,5 @@ void slot_unlink(struct sched *s, struct wait_slot *sl);
 
 /* One epoll event: hand it to the waiters that asked for it. */
 void fd_dispatch(struct sched *s, const struct epoll_event *ev);
-
-/* ------------------------------------------------------------------------ */
-/* timers.c                                                                 */
-/* ------------------------------------------------------------------------ */
-
-/* Wake co at `deadline` (CLOCK_MONOTONIC ns) unless cancelled first.
- * Returns CONLAB_OK or CONLAB_E_NOMEM. */
-int timer_add(struct sched *s, struct coro *co, uint64_t deadline);
-
-/* Cancel co's timer, if it has one. */
-void timer_cancel(struct sched *s, struct coro *co);
-
-/* Drop the stale entries at the top, so that s->heap[0] (if any) is a live
- * timer. */
-void timers_prune(struct sched *s);
-
-/* Wake the owners of every timer that is due. */
-void timers_expire(struct sched *s);
-
-/* From inside co: park until woken, or until timeout_ns passes (timeout_ns
- * < 0: no timer).  Returns CONLAB_OK, or CONLAB_E_NOMEM (no timer). */
-int co_park_timed(struct coro *co, int64_t timeout_ns);
 
 #endif

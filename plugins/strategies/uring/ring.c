@@ -1,13 +1,15 @@
 /* ring.c — the io_uring event loop of the uring strategy and its waiter.
  * See ring.h.
  *
- * A wait is a set of operations whose records live on the waiting
- * coroutine's stack: one IORING_OP_POLL_ADD per fd and, with a deadline, an
- * absolute CLOCK_MONOTONIC timeout — linked to the poll when there is one
- * fd (the kernel cancels whichever loses), else a separate IORING_OP_TIMEOUT
- * and, once the first operation completes, one IORING_OP_ASYNC_CANCEL per
- * other.  The coroutine is woken when the last of its operations has
- * completed, so no CQE can ever point into a stack that moved on. */
+ * An fd wait is one IORING_OP_POLL_ADD per fd, its records on the waiting
+ * coroutine's stack; its deadline is a timer on the core's heap.  The
+ * coroutine is woken by a completion or by its timer; it then cancels what
+ * is left (IORING_OP_ASYNC_CANCEL) and parks until every poll is back, so
+ * no CQE can ever point into a stack that moved on.  Sleeps are timers on
+ * the heap alone.  The loop keeps one absolute IORING_OP_TIMEOUT in flight
+ * for the nearest deadline: one kernel timer per wake-up rather than one
+ * per sleep (10,000 sleeps of 100 ms: ~40 timeout operations, not 10,000;
+ * each one costs a copy of its timespec from user memory, slow on a VM). */
 #define _GNU_SOURCE
 #include "ring.h"
 
@@ -18,26 +20,33 @@
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 16384    /* beyond it the kernel keeps overflow itself */
 #define SQPOLL_IDLE_MS 50
-#define INLINE_OPS 5        /* a wait of up to 4 fds needs no malloc */
+#define INLINE_OPS 4        /* a wait of up to 4 fds needs no malloc */
+#define TIMER_TAG 1u        /* low bit of a timeout operation's user_data */
 
 struct uwait;
 
-/* One operation of a wait: its CQE's user_data points here. */
+/* One poll of a wait: its CQE's user_data points here. */
 struct uop {
     struct uwait *w;
-    struct pollfd *pfd; /* NULL for the timeout */
+    struct pollfd *pfd;
     bool done;
 };
 
-/* One parked wait, on the waiting coroutine's stack. */
+/* One parked fd wait, on the waiting coroutine's stack. */
 struct uwait {
     struct coro *co;
     struct uop *ops;
     unsigned n_ops;
-    unsigned pending;  /* operations whose CQE has not come */
-    bool linked;       /* one poll + its linked timeout: no cancels owed */
-    bool cancelled;    /* the cancels of the others are submitted */
-    struct __kernel_timespec ts; /* the deadline, read by the kernel */
+    unsigned pending;  /* polls whose CQE has not come */
+    bool cancelled;    /* the cancels of the others are queued */
+};
+
+/* The loop's timeout operation for the nearest deadline: the kernel may
+ * read ts until the operation completes. */
+struct ktimer {
+    struct __kernel_timespec ts;
+    uint64_t deadline;
+    struct ktimer *prev, *next; /* the ones in flight, freed at the end */
 };
 
 static struct uring_sched *uring_of(const struct coro *co)
@@ -108,30 +117,44 @@ static void cancel_others(struct uring_sched *s, struct uwait *w)
 /* Completion                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* One CQE: record what its operation found; wake the coroutine when its
- * wait has nothing left in flight. */
+/* A timeout operation is back: the loop arms the next one. */
+static void timer_done(struct uring_sched *s, struct ktimer *kt)
+{
+    if (kt->deadline == s->armed)
+        s->armed = 0;
+    if (kt->prev)
+        kt->prev->next = kt->next;
+    else
+        s->ktimers = kt->next;
+    if (kt->next)
+        kt->next->prev = kt->prev;
+    free(kt);
+}
+
+/* One CQE: record what its poll found and wake the waiting coroutine. */
 static void complete(struct uring_sched *s, const struct io_uring_cqe *cqe)
 {
     s->inflight--;
     s->counts[UC_COMPLETIONS]++;
-    struct uop *op = io_uring_cqe_get_data(cqe);
-    if (!op)
+    uint64_t tag = io_uring_cqe_get_data64(cqe);
+    if (tag == 0)
         return; /* a cancel's own completion */
-    struct uwait *w = op->w;
-    op->done = true;
-    if (op->pfd) {
-        if (cqe->res > 0)
-            op->pfd->revents = (short)(cqe->res & (op->pfd->events | POLLERR |
-                                                   POLLHUP | POLLNVAL));
-        else if (cqe->res == -EBADF)
-            op->pfd->revents = POLLNVAL;
-        else if (cqe->res != -ECANCELED && cqe->res != 0)
-            op->pfd->revents = POLLERR;
+    if (tag & TIMER_TAG) {
+        timer_done(s, (struct ktimer *)(uintptr_t)(tag & ~(uint64_t)TIMER_TAG));
+        return;
     }
-    if (--w->pending == 0)
-        co_wake(&s->co, w->co);
-    else if (!w->linked && !w->cancelled)
-        cancel_others(s, w);
+    struct uop *op = (struct uop *)(uintptr_t)tag;
+    struct pollfd *pfd = op->pfd;
+    op->done = true;
+    op->w->pending--;
+    if (cqe->res > 0)
+        pfd->revents = (short)(cqe->res & (pfd->events | POLLERR | POLLHUP |
+                                           POLLNVAL));
+    else if (cqe->res == -EBADF)
+        pfd->revents = POLLNVAL;
+    else if (cqe->res != -ECANCELED && cqe->res != 0)
+        pfd->revents = POLLERR;
+    co_wake(&s->co, op->w->co);
 }
 
 static void reap(struct uring_sched *s)
@@ -149,50 +172,61 @@ static void reap(struct uring_sched *s)
 /* The waiter                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Queue w's operations: one poll per fd (fd < 0 ignored, as poll(2) does)
- * and the deadline.  Returns CONLAB_OK or CONLAB_E_SYS (the ring failed;
- * the operations already queued still complete into w). */
-static int queue_ops(struct uring_sched *s, struct uwait *w,
-                     struct pollfd *fds, unsigned nfds, int64_t timeout_ns)
+/* Queue one poll per fd of w (fd < 0 ignored, as poll(2) does).  Returns
+ * CONLAB_OK or CONLAB_E_SYS (the ring failed; the polls already queued
+ * still complete into w). */
+static int queue_polls(struct uring_sched *s, struct uwait *w,
+                       struct pollfd *fds, unsigned nfds)
 {
-    struct io_uring_sqe *sqe = NULL;
-    unsigned polls = 0;
-    for (unsigned i = 0; i < nfds; i++)
-        polls += fds[i].fd >= 0;
-    w->linked = polls == 1 && timeout_ns > 0;
-    if (w->linked && sq_room(s, 2) != 0) /* a link never spans submits */
-        return CONLAB_E_SYS;
     for (unsigned i = 0; i < nfds; i++) {
         fds[i].revents = 0;
         if (fds[i].fd < 0)
             continue;
-        if (!(sqe = sqe_get(s)))
+        struct io_uring_sqe *sqe = sqe_get(s);
+        if (!sqe)
             return CONLAB_E_SYS;
         struct uop *op = &w->ops[w->n_ops++];
         *op = (struct uop){.w = w, .pfd = &fds[i]};
-        io_uring_prep_poll_add(sqe, fds[i].fd, (unsigned)(uint16_t)
-                               fds[i].events);
+        io_uring_prep_poll_add(sqe, fds[i].fd,
+                               (unsigned)(uint16_t)fds[i].events);
         io_uring_sqe_set_data(sqe, op);
         w->pending++;
     }
-    if (timeout_ns < 0)
-        return CONLAB_OK;
-    uint64_t deadline = deadline_after(timeout_ns);
-    w->ts.tv_sec = (long long)(deadline / CO_NS_PER_S);
-    w->ts.tv_nsec = (long long)(deadline % CO_NS_PER_S);
-    if (w->linked) /* the poll's SQE is the last one taken */
-        sqe->flags |= IOSQE_IO_LINK;
-    if (!(sqe = sqe_get(s)))
-        return CONLAB_E_SYS;
-    struct uop *op = &w->ops[w->n_ops++];
-    *op = (struct uop){.w = w};
-    if (w->linked)
-        io_uring_prep_link_timeout(sqe, &w->ts, IORING_TIMEOUT_ABS);
-    else
-        io_uring_prep_timeout(sqe, &w->ts, 0, IORING_TIMEOUT_ABS);
-    io_uring_sqe_set_data(sqe, op);
-    w->pending++;
     return CONLAB_OK;
+}
+
+/* Wait for fds (nfds > 0) until one is ready or timeout_ns (< 0: never)
+ * passes.  Returns how many are ready, or a negative status. */
+static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
+                    int64_t timeout_ns)
+{
+    struct uring_sched *s = uring_of(co);
+    struct uop inline_ops[INLINE_OPS];
+    struct uwait w = {.co = co, .ops = inline_ops};
+    if (nfds > INLINE_OPS && !(w.ops = calloc(nfds, sizeof *w.ops)))
+        return CONLAB_E_NOMEM;
+    int rc = queue_polls(s, &w, fds, nfds);
+    if (rc == CONLAB_OK && timeout_ns >= 0)
+        rc = timer_add(&s->co, co, deadline_after(timeout_ns));
+    if (rc == CONLAB_OK || w.pending > 0) {
+        /* Parked until a poll is back or the timer fires, then until every
+         * poll is back (none: a wait that can never end, which the loop
+         * reports as a deadlock). */
+        do {
+            co_park(co);
+            if (w.pending > 0 && !w.cancelled)
+                cancel_others(s, &w);
+        } while (w.pending > 0);
+    }
+    timer_cancel(&s->co, co);
+    if (w.ops != inline_ops)
+        free(w.ops);
+    if (rc != CONLAB_OK)
+        return rc;
+    int n = 0;
+    for (unsigned i = 0; i < nfds; i++)
+        n += fds[i].revents != 0;
+    return n;
 }
 
 /* The wait() of coroutine ctx's struct conlab_waiter. */
@@ -200,37 +234,49 @@ static int uring_wait(void *ctx, struct pollfd *fds, unsigned nfds,
                       int64_t timeout_ns)
 {
     struct coro *co = ctx;
-    struct uring_sched *s = uring_of(co);
     int n;
     if (co_wait_now(co, fds, nfds, timeout_ns, &n))
         return n;
-    struct uop inline_ops[INLINE_OPS];
-    struct uwait w = {.co = co, .ops = inline_ops};
-    if (nfds >= INLINE_OPS && !(w.ops = calloc(nfds + 1, sizeof *w.ops)))
-        return CONLAB_E_NOMEM;
-    int rc = queue_ops(s, &w, fds, nfds, timeout_ns);
-    if (rc != CONLAB_OK && w.pending > 0 && !w.cancelled)
-        cancel_others(s, &w);
-    /* Parked until every operation is back (none: a wait that can never
-     * end, which the loop reports as a deadlock). */
-    if (rc == CONLAB_OK || w.pending > 0) {
-        do
-            co_park(co);
-        while (w.pending > 0);
+    if (nfds == 0) {
+        int rc = co_park_timed(co, timeout_ns);
+        return rc < 0 ? rc : 0;
     }
-    if (w.ops != inline_ops)
-        free(w.ops);
-    if (rc != CONLAB_OK)
-        return rc;
-    n = 0;
-    for (unsigned i = 0; i < nfds; i++)
-        n += fds[i].revents != 0;
-    return n;
+    return wait_fds(co, fds, nfds, timeout_ns);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The loop                                                                  */
 /* ------------------------------------------------------------------------ */
+
+/* Before the loop sleeps: a timeout operation for the nearest deadline,
+ * unless one for it (or nearer) is in flight.  Returns 0, or a negative
+ * errno when the ring failed (logged) or no memory was left. */
+static int arm_timer(struct uring_sched *s)
+{
+    uint64_t d = timers_next(&s->co);
+    if (d == 0 || (s->armed != 0 && s->armed <= d))
+        return 0;
+    struct ktimer *kt = malloc(sizeof *kt);
+    if (!kt) {
+        CO_LOG(&s->co, CONLAB_LOG_ERROR, "no memory for a timeout");
+        return -ENOMEM;
+    }
+    struct io_uring_sqe *sqe = sqe_get(s);
+    if (!sqe) {
+        free(kt);
+        return -EIO;
+    }
+    *kt = (struct ktimer){.deadline = d, .next = s->ktimers};
+    if (kt->next)
+        kt->next->prev = kt;
+    s->ktimers = kt;
+    kt->ts.tv_sec = (long long)(d / CO_NS_PER_S);
+    kt->ts.tv_nsec = (long long)(d % CO_NS_PER_S);
+    io_uring_prep_timeout(sqe, &kt->ts, 0, IORING_TIMEOUT_ABS);
+    io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)kt | TIMER_TAG);
+    s->armed = d;
+    return 0;
+}
 
 int uring_loop(struct uring_sched *s)
 {
@@ -242,18 +288,21 @@ int uring_loop(struct uring_sched *s)
         if (co->n_live == 0 && !can_spawn(co))
             return co->spawn_failed ? CONLAB_E_NOMEM : CONLAB_OK;
         bool busy = co->n_ready > 0 || can_spawn(co);
-        if (!busy && s->inflight == 0) {
+        int err = busy ? 0 : arm_timer(s);
+        if (err == 0 && !busy && s->inflight == 0) {
             abandon_all(co, "deadlock: waiting forever with no operation "
-                            "in flight that could wake it");
+                            "in flight or timer that could wake it");
             return CONLAB_E_LOST;
         }
-        int err = submit(s, busy ? 0 : 1);
+        if (err == 0)
+            err = submit(s, busy ? 0 : 1);
         if (err < 0) {
             CO_LOG(co, CONLAB_LOG_ERROR, "io_uring_enter: %s", strerror(-err));
             abandon_all(co, "the event loop failed");
             return CONLAB_E_SYS;
         }
         reap(s);
+        timers_expire(co);
     }
 }
 
@@ -322,7 +371,12 @@ int uring_init(struct uring_sched *s, const struct conlab_job *job,
 void uring_fini(struct uring_sched *s)
 {
     if (s->ring_up)
-        io_uring_queue_exit(&s->ring);
+        io_uring_queue_exit(&s->ring); /* the kernel is done with ktimers */
     s->ring_up = false;
+    while (s->ktimers) {
+        struct ktimer *kt = s->ktimers;
+        s->ktimers = kt->next;
+        free(kt);
+    }
     co_fini(&s->co);
 }

@@ -6,8 +6,9 @@
  *
  *   uring.c  the strategy's hooks, descriptor and counters
  *   ring.c   the ring, the loop, and the waiter: every wait is io_uring
- *            operations (IORING_OP_POLL_ADD per fd, IORING_OP_TIMEOUT or a
- *            linked timeout for the deadline), never epoll or a timerfd
+ *            operations (IORING_OP_POLL_ADD per fd, an IORING_OP_TIMEOUT
+ *            for the nearest deadline of the core's timer heap), never
+ *            epoll or a timerfd
  *
  * Everything runs on the one scheduler thread: nothing here is locked.
  */
@@ -34,11 +35,15 @@ enum uring_counter {
     UC_N
 };
 
+struct ktimer;
+
 struct uring_sched {
     struct co_sched co;     /* first: a struct coro's s points at it */
     struct io_uring ring;
     bool ring_up;           /* io_uring_queue_exit owed */
     size_t inflight;        /* SQEs taken whose CQE has not been reaped */
+    uint64_t armed;         /* deadline of the nearest timeout in flight */
+    struct ktimer *ktimers; /* the timeout operations in flight */
     uint64_t counts[UC_N];
 };
 

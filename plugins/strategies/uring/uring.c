@@ -2,9 +2,9 @@
  * uring — the coroutines model on an io_uring event loop: one OS thread runs
  * `concurrency` cooperative tasks (coroutines), each one a worker, and every
  * wait is submitted to the kernel as io_uring operations: a poll per fd
- * (IORING_OP_POLL_ADD) and the deadline as an absolute timeout
- * (IORING_OP_TIMEOUT, or IORING_OP_LINK_TIMEOUT linked to a lone poll).
- * No epoll, no timerfd, no timer heap: the kernel keeps the timers.
+ * (IORING_OP_POLL_ADD), and for deadlines one absolute IORING_OP_TIMEOUT
+ * for the nearest deadline of the timer heap shared with `coroutines`.
+ * No epoll, no timerfd.
  *
  * The scheduler loops in rounds: run every coroutine that was ready when
  * the round began (FIFO), start up to CO_SPAWN_BATCH not-yet-started ones,
@@ -81,6 +81,10 @@ static int uring_run(const struct conlab_job *job, const void *config)
         rc = uring_loop(s);
     }
     uring_fini(s);
+    CONLAB_LOG(job->host, CONLAB_LOG_DEBUG, "%" PRIu64 " submissions, %"
+               PRIu64 " completions, %" PRIu64 " loop iterations",
+               s->counts[UC_SUBMISSIONS], s->counts[UC_COMPLETIONS],
+               s->counts[UC_LOOP_ITERATIONS]);
     publish_counts(job, s);
     free(s);
     return rc;
