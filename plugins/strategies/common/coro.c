@@ -98,8 +98,8 @@ int co_poll_now(struct coro *co, struct pollfd *fds, unsigned nfds)
     return n;
 }
 
-bool co_wait_now(struct coro *co, struct pollfd *fds, unsigned nfds,
-                 int64_t timeout_ns, int *result)
+bool co_wait_settled(struct coro *co, struct pollfd *fds, unsigned nfds,
+                     int64_t timeout_ns, int *result)
 {
     struct co_sched *s = co->s;
     if (s->current != co) {
@@ -110,6 +110,11 @@ bool co_wait_now(struct coro *co, struct pollfd *fds, unsigned nfds,
     }
     if (nfds > 0 && !fds) {
         *result = CONLAB_E_INVAL;
+        return true;
+    }
+    if (timeout_ns != 0 && nfds == 0) {
+        int rc = co_park_timed(co, timeout_ns);
+        *result = rc < 0 ? rc : 0;
         return true;
     }
     if (timeout_ns != 0)

@@ -222,11 +222,11 @@ int co_poll_now(struct coro *co, struct pollfd *fds, unsigned nfds);
 /* What every backend's wait() does first, from inside co: refuse a call
  * outside co, or bad arguments; answer timeout 0 at once (a sleep of 0 is
  * a yield; an fd check is one poll(2) that yields once when nothing is
- * ready, so that a polling loop lets the others run).  Returns true with
- * wait()'s result in *result when that settled the call, false when the
- * backend must wait. */
-bool co_wait_now(struct coro *co, struct pollfd *fds, unsigned nfds,
-                 int64_t timeout_ns, int *result);
+ * ready, so that a polling loop lets the others run); park a sleep (no
+ * fds) on the timer heap.  Returns true with wait()'s result in *result
+ * when that settled the call, false when the backend must wait for fds. */
+bool co_wait_settled(struct coro *co, struct pollfd *fds, unsigned nfds,
+                     int64_t timeout_ns, int *result);
 
 /* Whether coroutines are left to start. */
 bool can_spawn(const struct co_sched *s);

@@ -53,13 +53,8 @@ static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
 int co_wait(void *ctx, struct pollfd *fds, unsigned nfds,
             int64_t timeout_ns)
 {
-    struct coro *co = ctx;
     int n;
-    if (co_wait_now(co, fds, nfds, timeout_ns, &n))
+    if (co_wait_settled(ctx, fds, nfds, timeout_ns, &n))
         return n;
-    if (nfds == 0) {
-        int rc = co_park_timed(co, timeout_ns);
-        return rc < 0 ? rc : 0;
-    }
-    return wait_fds(co, fds, nfds, timeout_ns);
+    return wait_fds(ctx, fds, nfds, timeout_ns);
 }
