@@ -235,7 +235,7 @@ def nginx_target(conlab, tmp, R, rep, floors):
     if not (shutil.which("wrk") and (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"))):
         print("SKIP  nginx     needs nginx and wrk (scripts/deps.sh)")
         return
-    ng = os.path.join(tmp, "nginx")
+    ng = os.path.join(tmp, "nginx-server")
     script = os.path.join(ROOT, "scripts", "nginx.sh")
     subprocess.run(["bash", script, "start", str(NGINX_PORT), ng], check=True,
                    capture_output=True)
@@ -249,7 +249,7 @@ def nginx_target(conlab, tmp, R, rep, floors):
                                                    "threads: { workers: 100, stack_kib: 64 }"],
                             'http: { tasks: 100000, urls: ["%s"] }' % page, R,
                             extra="pinning: compact\n")
-        best = max(rows, key=lambda r: -wall(r))
+        best = min(rows, key=wall)
         rps = 100000 / wall(best)
         print("          wrk -t2 -c100: %.0f req/s; %s" % (wrk, ", ".join(
             "%s %.0f" % (r["strategy"], 100000 / wall(r)) for r in rows)))
