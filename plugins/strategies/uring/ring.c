@@ -98,7 +98,8 @@ static struct io_uring_sqe *sqe_get(struct uring_sched *s)
     return sqe;
 }
 
-/* Cancel the operations of w not completed yet (after one completed). */
+/* Cancel the polls of w not completed yet (one completed, the timer fired
+ * or the ring failed). */
 static void cancel_others(struct uring_sched *s, struct uwait *w)
 {
     w->cancelled = true;
@@ -208,6 +209,8 @@ static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
     int rc = queue_polls(s, &w, fds, nfds);
     if (rc == CONLAB_OK && timeout_ns >= 0)
         rc = timer_add(&s->co, co, deadline_after(timeout_ns));
+    if (rc != CONLAB_OK && w.pending > 0)
+        cancel_others(s, &w);
     if (rc == CONLAB_OK || w.pending > 0) {
         /* Parked until a poll is back or the timer fires, then until every
          * poll is back (none: a wait that can never end, which the loop
