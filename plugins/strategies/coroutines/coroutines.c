@@ -35,63 +35,33 @@
 
 #include "sched.h"
 
-#define CONCURRENCY_MAX 1000000
-#define STACK_KIB_MIN 8
-#define STACK_KIB_MAX 65536
-
 /* What the host parses a spec's parameters into (see coroutines_params). */
 struct coroutines_config {
-    int64_t concurrency;
-    int64_t stack_kib;
+    struct co_config co;
 };
 
 /* ------------------------------------------------------------------------ */
 /* Strategy hooks                                                            */
 /* ------------------------------------------------------------------------ */
 
-static int coroutines_workers(const void *config, uint64_t n_tasks,
-                              unsigned *n_workers)
-{
-    const struct coroutines_config *cfg = config;
-
-    (void)n_tasks; /* every coroutine is a worker, tasks or not */
-    if (cfg->concurrency < 1 || cfg->concurrency > CONCURRENCY_MAX)
-        return CONLAB_E_INVAL;
-    *n_workers = (unsigned)cfg->concurrency;
-    return CONLAB_OK;
-}
-
 static int coroutines_run(const struct conlab_job *job, const void *config)
 {
     const struct coroutines_config *cfg = config;
     struct sched *s;
-    int rc;
+    int rc = co_run_begin(job, PLUGIN_NAME, &cfg->co);
 
-    if (job->n_workers == 0) {
-        LOG(job, CONLAB_LOG_ERROR, "a job with no workers");
-        return CONLAB_E_INVAL;
-    }
-    if (cfg->stack_kib < STACK_KIB_MIN || cfg->stack_kib > STACK_KIB_MAX) {
-        LOG(job, CONLAB_LOG_ERROR, "stack_kib=%" PRId64 " is not in %d..%d",
-            cfg->stack_kib, STACK_KIB_MIN, STACK_KIB_MAX);
-        return CONLAB_E_INVAL;
-    }
+    if (rc != CONLAB_OK)
+        return rc;
     s = malloc(sizeof *s);
     if (s == NULL) {
         LOG(job, CONLAB_LOG_ERROR, "no memory for the scheduler");
         return CONLAB_E_NOMEM;
     }
-    rc = sched_init(s, job, cfg->stack_kib);
+    rc = sched_init(s, job, cfg->co.stack_kib);
     if (rc == CONLAB_OK) {
-        /* One thread runs every worker: it is bound as worker 0. */
-        rc = job->bind(job, 0);
-        if (rc != CONLAB_OK)
-            LOG(job, CONLAB_LOG_WARN,
-                "worker 0: bind failed (%s); running unpinned",
-                conlab_strerror(rc));
         LOG(job, CONLAB_LOG_DEBUG,
             "%u coroutines, %" PRId64 " KiB stacks, %s context switch",
-            s->n_workers, cfg->stack_kib, coctx_flavour());
+            s->co.n_workers, cfg->co.stack_kib, coctx_flavour());
         rc = sched_loop(s);
     }
     sched_fini(s);
@@ -104,30 +74,13 @@ static int coroutines_run(const struct conlab_job *job, const void *config)
 /* ------------------------------------------------------------------------ */
 
 static const struct conlab_param coroutines_params[] = {
-    {
-        .name = "concurrency",
-        .type = CONLAB_PARAM_INT,
-        .def = "100",
-        .min = 1,
-        .max = CONCURRENCY_MAX,
-        .help = "coroutines on the one scheduler thread; each one is a worker",
-        .offset = offsetof(struct coroutines_config, concurrency),
-    },
-    {
-        .name = "stack_kib",
-        .type = CONLAB_PARAM_INT,
-        .def = "64",
-        .min = STACK_KIB_MIN,
-        .max = STACK_KIB_MAX,
-        .help = "stack of each coroutine in KiB, above a guard page",
-        .offset = offsetof(struct coroutines_config, stack_kib),
-    },
+    CO_PARAMS(struct coroutines_config, co),
     CONLAB_PARAM_END,
 };
 
 static const struct conlab_strategy_ops coroutines_ops = {
     .struct_size = (uint32_t)sizeof(struct conlab_strategy_ops),
-    .workers = coroutines_workers,
+    .workers = co_workers,
     .run = coroutines_run,
 };
 

@@ -69,7 +69,7 @@ static int arm_failed(struct sched *s, int fd, struct fdent *e, int err)
     }
     if (err == EPERM) /* a regular file: poll(2) says always ready */
         return ARM_ALWAYS;
-    LOG(s->job, CONLAB_LOG_ERROR, "epoll_ctl(fd %d): %s", fd, strerror(err));
+    LOG(s->co.job, CONLAB_LOG_ERROR, "epoll_ctl(fd %d): %s", fd, strerror(err));
     return CONLAB_E_SYS;
 }
 
@@ -145,7 +145,7 @@ static void fd_fail_waiters(struct sched *s, struct fdent *e, int arm)
         sl->pfd->revents |=
             arm < 0 ? POLLERR : immediate_revents(arm, sl->pfd->events);
         slot_unlink(s, sl);
-        co_wake(s, sl->co);
+        co_wake(&s->co, sl->co);
     }
 }
 
@@ -194,7 +194,7 @@ void fd_dispatch(struct sched *s, const struct epoll_event *ev)
         if (got) {
             sl->pfd->revents |= got;
             slot_unlink(s, sl);
-            co_wake(s, sl->co);
+            co_wake(&s->co, sl->co);
         }
         sl = next;
     }

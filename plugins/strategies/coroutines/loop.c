@@ -56,7 +56,7 @@ static bool timerfd_arm(struct sched *s, uint64_t deadline)
                      .tv_nsec = (long)(deadline % NS_PER_S)},
     };
     if (timerfd_settime(s->tfd, TFD_TIMER_ABSTIME, &its, NULL) != 0) {
-        LOG(s->job, CONLAB_LOG_WARN, "timerfd_settime: %s; timers get "
+        LOG(s->co.job, CONLAB_LOG_WARN, "timerfd_settime: %s; timers get "
             "epoll's timer slack", strerror(errno));
         close(s->tfd);
         s->tfd = -1;
@@ -78,7 +78,7 @@ static int poll_io(struct sched *s, int64_t timeout_ns, uint64_t deadline)
     if (n < 0) {
         if (errno == EINTR)
             return CONLAB_OK;
-        LOG(s->job, CONLAB_LOG_ERROR, "epoll_wait: %s", strerror(errno));
+        LOG(s->co.job, CONLAB_LOG_ERROR, "epoll_wait: %s", strerror(errno));
         return CONLAB_E_SYS;
     }
     for (int i = 0; i < n; i++)
@@ -93,11 +93,11 @@ static int poll_io(struct sched *s, int64_t timeout_ns, uint64_t deadline)
 static int64_t next_timeout(struct sched *s, uint64_t *deadline)
 {
     *deadline = 0;
-    if (s->n_ready > 0 || can_spawn(s))
+    if (s->co.n_ready > 0 || can_spawn(&s->co))
         return 0;
-    timers_prune(s);
-    if (s->heap_len > 0) {
-        uint64_t now = now_ns(), d = s->heap[0].deadline;
+    uint64_t d = timers_next(&s->co);
+    if (d != 0) {
+        uint64_t now = now_ns();
         if (d <= now)
             return 0;
         *deadline = d;
@@ -109,22 +109,22 @@ static int64_t next_timeout(struct sched *s, uint64_t *deadline)
 int sched_loop(struct sched *s)
 {
     for (;;) {
-        run_ready(s);
-        spawn_some(s);
-        if (s->n_live == 0 && !can_spawn(s))
-            return s->spawn_failed ? CONLAB_E_NOMEM : CONLAB_OK;
+        run_ready(&s->co);
+        spawn_some(&s->co);
+        if (s->co.n_live == 0 && !can_spawn(&s->co))
+            return s->co.spawn_failed ? CONLAB_E_NOMEM : CONLAB_OK;
         uint64_t deadline;
         int64_t timeout = next_timeout(s, &deadline);
         if (timeout == -2) {
-            abandon_all(s, "deadlock: waiting forever with no fd or timer "
+            abandon_all(&s->co, "deadlock: waiting forever with no fd or timer "
                            "that could wake it");
             return CONLAB_E_LOST;
         }
         if (poll_io(s, timeout, deadline) != CONLAB_OK) {
-            abandon_all(s, "the event loop failed");
+            abandon_all(&s->co, "the event loop failed");
             return CONLAB_E_SYS;
         }
-        timers_expire(s);
+        timers_expire(&s->co);
     }
 }
 
@@ -134,13 +134,13 @@ static void timerfd_open(struct sched *s)
 {
     s->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (s->tfd < 0) {
-        LOG(s->job, CONLAB_LOG_WARN, "timerfd_create: %s", strerror(errno));
+        LOG(s->co.job, CONLAB_LOG_WARN, "timerfd_create: %s", strerror(errno));
         return;
     }
     struct epoll_event ev = {.events = EPOLLIN | EPOLLET,
                              .data.u64 = TIMERFD_TAG};
     if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->tfd, &ev) != 0) {
-        LOG(s->job, CONLAB_LOG_WARN, "epoll_ctl(timerfd): %s", strerror(errno));
+        LOG(s->co.job, CONLAB_LOG_WARN, "epoll_ctl(timerfd): %s", strerror(errno));
         close(s->tfd);
         s->tfd = -1;
     }
@@ -150,15 +150,12 @@ int sched_init(struct sched *s, const struct conlab_job *job,
                int64_t stack_kib)
 {
     memset(s, 0, sizeof *s);
-    s->job = job;
-    s->n_workers = job->n_workers;
+    co_init(&s->co, job, PLUGIN_NAME, co_wait, (size_t)stack_kib * 1024);
     s->pwait2 = true;
     s->tfd = -1;
-    coctx_init_self(&s->self);
-    pool_init(&s->pool, (size_t)stack_kib * 1024, job->n_workers);
     s->epfd = epoll_create1(EPOLL_CLOEXEC);
     if (s->epfd < 0) {
-        LOG(s->job, CONLAB_LOG_ERROR, "epoll_create1: %s", strerror(errno));
+        LOG(s->co.job, CONLAB_LOG_ERROR, "epoll_create1: %s", strerror(errno));
         return CONLAB_E_SYS;
     }
     timerfd_open(s);
@@ -171,7 +168,6 @@ void sched_fini(struct sched *s)
         close(s->tfd);
     if (s->epfd >= 0)
         close(s->epfd);
-    free(s->heap);
     free(s->fdtab);
-    pool_fini(&s->pool);
+    co_fini(&s->co);
 }

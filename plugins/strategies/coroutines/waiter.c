@@ -9,25 +9,10 @@
 
 #define INLINE_SLOTS 4 /* fds a wait handles without malloc */
 
-/* One non-blocking poll(2) of the fds. */
-static int poll_now(struct coro *co, struct pollfd *fds, unsigned nfds)
-{
-    int n;
-    do
-        n = poll(fds, (nfds_t)nfds, 0);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        LOG(co->s->job, CONLAB_LOG_ERROR, "poll(%u fds): %s", nfds,
-            strerror(errno));
-        return CONLAB_E_SYS;
-    }
-    return n;
-}
-
 static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
                     int64_t timeout_ns)
 {
-    struct sched *s = co->s;
+    struct sched *s = sched_of(co);
     struct wait_slot inline_slots[INLINE_SLOTS];
     struct wait_slot *slots = inline_slots;
     if (nfds > INLINE_SLOTS) {
@@ -58,7 +43,7 @@ static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
     if (rc != CONLAB_OK)
         return rc;
     if (ready > 0) /* a closed fd or a regular file: ready now, like the */
-        return poll_now(co, fds, nfds); /* others poll(2) would report */
+        return co_poll_now(co, fds, nfds); /* others poll(2) would report */
     int n = 0;
     for (unsigned i = 0; i < nfds; i++)
         n += fds[i].revents != 0;
@@ -68,24 +53,8 @@ static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
 int co_wait(void *ctx, struct pollfd *fds, unsigned nfds,
             int64_t timeout_ns)
 {
-    struct coro *co = ctx;
-    struct sched *s = co->s;
-    if (s->current != co) {
-        LOG(s->job, CONLAB_LOG_ERROR,
-            "worker %u's waiter called outside its own coroutine", co->id);
-        return CONLAB_E_INVAL;
-    }
-    if (nfds > 0 && !fds)
-        return CONLAB_E_INVAL;
-    if (timeout_ns == 0) {
-        int n = nfds > 0 ? poll_now(co, fds, nfds) : 0;
-        if (n == 0)
-            co_yield(co); /* let a polling loop make progress for others */
+    int n;
+    if (co_wait_settled(ctx, fds, nfds, timeout_ns, &n))
         return n;
-    }
-    if (nfds == 0) {
-        int rc = co_park_timed(co, timeout_ns);
-        return rc < 0 ? rc : 0;
-    }
-    return wait_fds(co, fds, nfds, timeout_ns);
+    return wait_fds(ctx, fds, nfds, timeout_ns);
 }

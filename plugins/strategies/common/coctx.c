@@ -1,5 +1,5 @@
 /*
- * coctx.c — context switching for the coroutines strategy.  See coctx.h.
+ * coctx.c — context switching for the coroutine strategies.  See coctx.h.
  *
  * The hand-written switches push the callee-saved state on the running stack,
  * store the stack pointer, load the other one and pop.  A new context gets a

@@ -1,7 +1,7 @@
-/* timers.c — the timer heap: a binary min-heap of (deadline, seq,
- * coroutine).  See sched.h. */
+/* coro_timers.c — the timer heap: a binary min-heap of (deadline, seq,
+ * coroutine), and parking with a timeout.  See coro.h. */
 #define _GNU_SOURCE
-#include "sched.h"
+#include "coro.h"
 
 #include <stdlib.h>
 
@@ -39,7 +39,7 @@ static void heap_sift_down(struct timer *h, size_t len, size_t i)
     h[i] = t;
 }
 
-static void heap_pop(struct sched *s)
+static void heap_pop(struct co_sched *s)
 {
     s->heap[0] = s->heap[--s->heap_len];
     if (s->heap_len > 1)
@@ -52,7 +52,7 @@ static bool timer_live(const struct timer *t)
 }
 
 /* Drop the stale entries at the top, so that heap[0] is a live timer. */
-void timers_prune(struct sched *s)
+static void timers_prune(struct co_sched *s)
 {
     while (s->heap_len > 0 && !timer_live(&s->heap[0])) {
         heap_pop(s);
@@ -62,7 +62,7 @@ void timers_prune(struct sched *s)
 
 /* Drop every stale entry and re-heapify: keeps the heap within twice the
  * live timers when waits mostly end (by fd) long before their timeout. */
-static void heap_compact(struct sched *s)
+static void heap_compact(struct co_sched *s)
 {
     size_t n = 0;
     for (size_t i = 0; i < s->heap_len; i++)
@@ -74,7 +74,13 @@ static void heap_compact(struct sched *s)
         heap_sift_down(s->heap, n, i);
 }
 
-int timer_add(struct sched *s, struct coro *co, uint64_t deadline)
+uint64_t timers_next(struct co_sched *s)
+{
+    timers_prune(s);
+    return s->heap_len > 0 ? s->heap[0].deadline : 0;
+}
+
+int timer_add(struct co_sched *s, struct coro *co, uint64_t deadline)
 {
     if (s->n_stale > 1024 && s->n_stale > s->heap_len / 2)
         heap_compact(s);
@@ -90,7 +96,7 @@ int timer_add(struct sched *s, struct coro *co, uint64_t deadline)
     return CONLAB_OK;
 }
 
-void timer_cancel(struct sched *s, struct coro *co)
+void timer_cancel(struct co_sched *s, struct coro *co)
 {
     if (co->timer_seq == 0)
         return;
@@ -98,7 +104,7 @@ void timer_cancel(struct sched *s, struct coro *co)
     s->n_stale++;
 }
 
-void timers_expire(struct sched *s)
+void timers_expire(struct co_sched *s)
 {
     if (s->heap_len == 0)
         return;
@@ -113,4 +119,17 @@ void timers_expire(struct sched *s)
         t.co->timer_seq = 0;
         co_wake(s, t.co);
     }
+}
+
+int co_park_timed(struct coro *co, int64_t timeout_ns)
+{
+    struct co_sched *s = co->s;
+    if (timeout_ns >= 0) {
+        int rc = timer_add(s, co, deadline_after(timeout_ns));
+        if (rc != CONLAB_OK)
+            return rc;
+    }
+    co_park(co);
+    timer_cancel(s, co);
+    return CONLAB_OK;
 }

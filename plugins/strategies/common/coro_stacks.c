@@ -1,5 +1,5 @@
-/* stack_pool.c — stack slots of [guard page | stack | struct coro] carved
- * from mmap'd chunks.  See sched.h.
+/* coro_stacks.c — stack slots of [guard page | stack | struct coro] carved
+ * from mmap'd chunks.  See coro.h.
  *
  * The guards of a chunk are installed with one process_madvise of
  * MADV_GUARD_INSTALL, else one madvise per slot (Linux 6.13+; no extra VMA)
@@ -7,7 +7,7 @@
  * hands its slot to the next to start, so `concurrency` workers over few
  * tasks cost about as many stacks as are alive at once. */
 #define _GNU_SOURCE
-#include "sched.h"
+#include "coro.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -28,7 +28,7 @@ static size_t round_up(size_t n, size_t to)
     return (n + to - 1) / to * to;
 }
 
-void pool_init(struct stack_pool *p, size_t stack_bytes,
+void co_pool_init(struct stack_pool *p, size_t stack_bytes,
                unsigned n_workers)
 {
     long page = sysconf(_SC_PAGESIZE);
@@ -36,7 +36,7 @@ void pool_init(struct stack_pool *p, size_t stack_bytes,
     p->page = page > 0 ? (size_t)page : 4096;
     p->slot_size = p->page + round_up(stack_bytes + CORO_SIZE, p->page);
     p->slots_max = n_workers;
-    p->next_chunk = CHUNK_SLOTS_MIN;
+    p->next_chunk = CO_CHUNK_SLOTS_MIN;
     p->guard = GUARD_BATCH;
     p->pidfd = -1;
 }
@@ -61,14 +61,14 @@ static int guards_batched(struct stack_pool *p, char *base, size_t n)
 #endif
 }
 
-static int guard_install(struct sched *s, char *page)
+static int guard_install(struct co_sched *s, char *page)
 {
     struct stack_pool *p = &s->pool;
     if (p->guard == GUARD_MADVISE) {
         if (madvise(page, p->page, MADV_GUARD_INSTALL) == 0)
             return 0;
         if (errno != EINVAL) {
-            LOG(s->job, CONLAB_LOG_ERROR, "madvise(MADV_GUARD_INSTALL): %s",
+            CO_LOG(s, CONLAB_LOG_ERROR, "madvise(MADV_GUARD_INSTALL): %s",
                 strerror(errno));
             return -1;
         }
@@ -77,7 +77,7 @@ static int guard_install(struct sched *s, char *page)
     if (mprotect(page, p->page, PROT_NONE) == 0)
         return 0;
     int err = errno;
-    LOG(s->job, CONLAB_LOG_ERROR, "mprotect(guard page) after %zu stacks: %s%s",
+    CO_LOG(s, CONLAB_LOG_ERROR, "mprotect(guard page) after %zu stacks: %s%s",
         p->slots_made, strerror(err),
         err == ENOMEM ? " (each guarded stack costs 2 memory maps: raise"
                         " vm.max_map_count or lower concurrency)"
@@ -118,7 +118,7 @@ static const char *guard_unproven(const void *page)
  * where the kernel can, else one madvise, else one mprotect, per slot.
  * The first madvised guard is checked: an emulator (qemu-user) may accept
  * the advice and do nothing, and an overflow must fault, never corrupt. */
-static int guards_install(struct sched *s, char *base, size_t n)
+static int guards_install(struct co_sched *s, char *base, size_t n)
 {
     struct stack_pool *p = &s->pool;
     if (p->guard == GUARD_BATCH && guards_batched(p, base, n) != 0)
@@ -132,7 +132,7 @@ static int guards_install(struct sched *s, char *base, size_t n)
         p->guard_checked = true;
         const char *why = guard_unproven(base);
         if (why) {
-            LOG(s->job, CONLAB_LOG_DEBUG, "MADV_GUARD_INSTALL unproven (%s): "
+            CO_LOG(s, CONLAB_LOG_DEBUG, "MADV_GUARD_INSTALL unproven (%s): "
                 "guard pages by mprotect", why);
             p->guard = GUARD_MPROTECT;
             return guards_install(s, base, n);
@@ -142,7 +142,7 @@ static int guards_install(struct sched *s, char *base, size_t n)
 }
 
 /* Map a new chunk of slots, each with its guard page at the bottom. */
-static int pool_grow(struct sched *s)
+static int pool_grow(struct co_sched *s)
 {
     struct stack_pool *p = &s->pool;
     size_t n = p->slots_max - p->slots_made;
@@ -161,7 +161,7 @@ static int pool_grow(struct sched *s)
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK,
                       -1, 0);
     if (base == MAP_FAILED) {
-        LOG(s->job, CONLAB_LOG_ERROR, "mmap(%zu bytes of stacks): %s", len,
+        CO_LOG(s, CONLAB_LOG_ERROR, "mmap(%zu bytes of stacks): %s", len,
             strerror(errno));
         return CONLAB_E_NOMEM;
     }
@@ -174,12 +174,12 @@ static int pool_grow(struct sched *s)
     p->carve = base;
     p->carve_end = base + len;
     p->slots_made += n;
-    if (p->next_chunk < CHUNK_SLOTS_MAX)
+    if (p->next_chunk < CO_CHUNK_SLOTS_MAX)
         p->next_chunk *= 2;
     return CONLAB_OK;
 }
 
-struct coro *pool_get(struct sched *s, int *status)
+struct coro *co_pool_get(struct co_sched *s, int *status)
 {
     struct stack_pool *p = &s->pool;
     struct coro *co = p->free;
@@ -197,13 +197,13 @@ struct coro *pool_get(struct sched *s, int *status)
     return (struct coro *)(void *)(slot + p->slot_size - CORO_SIZE);
 }
 
-void pool_put(struct stack_pool *p, struct coro *co)
+void co_pool_put(struct stack_pool *p, struct coro *co)
 {
     co->next = p->free;
     p->free = co;
 }
 
-void *slot_stack(const struct stack_pool *p, struct coro *co,
+void *co_slot_stack(const struct stack_pool *p, struct coro *co,
                  size_t *size)
 {
     char *slot = (char *)co + CORO_SIZE - p->slot_size;
@@ -211,7 +211,7 @@ void *slot_stack(const struct stack_pool *p, struct coro *co,
     return slot + p->page;
 }
 
-void pool_fini(struct stack_pool *p)
+void co_pool_fini(struct stack_pool *p)
 {
     for (size_t i = 0; i < p->n_chunks; i++)
         munmap(p->chunks[i].base, p->chunks[i].len);

@@ -1,5 +1,5 @@
 /*
- * coctx.h — minimal execution contexts for the coroutines strategy (private).
+ * coctx.h — minimal execution contexts for the coroutine strategies (private).
  *
  * A context is a saved machine state on its own stack.  coctx_switch() saves
  * the callee-saved state of the caller into `from` and resumes `to`:

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""targets.py — every performance target of issue 11 (and issue 10's
+`uring` one), measured in ONE invocation: conlab against the Python
+standard-library baselines (bench/py/: asyncio with asyncio.open_connection,
+ThreadPoolExecutor with http.client or time.sleep) on one `conlab serve`,
+plus nginx and wrk for the throughput target.  Prints, per target, the
+measured figure, the target, the ratio and PASS or MISS; under a MISS, the
+`conlab calibrate` floor that bounds it on this machine.  Never asserts.
+
+Targets:
+  http160   160 GETs x 50 ms server delay, all in flight:
+            coroutines(160) <= 0.7x asyncio and <= 65 ms;
+            threads(160) <= 0.8x asyncio
+  sleep10k  10,000 x 100 ms sleeps: coroutines(10000) <= 0.45x asyncio,
+            <= 110 ms, peak RSS <= 100 MiB; uring(10000) <= 1.05x coroutines
+  sleep1k   1,000 x 100 ms sleeps: threads(1000) <= 0.4x ThreadPoolExecutor
+  latency   10,000 GETs x 100 ms at 1,000 in flight: >= 9,500 req/s (the
+            better of coroutines(1000) and uring(1000))
+  nginx     10,282-byte page, keep-alive, 100 connections: best conlab
+            strategy (coroutines, uring, threads) >= 0.75x wrk's req/s
+            (skipped without nginx and wrk)
+  noop      1,000,000 tasks under threads(2): <= 0.2 us per task
+
+usage: bench/targets.py [CONLAB] [--repeat R] [--only NAME,...]
+Medians of R runs per side (default 3; Python: a fresh interpreter each;
+conlab: one `conlab run` with repeat R after one warm-up).  Writes only
+into a temporary directory it removes.  Say how loaded the machine was
+(uptime) when you quote the figures.
+"""
+import argparse
+import csv
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+_spec = importlib.util.spec_from_file_location("pybase", os.path.join(HERE, "python-baseline.py"))
+pybase = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(pybase)
+
+NGINX_PORT = 8098
+NAMES = ["http160", "sleep10k", "sleep1k", "latency", "nginx", "noop"]
+
+
+def conlab_cells(conlab, tmp, name, strategies, workload, repeat, extra=""):
+    """summary.csv's rows (in spec order) of one `conlab run`; exits unless
+    every cell is ok."""
+    spec = os.path.join(tmp, name + ".yaml")
+    with open(spec, "w") as f:
+        f.write("experiment: targets-%s\nrepeat: %d\nwarmup: 1\ntimeout: 300s\n%s"
+                "strategies:\n%sworkloads:\n  - %s\n"
+                % (name, repeat, extra, "".join("  - %s\n" % s for s in strategies), workload))
+    out = os.path.join(tmp, name)
+    p = subprocess.run([conlab, "run", spec, "-o", out, "-q"], capture_output=True,
+                       text=True, timeout=1800)
+    with open(os.path.join(out, "summary.csv"), newline="") as f:
+        rows = list(csv.DictReader(f))
+    bad = [r for r in rows if r["status"] != "ok"]
+    if p.returncode != 0 or bad:
+        sys.exit("targets: conlab %s: exit %d, %s\n%s" % (
+            name, p.returncode, [(r["strategy"], r["status"], r["detail"]) for r in bad], p.stderr))
+    shutil.rmtree(out)
+    return rows
+
+
+def wall(row):
+    return float(row["wall_median_s"])
+
+
+def py_wall(script, args, url, repeat):
+    return statistics.median(pybase.python_walls(script, args, url, repeat))
+
+
+class Floors:
+    """`conlab calibrate`'s medians, in seconds."""
+
+    def __init__(self, conlab):
+        p = subprocess.run([conlab, "calibrate", "--format", "json"], capture_output=True,
+                           text=True, timeout=60)
+        doc = json.loads(p.stdout) if p.returncode == 0 else {"floors": {}}
+        self.f = {k: v["median_ns"] / 1e9 for k, v in doc["floors"].items()
+                  if v.get("status") == "ok"}
+
+    def __getitem__(self, key):
+        return self.f.get(key, float("nan"))
+
+    def line(self):
+        show = ["thread_create_join", "page_first_touch", "switch_threads",
+                "wake_cross_cpu", "sleep_overshoot", "clock_read"]
+        return ", ".join("%s %s" % (k, fmt_s(self[k])) for k in show)
+
+
+def fmt_s(s):
+    if s != s:
+        return "n/a"
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if s >= scale:
+            return "%.3g %s" % (s / scale, unit)
+    return "%.3g ns" % (s * 1e9)
+
+
+def threads_floor(floors, n, ideal):
+    """The floor of n threads each waiting `ideal` seconds."""
+    tcj = floors["thread_create_join"]
+    return "%s + %d x thread_create_join %s = %s" % (fmt_s(ideal), n, fmt_s(tcj),
+                                                     fmt_s(ideal + n * tcj))
+
+
+def curl_floor(floors, n, ideal):
+    """The floor of n libcurl workers: each one's multi handle zeroes a
+    911-bucket socket hash, ~8 fresh pages (the profile's page faults)."""
+    pft = floors["page_first_touch"]
+    return ("%s + %d workers x ~8 fresh pages of libcurl state x page_first_touch %s = %s, "
+            "on 2 CPUs shared with the server" % (fmt_s(ideal), n, fmt_s(pft),
+                                                  fmt_s(ideal + n * 8 * pft)))
+
+
+class Report:
+    def __init__(self):
+        self.misses = 0
+        self.count = 0
+
+    def target(self, name, what, measured, shown, bound, shown_bound, le, floor=None):
+        """One target line: measured <= bound (le) or >= bound; `floor` is
+        printed under a MISS."""
+        ok = measured <= bound if le else measured >= bound
+        self.count += 1
+        self.misses += not ok
+        ratio = measured / bound if bound else float("nan")
+        print("%-4s  %-9s %-44s %12s  target %s %-12s  %5.2f of target"
+              % ("PASS" if ok else "MISS", name, what, shown, "<=" if le else ">=",
+                 shown_bound, ratio))
+        if not ok and floor:
+            print("            floor: %s" % floor)
+
+    def ratio(self, name, what, num, den, bound, floor=None):
+        """A target on num / den <= bound."""
+        self.target(name, what, num / den, "%.2fx" % (num / den), bound,
+                    "%gx" % bound, True, floor)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 usage="%(prog)s [CONLAB] [--repeat R] [--only NAME,...]")
+    ap.add_argument("conlab", nargs="?")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per side (default 3)")
+    ap.add_argument("--only", help="comma-separated: " + ",".join(NAMES))
+    a = ap.parse_args()
+    conlab = a.conlab or shutil.which("conlab") or os.path.join(ROOT, "build", "conlab")
+    if not os.access(conlab, os.X_OK):
+        sys.exit("targets: no conlab binary at %r" % conlab)
+    conlab = os.path.abspath(conlab)
+    only = set(a.only.split(",")) if a.only else set(NAMES)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    R = a.repeat
+
+    floors = Floors(conlab)
+    server, url = pybase.start_server(conlab)
+    tmp = tempfile.mkdtemp(prefix="conlab-targets-")
+    rep = Report()
+    try:
+        print("targets: %s, python %s, %d CPUs usable, repeat %d, load average %s"
+              % (conlab, sys.version.split()[0], len(os.sched_getaffinity(0)), R,
+                 " ".join("%.2f" % x for x in os.getloadavg())))
+        print("floors (conlab calibrate, medians): " + floors.line())
+
+        if "http160" in only:
+            http = 'http: { tasks: 160, urls: ["%s/bytes/275?delay=50ms"], expect_bytes: 275 }' % url
+            args = ["-n", "160", "-c", "160"]
+            aio = py_wall("http_asyncio.py", args, url, R)
+            tpe = py_wall("http_threads.py", args, url, R)
+            co, th = conlab_cells(conlab, tmp, "http160", ["coroutines: { concurrency: 160 }",
+                                                          "threads: { workers: 160 }"], http, R)
+            print("          python: asyncio %s, ThreadPoolExecutor %s" % (fmt_s(aio), fmt_s(tpe)))
+            fl = curl_floor(floors, 160, 0.05)
+            rep.ratio("http160", "coroutines(160) wall / asyncio", wall(co), aio, 0.7, fl)
+            rep.target("http160", "coroutines(160) wall", wall(co), fmt_s(wall(co)),
+                       0.065, "65 ms", True, fl)
+            rep.ratio("http160", "threads(160) wall / asyncio", wall(th), aio, 0.8,
+                      threads_floor(floors, 160, 0.05))
+
+        if "sleep10k" in only:
+            aio = py_wall("sleep_asyncio.py", ["-n", "10000", "-c", "10000", "-d", "0.1"], url, R)
+            co, ur = conlab_cells(conlab, tmp, "sleep10k", ["coroutines: { concurrency: 10000 }",
+                                                           "uring: { concurrency: 10000 }"],
+                                  "sleep: { tasks: 10000, seconds: 100ms }", R)
+            print("          python: asyncio %s" % fmt_s(aio))
+            fl = "100 ms + 10,000 coroutine starts; one stack page each: 10,000 x " \
+                 "page_first_touch %s = %s" % (fmt_s(floors["page_first_touch"]),
+                                               fmt_s(1e4 * floors["page_first_touch"]))
+            rep.ratio("sleep10k", "coroutines(10000) wall / asyncio", wall(co), aio, 0.45, fl)
+            rep.target("sleep10k", "coroutines(10000) wall", wall(co), fmt_s(wall(co)),
+                       0.110, "110 ms", True, fl)
+            rss = int(co["max_rss_max_kib"]) / 1024
+            rep.target("sleep10k", "coroutines(10000) peak RSS", rss, "%.1f MiB" % rss,
+                       100, "100 MiB", True)
+            rep.ratio("sleep10k", "uring(10000) wall / coroutines", wall(ur), wall(co), 1.05,
+                      "uring %s, coroutines %s: the same core, the loop differs"
+                      % (fmt_s(wall(ur)), fmt_s(wall(co))))
+
+        if "sleep1k" in only:
+            tpe = py_wall("sleep_threads.py", ["-n", "1000", "-c", "1000", "-d", "0.1"], url, R)
+            (th,) = conlab_cells(conlab, tmp, "sleep1k", ["threads: { workers: 1000 }"],
+                                 "sleep: { tasks: 1000, seconds: 100ms }", R)
+            print("          python: ThreadPoolExecutor %s" % fmt_s(tpe))
+            rep.ratio("sleep1k", "threads(1000) wall / ThreadPoolExecutor", wall(th), tpe, 0.4,
+                      threads_floor(floors, 1000, 0.1))
+
+        if "latency" in only:
+            rows = conlab_cells(conlab, tmp, "latency", ["coroutines: { concurrency: 1000 }",
+                                                         "uring: { concurrency: 1000 }"],
+                                'http: { tasks: 10000, urls: ["%s/bytes/275?delay=100ms"] }'
+                                % url, R)
+            best = min(rows, key=wall)
+            print("          %s" % ", ".join("%s %.0f req/s" % (r["strategy"], 1e4 / wall(r))
+                                           for r in rows))
+            rps = 10000 / wall(best)
+            rep.target("latency", "%s 10,000 GETs x 100 ms" % best["strategy"].split("(")[0],
+                       rps, "%.0f req/s" % rps, 9500, "9500 req/s", False,
+                       "10,000 req/s ideal; 1 s of delays: " + curl_floor(floors, 1000, 1.0))
+
+        if "nginx" in only:
+            nginx_target(conlab, tmp, R, rep, floors)
+
+        if "noop" in only:
+            (th,) = conlab_cells(conlab, tmp, "noop", ["threads: { workers: 2 }"],
+                                 "noop: { tasks: 1000000 }", R, extra="pinning: compact\n")
+            us = wall(th) / 1e6 * 1e6
+            rep.target("noop", "threads(2) 1,000,000 tasks, wall / task", us,
+                       "%.3f µs" % us, 0.2, "0.2 µs", True,
+                       "per task the host reads the clock twice (clock_read %s) and "
+                       "claims an index atomically on 2 CPUs" % fmt_s(floors["clock_read"]))
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d of %d targets met" % (rep.count - rep.misses, rep.count))
+
+
+def nginx_target(conlab, tmp, R, rep, floors):
+    """The throughput target: nginx, 10282-byte page, 100 connections."""
+    if not (shutil.which("wrk") and (shutil.which("nginx") or os.path.exists("/usr/sbin/nginx"))):
+        print("SKIP  nginx     needs nginx and wrk (scripts/deps.sh)")
+        return
+    ng = os.path.join(tmp, "nginx-server")
+    script = os.path.join(ROOT, "scripts", "nginx.sh")
+    subprocess.run(["bash", script, "start", str(NGINX_PORT), ng], check=True,
+                   capture_output=True)
+    try:
+        page = "http://127.0.0.1:%d/10282.bin" % NGINX_PORT
+        out = subprocess.run(["wrk", "-t2", "-c100", "-d5s", page], capture_output=True,
+                             text=True, check=True).stdout
+        wrk = float(next(l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")))
+        rows = conlab_cells(conlab, tmp, "nginx", ["coroutines: { concurrency: 100 }",
+                                                   "uring: { concurrency: 100 }",
+                                                   "threads: { workers: 100, stack_kib: 64 }"],
+                            'http: { tasks: 100000, urls: ["%s"] }' % page, R,
+                            extra="pinning: compact\n")
+        best = min(rows, key=wall)
+        rps = 100000 / wall(best)
+        print("          wrk -t2 -c100: %.0f req/s; %s" % (wrk, ", ".join(
+            "%s %.0f" % (r["strategy"], 100000 / wall(r)) for r in rows)))
+        rep.target("nginx", "best conlab req/s / wrk (%s)" % best["strategy"].split("(")[0],
+                   rps / wrk, "%.2fx" % (rps / wrk), 0.75, "0.75x", False,
+                   "wrk parses no body and records no per-request timing; conlab checks "
+                   "every body and times every task (clock_read %s x 2)"
+                   % fmt_s(floors["clock_read"]))
+    finally:
+        subprocess.run(["bash", script, "stop", str(NGINX_PORT), ng], capture_output=True)
+
+
+if __name__ == "__main__":
+    main()
