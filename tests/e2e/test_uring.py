@@ -65,7 +65,7 @@ class Check(unittest.TestCase):
             with self.subTest(params=params):
                 p = check(*params)
                 self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
-                self.assertRegex(p.stdout, r"\n13 passed, 0 failed")
+                self.assertRegex(p.stdout, r"\n\d+ passed, 0 failed")
                 self.assertNotIn("FAIL", p.stdout)
 
 
@@ -134,9 +134,14 @@ workloads: [{ sleep: { tasks: 400, seconds: 2ms } }]
         self.assertEqual(r["status"], "ok", r["detail"])
         if "counter.completions" not in r:
             self.skipTest("this host does not write strategy counters yet")
-        # every sleep is one timeout operation: one submission, one CQE
-        self.assertGreaterEqual(int(r["counter.submissions"]), 400)
-        self.assertGreaterEqual(int(r["counter.completions"]), 400)
+        # one IORING_OP_TIMEOUT for the nearest deadline of the timer heap:
+        # sleeps that fall due together share it, so there are at least one
+        # and at most about one per sleep (plus re-arms), never none
+        subs, cqes = int(r["counter.submissions"]), int(r["counter.completions"])
+        self.assertGreaterEqual(subs, 4)  # 400 sleeps, 100 at a time
+        self.assertLessEqual(subs, 2 * 400 + 100)
+        self.assertGreaterEqual(cqes, 4)
+        self.assertLessEqual(cqes, subs)
         self.assertGreater(int(r["counter.loop_iterations"]), 1)
 
 
