@@ -132,8 +132,6 @@ workloads: [{ sleep: { tasks: 400, seconds: 2ms } }]
 """)
         r = read_csv(os.path.join(out, "results.csv"))[0]
         self.assertEqual(r["status"], "ok", r["detail"])
-        if "counter.completions" not in r:
-            self.skipTest("this host does not write strategy counters yet")
         # one IORING_OP_TIMEOUT for the nearest deadline of the timer heap:
         # sleeps that fall due together share it, so there are at least one
         # and at most about one per sleep (plus re-arms), never none
