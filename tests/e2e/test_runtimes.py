@@ -114,6 +114,22 @@ class ForkJoin(Runtimes):
                       if built("workload", w))
         self.run_checked(lines, wl, workers)
 
+    def test_counters_count_every_spawn(self):
+        """The `spawns` counter (counter.spawns in results.csv) of every
+        runtime equals the spawns the workload made: a skynet of 1,000 leaves,
+        fanout 10, spawns 10 + 100 + 1,000 children per task."""
+        if not built("workload", "skynet"):
+            self.skipTest("skynet is not built")
+        lines = "".join("  - %s: { workers: 2 }\n" % s for s in strategies())
+        workers = {"%s(workers=2)" % s: 2 for s in strategies()}
+        rows = self.run_checked(lines, "  - skynet: { tasks: 3, size: 1000, "
+                                "fanout: 10 }\n", workers)
+        for r in rows:
+            self.assertEqual(r["counter.spawns"], str(3 * 1110), r["cell"])
+            if r["strategy"] == "workstealing":
+                self.assertNotEqual(r["counter.steals"], "", r["cell"])
+                self.assertNotEqual(r["counter.failed_steals"], "", r["cell"])
+
     def test_children_really_spread(self):
         """One big tree on 2 workers: its children run on both (spawntree's
         `bytes` is the set of workers its nodes ran on), except under
