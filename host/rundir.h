@@ -53,6 +53,7 @@ struct cl_rep_row {
     double wall_s, user_s, sys_s, throughput_per_s;
     double lat_p50_s, lat_p99_s, lat_max_s;
     long max_rss_kib, vol_ctxsw, invol_ctxsw;
+    uint64_t seed;           /* the workload's seed (cl_seed_for) */
 };
 
 /* One cell of a run: a strategy variant x a workload variant. */
@@ -70,7 +71,7 @@ struct cl_cell {
     int done;
 };
 
-/** The spec's cells in run order (workload-major), named "STRATEGY x
+/** The spec's cells in run order (spec->pairs: workload-major per block), named "STRATEGY x
  *  WORKLOAD", nothing done; with shards (1-based shard of `shards`, 0/0:
  *  all) only every shards-th, .index keeping the place in the whole run.
  *  Owned by the caller: cl_cells_free. */
@@ -125,14 +126,14 @@ void cl_cell_summarize(struct cl_cell *cell);
 /** The name of a strategy plugin from a variant label: "threads" of
  *  "threads(workers=2)".  Into buf; returns buf. */
 const char *cl_label_plugin(const char *label, char *buf, size_t len);
-/** 1 when the cell ran the `sequential` strategy (its plugin's name, or,
- *  read back without plugins, its label's). */
+/** 1 when the cell ran the spec's baseline strategy variant (spec->baseline;
+ *  read back without plugins: the `sequential` strategy, by its label). */
 int cl_cell_is_sequential(const struct cl_cell *c);
 /** The speedup of c against seq, the sequential cell of its workload: seq's
  *  mean ok wall time / c's; NAN when seq is NULL, either has no ok
  *  repetition, or c's mean is not positive. */
 double cl_cell_speedup(const struct cl_cell *seq, const struct cl_cell *c);
-/** Fill in speedups against the `sequential` cell of the same workload. */
+/** Fill in speedups against the baseline cell of the same workload. */
 void cl_cells_speedups(struct cl_cell *cells, size_t n_cells);
 
 /* Room for cl_spec_hash's text. */
