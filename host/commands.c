@@ -139,9 +139,9 @@ int cl_cmd_list(int argc, char **argv)
 /* Load a spec: a path, or NULL for the embedded default; problems are
  * printed as FILE:LINE:COL lines. */
 static int load_spec(struct cl_registry *reg, const char *path,
-                     struct cl_spec **spec)
+                     const struct cl_spec_opts *opts, struct cl_spec **spec)
 {
-    int rc = cl_spec_open(reg, path, spec);
+    int rc = cl_spec_open_opts(reg, path, opts, spec);
     if (rc != 0)
         fprintf(stderr, "conlab: nothing was run\n");
     return rc;
@@ -163,6 +163,7 @@ static const char validate_help[] =
     "\n"
     "  --no-load   load no plugin: check the YAML, the top-level keys and the\n"
     "              spelling of plugin names only (parameters are not checked)\n"
+    "  --set KEY=VALUE  override a value first, as `conlab run --set` does\n"
     "\n"
     "Limits: a spec file is at most 16 MiB (a regular file or a pipe); an\n"
     "experiment has at most 100000 cells (strategy x workload variants), a\n"
@@ -173,10 +174,20 @@ static const char validate_help[] =
 int cl_cmd_validate(int argc, char **argv)
 {
     int no_load = 0, first = 1;
+    struct cl_spec_opts so = {0};
     for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+        if (strcmp(argv[first], "--set") == 0 && first + 1 < argc) {
+            cl_spec_opts_add(&so, argv[++first]);
+            continue;
+        }
+        if (strncmp(argv[first], "--set=", 6) == 0) {
+            cl_spec_opts_add(&so, argv[first] + 6);
+            continue;
+        }
         if (strcmp(argv[first], "-h") == 0 ||
             strcmp(argv[first], "--help") == 0) {
             fputs(validate_help, stdout);
+            cl_spec_opts_free(&so);
             return 0;
         }
         if (strcmp(argv[first], "--no-load") == 0) {
@@ -187,11 +198,13 @@ int cl_cmd_validate(int argc, char **argv)
         } else {
             fprintf(stderr, "conlab validate: unknown option '%s'; see "
                     "'conlab validate --help'\n", argv[first]);
+            cl_spec_opts_free(&so);
             return CL_EXIT_USAGE;
         }
     }
     if (first >= argc) {
         fputs(validate_help, stderr);
+        cl_spec_opts_free(&so);
         return CL_EXIT_USAGE;
     }
     struct cl_registry reg;
@@ -199,7 +212,7 @@ int cl_cmd_validate(int argc, char **argv)
     int rc = 0;
     for (int i = first; i < argc; i++) {
         struct cl_spec *spec = NULL;
-        if (load_spec(no_load ? NULL : &reg, argv[i], &spec) != 0 ||
+        if (load_spec(no_load ? NULL : &reg, argv[i], &so, &spec) != 0 ||
             cl_spec_check_machine(spec) != 0) {
             rc = CL_EXIT_USAGE;
             cl_spec_free(spec);
@@ -212,13 +225,14 @@ int cl_cmd_validate(int argc, char **argv)
                    spec->warmup, spec->repeat);
         else
             printf("%s: ok: experiment '%s', %zu strategy x %zu workload "
-                   "variants = %zu cells, %d warmup + %d measured repetitions "
+                   "variants, %zu cells, %d warmup + %d measured repetitions "
                    "each\n", argv[i], spec->experiment, spec->n_strategies,
-                   spec->n_workloads, spec->n_strategies * spec->n_workloads,
+                   spec->n_workloads, spec->n_pairs,
                    spec->warmup, spec->repeat);
         cl_spec_free(spec);
     }
     cl_registry_free(&reg);
+    cl_spec_opts_free(&so);
     return rc;
 }
 
@@ -240,6 +254,10 @@ static const char run_help[] =
     "  -t, --tasks       also write tasks.csv: one row per task (worker, cpu,\n"
     "                    start, end, status)\n"
     "  -n, --dry-run     list the cells and stop\n"
+    "      --set KEY=VALUE  override a spec value before it is checked (KEY:\n"
+    "                    repeat, seed, workloads.sleep.tasks, strategies.threads.\n"
+    "                    workers...; VALUE: YAML, e.g. [1,2,4]); repeatable,\n"
+    "                    recorded in run.yaml and in the spec hash\n"
     "  -q, --quiet       no progress and no summary table\n"
     "  -r, --resume DIR  go on with the run in DIR (after Ctrl-C, kill -9, a\n"
     "                    power cut); see Resuming below\n"
@@ -293,9 +311,11 @@ int cl_cmd_run(int argc, char **argv)
         {"resume", required_argument, NULL, 'r'},
         {"force", no_argument, NULL, 'f'},
         {"shard", required_argument, NULL, 's'},
+        {"set", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct cl_run_opts o = {0};
+    struct cl_spec_opts so = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:tnqr:fs:h", opts, NULL)) != -1) {
@@ -320,9 +340,11 @@ int cl_cmd_run(int argc, char **argv)
             o.shards = (unsigned)n;
             break;
         }
-        case 'h': fputs(run_help, stdout); return 0;
+        case 'S': cl_spec_opts_add(&so, optarg); break;
+        case 'h': fputs(run_help, stdout); cl_spec_opts_free(&so); return 0;
         default:
             fprintf(stderr, "see 'conlab run --help'\n");
+            cl_spec_opts_free(&so);
             return CL_EXIT_USAGE;
         }
     }
@@ -344,8 +366,10 @@ int cl_cmd_run(int argc, char **argv)
     struct cl_registry reg;
     cl_registry_init(&reg);
     struct cl_spec *spec = NULL;
-    if (load_spec(&reg, path, &spec) != 0 ||
-        cl_spec_check_machine(spec) != 0) {
+    int bad = load_spec(&reg, path, &so, &spec) != 0 ||
+              cl_spec_check_machine(spec) != 0;
+    cl_spec_opts_free(&so);
+    if (bad) {
         cl_spec_free(spec);
         cl_registry_free(&reg);
         return CL_EXIT_USAGE;

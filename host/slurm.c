@@ -491,7 +491,7 @@ static int write_run_files(const struct cl_spec *spec, const struct slurm_opts *
     char *mscript = merge_script(spec, o, dir, exe, cwd);
     char *sp = cl_xasprintf("%s/conlab.sbatch", dir);
     char *mp = cl_xasprintf("%s/merge.sbatch", dir);
-    size_t cells = spec->n_strategies * spec->n_workloads;
+    size_t cells = spec->n_pairs;
     int bad = write_file(spec_copy, spec->text, spec->text_len, 0644) ||
               write_file(sp, script, strlen(script), 0755) ||
               write_file(mp, mscript, strlen(mscript), 0755) ||
@@ -524,7 +524,7 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
     }
     if (check_plugin_paths(spec) != 0)
         goto out;
-    size_t cells = spec->n_strategies * spec->n_workloads;
+    size_t cells = spec->n_pairs;
     if (cells == 0) {
         fprintf(stderr, "conlab slurm: %s has no cells to run\n", spec->path);
         goto out;

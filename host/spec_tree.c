@@ -190,7 +190,7 @@ static void no_entry(struct cl_loader *L, const struct cl_node *at,
         n = entry_names(strategies ? L->blocks[b].strategies
                                    : L->blocks[b].workloads,
                         names, n, 256);
-    cl_ld_err(L, at, "%s: no %s '%s' in the spec%s", what,
+    cl_ld_err(L, at, "%s%sno %s '%s' in the spec%s", what, *what ? ": " : "",
               strategies ? "strategy" : "workload", name,
               cl_ld_did_you_mean(L, name, names, n));
 }
@@ -240,7 +240,7 @@ static void apply_set(struct cl_loader *L, struct cl_node *root,
     if (split_entry_path(key, &strategies, &name, &param)) {
         if (!set_param(L, L->blocks, L->n_blocks, strategies, name, param,
                        val, NULL))
-            no_entry(L, &where, src, strategies, name);
+            no_entry(L, &where, "", strategies, name);
         return;
     }
     size_t i = 0;
@@ -250,15 +250,15 @@ static void apply_set(struct cl_loader *L, struct cl_node *root,
         char first[64];
         snprintf(first, sizeof first, "%.*s", (int)strcspn(key, "."), key);
         const char *near = cl_suggest(first, top_names, N_TOP_NAMES);
-        cl_ld_err(L, &where, "%s: unknown key '%s'%s%s%s (keys: %s, or "
-                  "strategies.NAME.PARAM, workloads.NAME.PARAM)", src, key,
+        cl_ld_err(L, &where, "unknown key '%s'%s%s%s (keys: %s, or "
+                  "strategies.NAME.PARAM, workloads.NAME.PARAM)", key,
                   near ? " (did you mean '" : "", near ? near : "",
                   near ? "'?)" : "", cl_ld_join(L, top_names, N_TOP_NAMES));
         return;
     }
     if (L->matrix && (i >= N_TOP_NAMES - 2)) {
-        cl_ld_err(L, &where, "%s: this spec has a 'matrix:'; set a parameter "
-                  "(strategies.NAME.PARAM) instead of the whole list", src);
+        cl_ld_err(L, &where, "this spec has a 'matrix:'; set a parameter "
+                  "(strategies.NAME.PARAM) instead of the whole list");
         return;
     }
     map_set(L, root, key, val);
