@@ -456,8 +456,6 @@ static void load_root(struct cl_loader *L, struct cl_node *root)
     if (make_blocks(L, root) != 0)
         return;
     cl_ld_overrides(L, root);
-    if (L->errors)
-        return;
     for (const struct cl_node *k = root->first; k; k = k->next) {
         size_t i = 0;
         while (i < N_TOP_KEYS && strcmp(top_keys[i].name, k->text) != 0)

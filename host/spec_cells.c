@@ -368,7 +368,10 @@ void cl_ld_cells(struct cl_loader *L)
         exclude_warn(L, L->exclude, top_hits);
     if (!L->errors && !L->oom && sp->n_pairs == 0 && sp->n_strategies &&
         sp->n_workloads)
-        cl_ld_err(L, L->n_blocks > 1 ? L->matrix : L->blocks[0].node,
+        cl_ld_err(L, L->exclude ? L->exclude
+                     : L->blocks[0].exclude && L->n_blocks == 1
+                         ? L->blocks[0].exclude
+                         : L->n_blocks > 1 ? L->matrix : L->blocks[0].node,
                   "no cell is left to run (zip and exclude dropped them all)");
     baseline(L);
 }
