@@ -38,17 +38,6 @@ static struct cl_node *new_scalar(struct cl_loader *L, const char *text,
     return n;
 }
 
-static void map_append(struct cl_node *map, struct cl_node *key)
-{
-    key->next = NULL;
-    if (map->last)
-        map->last->next = key;
-    else
-        map->first = key;
-    map->last = key;
-    map->n++;
-}
-
 /* Set map[key] = val (replacing the value, or a new key at val's place). */
 static void map_set(struct cl_loader *L, struct cl_node *map, const char *key,
                     struct cl_node *val)
@@ -61,7 +50,7 @@ static void map_set(struct cl_loader *L, struct cl_node *map, const char *key,
     struct cl_node *k = new_scalar(L, key, val);
     if (k) {
         k->value = val;
-        map_append(map, k);
+        cl_node_append(map, k);
     }
 }
 
@@ -88,7 +77,7 @@ static struct cl_node *entry_params(struct cl_loader *L, struct cl_node *it,
         it->plain = 0;
         it->first = it->last = NULL;
         it->n = 0;
-        map_append(it, k);
+        cl_node_append(it, k);
         return m;
     }
     if (it->kind != CL_NODE_MAP || !it->first ||

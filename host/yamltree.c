@@ -216,12 +216,7 @@ static struct cl_node *copy_node(struct builder *b, const struct cl_node *n,
             return NULL;
         if (n->kind == CL_NODE_MAP && !(kc->value = copy_node(b, k->value, m)))
             return NULL;
-        if (c->last)
-            c->last->next = kc;
-        else
-            c->first = kc;
-        c->last = kc;
-        c->n++;
+        cl_node_append(c, kc);
     }
     return c;
 }
@@ -247,8 +242,9 @@ static struct cl_node *alias_node(struct builder *b, const yaml_event_t *e,
     return NULL;
 }
 
-static void append(struct cl_node *parent, struct cl_node *child)
+void cl_node_append(struct cl_node *parent, struct cl_node *child)
 {
+    child->next = NULL;
     if (parent->last)
         parent->last->next = child;
     else
@@ -302,7 +298,7 @@ static struct cl_node *parse_seq(struct builder *b, struct cl_node *seq,
         struct cl_node *item = parse_node(b, &ev, depth + 1);
         if (!item)
             return NULL;
-        append(seq, item);
+        cl_node_append(seq, item);
     }
 }
 
@@ -326,14 +322,8 @@ static void merge_keys(struct builder *b, struct cl_node *map,
         next = k->next;
         if (cl_node_get(map, k->text, NULL))
             continue;
-        k->next = NULL;
         k->merged = 1;
-        if (map->last)
-            map->last->next = k;
-        else
-            map->first = k;
-        map->last = k;
-        map->n++;
+        cl_node_append(map, k);
     }
 }
 
@@ -379,7 +369,7 @@ static struct cl_node *parse_map(struct builder *b, struct cl_node *map,
             continue;
         }
         key->value = val;
-        append(map, key);
+        cl_node_append(map, key);
     }
 }
 

@@ -38,6 +38,9 @@ const struct cl_node *cl_node_get(const struct cl_node *map, const char *key,
 #define CL_MAX_YAML_NODES 1000000 /* nodes of a document, aliases expanded */
 #define CL_MAX_DEPTH 64           /* YAML nesting, aliases expanded */
 
+/** Put child last in parent (a SEQ's items or a MAP's keys). */
+void cl_node_append(struct cl_node *parent, struct cl_node *child);
+
 /** Parse one YAML document into a tree allocated in `a`.  Problems go to `d`
  *  as "file:line:col: message".  Anchors and aliases are resolved: an alias
  *  is a copy of its anchor's node (keeping the anchor's positions), and a
