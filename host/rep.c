@@ -311,7 +311,10 @@ static void rep_child_main(const struct cl_rep_ctx *c, uint64_t seed)
 void cl_rep_run(const struct cl_rep_ctx *c, struct cl_rep_row *row)
 {
     cl_cellmem_reset(c->mem);
-    row->seed = cl_seed_for(c->spec->seed, c->cell->name, row->repetition);
+    /* ABI 1.0 promised a workload the spec's seed itself */
+    row->seed = cl_plugin_of(c->cell->workload->plugin)->built_minor >= 1
+                    ? cl_seed_for(c->spec->seed, c->cell->name, row->repetition)
+                    : c->spec->seed;
     pid_t pid = cl_child_fork();
     if (pid < 0) {
         row->status = CL_ST_ERROR;
