@@ -210,9 +210,9 @@ int cl_cmd_list(int argc, char **argv)
 /* Load a spec: a path, or NULL for the embedded default; problems are
  * printed as FILE:LINE:COL lines. */
 static int load_spec(struct cl_registry *reg, const char *path,
-                     struct cl_spec **spec)
+                     const struct cl_spec_opts *opts, struct cl_spec **spec)
 {
-    int rc = cl_spec_open(reg, path, spec);
+    int rc = cl_spec_open_opts(reg, path, opts, spec);
     if (rc != 0)
         fprintf(stderr, "conlab: nothing was run\n");
     return rc;
@@ -234,6 +234,7 @@ static const char validate_help[] =
     "\n"
     "  --no-load   load no plugin: check the YAML, the top-level keys and the\n"
     "              spelling of plugin names only (parameters are not checked)\n"
+    "  --set KEY=VALUE  override a value first, as `conlab run --set` does\n"
     "\n"
     "Limits: a spec file is at most 16 MiB (a regular file or a pipe); an\n"
     "experiment has at most 100000 cells (strategy x workload variants), a\n"
@@ -244,10 +245,20 @@ static const char validate_help[] =
 int cl_cmd_validate(int argc, char **argv)
 {
     int no_load = 0, first = 1;
+    struct cl_spec_opts so = {0};
     for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+        if (strcmp(argv[first], "--set") == 0 && first + 1 < argc) {
+            cl_spec_opts_add(&so, argv[++first]);
+            continue;
+        }
+        if (strncmp(argv[first], "--set=", 6) == 0) {
+            cl_spec_opts_add(&so, argv[first] + 6);
+            continue;
+        }
         if (strcmp(argv[first], "-h") == 0 ||
             strcmp(argv[first], "--help") == 0) {
             fputs(validate_help, stdout);
+            cl_spec_opts_free(&so);
             return 0;
         }
         if (strcmp(argv[first], "--no-load") == 0) {
@@ -258,11 +269,13 @@ int cl_cmd_validate(int argc, char **argv)
         } else {
             fprintf(stderr, "conlab validate: unknown option '%s'; see "
                     "'conlab validate --help'\n", argv[first]);
+            cl_spec_opts_free(&so);
             return CL_EXIT_USAGE;
         }
     }
     if (first >= argc) {
         fputs(validate_help, stderr);
+        cl_spec_opts_free(&so);
         return CL_EXIT_USAGE;
     }
     struct cl_registry reg;
@@ -270,7 +283,7 @@ int cl_cmd_validate(int argc, char **argv)
     int rc = 0;
     for (int i = first; i < argc; i++) {
         struct cl_spec *spec = NULL;
-        if (load_spec(no_load ? NULL : &reg, argv[i], &spec) != 0 ||
+        if (load_spec(no_load ? NULL : &reg, argv[i], &so, &spec) != 0 ||
             cl_spec_check_machine(spec) != 0) {
             rc = CL_EXIT_USAGE;
             cl_spec_free(spec);
@@ -283,13 +296,14 @@ int cl_cmd_validate(int argc, char **argv)
                    spec->warmup, spec->repeat);
         else
             printf("%s: ok: experiment '%s', %zu strategy x %zu workload "
-                   "variants = %zu cells, %d warmup + %d measured repetitions "
+                   "variants, %zu cells, %d warmup + %d measured repetitions "
                    "each\n", argv[i], spec->experiment, spec->n_strategies,
-                   spec->n_workloads, spec->n_strategies * spec->n_workloads,
+                   spec->n_workloads, spec->n_pairs,
                    spec->warmup, spec->repeat);
         cl_spec_free(spec);
     }
     cl_registry_free(&reg);
+    cl_spec_opts_free(&so);
     return rc;
 }
 
@@ -324,6 +338,10 @@ static const char run_help[] =
     "                    start, end, status)\n"
     "  -n, --dry-run     list the cells and stop (with --strategy: show the\n"
     "                    spec first)\n"
+    "      --set KEY=VALUE  override a spec value before it is checked (KEY:\n"
+    "                    repeat, seed, workloads.sleep.tasks, strategies.threads.\n"
+    "                    workers...; VALUE: YAML, e.g. [1,2,4]); repeatable,\n"
+    "                    recorded in run.yaml and in the spec hash\n"
     "  -q, --quiet       no progress and no summary table\n"
     "      --resume DIR  go on with the run in DIR (after Ctrl-C, kill -9, a\n"
     "                    power cut), given the same SPEC or arguments; see\n"
@@ -394,22 +412,6 @@ static int parse_count(const char *opt, const char *s, int min, int *out)
     return 0;
 }
 
-/* Overrides of the loaded spec's top-level keys: "repeat=N" and "warmup=N",
- * the form `--set` takes (-r N is --set repeat=N).  Until the spec loader
- * applies --set itself (struct cl_spec_opts), this is the one place they
- * take effect. */
-static void apply_sets(struct cl_spec *spec, const char *const *sets, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        const char *eq = strchr(sets[i], '=');
-        int v = atoi(eq + 1); /* checked by parse_count */
-        if (!strncmp(sets[i], "repeat=", 7))
-            spec->repeat = v;
-        else if (!strncmp(sets[i], "warmup=", 7))
-            spec->warmup = v;
-    }
-}
-
 /* The spec on standard input (`conlab run -`), at most CL_MAX_SPEC_BYTES:
  * the text (malloc'ed) and *len, or NULL said. */
 static char *read_stdin_spec(size_t *len)
@@ -459,15 +461,14 @@ int cl_cmd_run(int argc, char **argv)
         {"force", no_argument, NULL, 'f'},
         {"shard", required_argument, NULL, 's'},
         {"calibrate", no_argument, NULL, 'C'},
+        {"set", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct cl_run_opts o = {0};
+    struct cl_spec_opts so = {0};
     struct cl_oneliner one = {NULL, 0, NULL, 0, -1, -1};
     const char **strategies = cl_xcalloc((size_t)argc, sizeof *strategies);
     const char **workloads = cl_xcalloc((size_t)argc, sizeof *workloads);
-    char sets[2][32];
-    const char *set_v[2];
-    size_t n_sets = 0;
     int c, rc = CL_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:tnqr:w:fs:h", opts, NULL)) != -1) {
@@ -489,6 +490,7 @@ int cl_cmd_run(int argc, char **argv)
             if (parse_count("-w/--warmup", optarg, 0, &one.warmup) != 0)
                 goto out;
             break;
+        case 'S': cl_spec_opts_add(&so, optarg); break;
         case OPT_RESUME: o.resume = optarg; break;
         case OPT_STRATEGY: strategies[one.n_strategies++] = optarg; break;
         case OPT_WORKLOAD: workloads[one.n_workloads++] = optarg; break;
@@ -521,13 +523,18 @@ int cl_cmd_run(int argc, char **argv)
     }
     one.strategies = strategies;
     one.workloads = workloads;
-    if (one.repeat >= 0)
-        snprintf(sets[n_sets++], sizeof sets[0], "repeat=%d", one.repeat);
-    if (one.warmup >= 0)
-        snprintf(sets[n_sets++], sizeof sets[0], "warmup=%d", one.warmup);
-    for (size_t i = 0; i < n_sets; i++)
-        set_v[i] = sets[i];
     int oneliner = one.n_strategies || one.n_workloads;
+    /* -r/-w are --set repeat=N / warmup=N (the one-liner writes them into
+     * the spec it stands for instead) */
+    char set[32];
+    if (!oneliner && one.repeat >= 0) {
+        snprintf(set, sizeof set, "repeat=%d", one.repeat);
+        cl_spec_opts_add(&so, set);
+    }
+    if (!oneliner && one.warmup >= 0) {
+        snprintf(set, sizeof set, "warmup=%d", one.warmup);
+        cl_spec_opts_add(&so, set);
+    }
     if ((o.out_dir && !*o.out_dir) || (o.resume && !*o.resume)) {
         fprintf(stderr, "conlab run: %s wants a directory, not an empty "
                 "string\n", o.out_dir ? "-o/--output" : "--resume");
@@ -556,15 +563,16 @@ int cl_cmd_run(int argc, char **argv)
     struct cl_spec *spec = NULL;
     int loaded;
     if (oneliner) {
-        loaded = cl_oneliner_open(&reg, &one, o.dry_run, &spec);
+        loaded = cl_oneliner_open(&reg, &one, o.dry_run, &so, &spec);
     } else if (path && !strcmp(path, "-")) {
         size_t len = 0;
         char *text = read_stdin_spec(&len);
-        loaded = text ? cl_spec_open_text(&reg, "<stdin>", text, len, NULL, &spec)
+        loaded = text ? cl_spec_open_text_opts(&reg, "<stdin>", text, len, NULL,
+                                               &so, &spec)
                       : -1;
         free(text);
     } else {
-        loaded = cl_spec_open(&reg, path, &spec);
+        loaded = cl_spec_open_opts(&reg, path, &so, &spec);
     }
     if (loaded != 0)
         fprintf(stderr, "conlab: nothing was run\n");
@@ -573,7 +581,6 @@ int cl_cmd_run(int argc, char **argv)
         cl_registry_free(&reg);
         goto out;
     }
-    apply_sets(spec, set_v, n_sets);
     extern int cl_main_argc;
     extern char **cl_main_argv;
     o.argc = cl_main_argc;
@@ -582,6 +589,7 @@ int cl_cmd_run(int argc, char **argv)
     cl_spec_free(spec);
     cl_registry_free(&reg);
 out:
+    cl_spec_opts_free(&so);
     free(strategies);
     free(workloads);
     return rc;

@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-void cl_diags_vadd(struct cl_diags *d, const char *file, int line, int col,
-                   const char *fmt, va_list ap)
+static void diags_push(struct cl_diags *d, const char *file, int line,
+                       int col, int warning, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+static void diags_push(struct cl_diags *d, const char *file, int line,
+                       int col, int warning, const char *fmt, va_list ap)
 {
     char *msg = NULL;
     if (vasprintf(&msg, fmt, ap) < 0)
@@ -28,7 +31,30 @@ void cl_diags_vadd(struct cl_diags *d, const char *file, int line, int col,
         free(f);
         return;
     }
-    d->v[d->n++] = (struct cl_diag){f, line, col, msg};
+    d->v[d->n++] = (struct cl_diag){f, line, col, msg, warning};
+}
+
+void cl_diags_vadd(struct cl_diags *d, const char *file, int line, int col,
+                   const char *fmt, va_list ap)
+{
+    diags_push(d, file, line, col, 0, fmt, ap);
+}
+
+void cl_diags_warn(struct cl_diags *d, const char *file, int line, int col,
+                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    diags_push(d, file, line, col, 1, fmt, ap);
+    va_end(ap);
+}
+
+size_t cl_diags_errors(const struct cl_diags *d, size_t from)
+{
+    size_t n = 0;
+    for (size_t i = from; i < d->n; i++)
+        n += !d->v[i].warning;
+    return n;
 }
 
 void cl_diags_add(struct cl_diags *d, const char *file, int line, int col,
@@ -44,13 +70,14 @@ void cl_diags_print(FILE *out, const struct cl_diags *d)
 {
     for (size_t i = 0; i < d->n; i++) {
         const struct cl_diag *g = &d->v[i];
+        const char *what = g->warning ? "warning" : "error";
         if (g->line > 0 && g->col > 0)
-            fprintf(out, "%s:%d:%d: error: %s\n", g->file, g->line, g->col,
-                    g->msg);
+            fprintf(out, "%s:%d:%d: %s: %s\n", g->file, g->line, g->col,
+                    what, g->msg);
         else if (g->line > 0)
-            fprintf(out, "%s:%d: error: %s\n", g->file, g->line, g->msg);
+            fprintf(out, "%s:%d: %s: %s\n", g->file, g->line, what, g->msg);
         else
-            fprintf(out, "%s: error: %s\n", g->file, g->msg);
+            fprintf(out, "%s: %s: %s\n", g->file, what, g->msg);
     }
 }
 

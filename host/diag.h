@@ -12,6 +12,7 @@ struct cl_diag {
     int line;     /* 1-based; 0 when unknown */
     int col;      /* 1-based; 0 when unknown */
     char *msg;    /* owned, no trailing newline */
+    int warning;  /* 1: a warning (the spec still loads), 0: an error */
 };
 
 /** Start as {0, 0, NULL}; free with cl_diags_free. */
@@ -27,7 +28,14 @@ void cl_diags_add(struct cl_diags *d, const char *file, int line, int col,
 void cl_diags_vadd(struct cl_diags *d, const char *file, int line, int col,
                    const char *fmt, va_list ap)
     __attribute__((format(printf, 5, 0)));
-/** Prints one "file:line:col: error: msg" line per diagnostic. */
+/** The same as a warning: printed as "warning:", not counted by
+ *  cl_diags_errors, so a spec with only warnings still loads. */
+void cl_diags_warn(struct cl_diags *d, const char *file, int line, int col,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/** How many of d's diagnostics from index `from` on are errors. */
+size_t cl_diags_errors(const struct cl_diags *d, size_t from);
+/** Prints one "file:line:col: error: msg" (or "warning: msg") line per
+ *  diagnostic. */
 void cl_diags_print(FILE *out, const struct cl_diags *d);
 /** Frees every diagnostic and leaves d empty. */
 void cl_diags_free(struct cl_diags *d);

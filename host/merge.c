@@ -48,7 +48,7 @@ struct merge {
 };
 
 static const char merge_help[] =
-    "usage: conlab merge DIR [--spec SPEC] [--quiet]\n"
+    "usage: conlab merge DIR [--spec SPEC] [--set KEY=VALUE]... [--quiet]\n"
     "\n"
     "Merges the shards of one run: every DIR/shard-*/ that `conlab run --shard\n"
     "I/N -o DIR/shard-<I-1>` wrote, on this machine or as a Slurm array task\n"
@@ -65,6 +65,7 @@ static const char merge_help[] =
     "Merging again after more shards finished replaces the merged files.\n"
     "\n"
     "  -s, --spec SPEC   the experiment the shards ran\n"
+    "      --set KEY=VALUE  the overrides the shards ran with (conlab run --set)\n"
     "  -q, --quiet       no summary table\n"
     "\n"
     "Exit status: 0 every cell merged and ok; 1 some cell missing or not ok;\n"
@@ -132,7 +133,7 @@ static int check_shards(const struct merge *m)
 
 /* The spec: --spec, DIR/spec.yaml, or the one the first shard recorded. */
 static int load_merge_spec(struct merge *m, struct cl_registry *reg,
-                           const char *spec_path)
+                           const char *spec_path, const struct cl_spec_opts *sets)
 {
     char *in_dir = cl_xasprintf("%s/spec.yaml", m->dir);
     if (!spec_path && access(in_dir, F_OK) == 0)
@@ -140,7 +141,7 @@ static int load_merge_spec(struct merge *m, struct cl_registry *reg,
     int rc;
     if (spec_path) {
         m->spec_from = cl_xstrdup(spec_path);
-        rc = cl_spec_open(reg, spec_path, &m->spec);
+        rc = cl_spec_open_opts(reg, spec_path, sets, &m->spec);
         free(in_dir);
         return rc;
     }
@@ -157,8 +158,8 @@ static int load_merge_spec(struct merge *m, struct cl_registry *reg,
         char *slash = strrchr(abs, '/');
         char *spec_dir = slash ? strndup(abs, (size_t)(slash - abs)) : NULL;
         m->spec_from = cl_xasprintf("the spec recorded in %s/run.yaml", s->dir);
-        rc = cl_spec_open_text(reg, path ? path : "spec", text, strlen(text), spec_dir,
-                               &m->spec);
+        rc = cl_spec_open_text_opts(reg, path ? path : "spec", text, strlen(text),
+                                    spec_dir, sets, &m->spec);
         free(abs);
         free(spec_dir);
         return rc;
@@ -506,6 +507,7 @@ static void merge_free(struct merge *m, struct cl_registry *reg)
 int cl_cmd_merge(int argc, char **argv)
 {
     static const struct option opts[] = {{"spec", required_argument, NULL, 's'},
+                                         {"set", required_argument, NULL, 'S'},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -517,18 +519,24 @@ int cl_cmd_merge(int argc, char **argv)
     struct merge m;
     memset(&m, 0, sizeof m);
     const char *spec_path = NULL;
+    struct cl_spec_opts sets = {0};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "s:qh", opts, NULL)) != -1) {
         switch (c) {
         case 's': spec_path = optarg; break;
+        case 'S': cl_spec_opts_add(&sets, optarg); break;
         case 'q': m.quiet = 1; break;
-        case 'h': fputs(merge_help, stdout); return 0;
-        default: fputs("see 'conlab merge --help'\n", stderr); return CL_EXIT_USAGE;
+        case 'h': fputs(merge_help, stdout); cl_spec_opts_free(&sets); return 0;
+        default:
+            fputs("see 'conlab merge --help'\n", stderr);
+            cl_spec_opts_free(&sets);
+            return CL_EXIT_USAGE;
         }
     }
     if (argc - optind != 1) {
         fputs(merge_help, stderr);
+        cl_spec_opts_free(&sets);
         return CL_EXIT_USAGE;
     }
     m.dir = argv[optind];
@@ -555,7 +563,9 @@ int cl_cmd_merge(int argc, char **argv)
                 m.dir, m.dir);
         goto out;
     }
-    if (load_merge_spec(&m, &reg, spec_path) != 0 || check_hashes(&m) != 0)
+    int bad_spec = load_merge_spec(&m, &reg, spec_path, &sets) != 0;
+    cl_spec_opts_free(&sets);
+    if (bad_spec || check_hashes(&m) != 0)
         goto out;
     make_cells(&m);
     if (check_shards(&m) != 0)

@@ -173,7 +173,8 @@ static void print_diags(const struct cl_oneliner *o, const int *first_line,
 }
 
 int cl_oneliner_open(struct cl_registry *reg, const struct cl_oneliner *o,
-                     int show, struct cl_spec **spec)
+                     int show, const struct cl_spec_opts *opts,
+                     struct cl_spec **spec)
 {
     *spec = NULL;
     size_t n_args = o->n_strategies + o->n_workloads;
@@ -189,8 +190,8 @@ int cl_oneliner_open(struct cl_registry *reg, const struct cl_oneliner *o,
      * none) the way every spec is. */
     struct cl_diags diags = {0, 0, NULL};
     struct cl_plugin_lookup lk = cl_registry_lookup(reg);
-    int rc = cl_spec_load_string(CL_ONELINER_NAME, text, strlen(text), &lk,
-                                 spec, &diags);
+    int rc = cl_spec_load_string_opts(CL_ONELINER_NAME, text, strlen(text),
+                                      &lk, opts, spec, &diags);
     if (rc != 0) {
         print_diags(o, first_line, &diags);
         fprintf(stderr, "conlab: %zu error%s in the --strategy/--workload "
@@ -199,8 +200,8 @@ int cl_oneliner_open(struct cl_registry *reg, const struct cl_oneliner *o,
     } else {
         cl_spec_free(*spec);
         *spec = NULL;
-        rc = cl_spec_open_text(reg, CL_ONELINER_NAME, text, strlen(text), NULL,
-                               spec);
+        rc = cl_spec_open_text_opts(reg, CL_ONELINER_NAME, text, strlen(text),
+                                    NULL, opts, spec);
     }
     cl_diags_free(&diags);
     free(first_line);

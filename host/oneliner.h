@@ -36,8 +36,10 @@ char *cl_oneliner_text(const struct cl_oneliner *o, int *first_line);
  *  CL_ONELINER_NAME, plugin paths relative to the working directory); with
  *  `show`, print the text to stdout first (--dry-run).  0 and *spec, or -1
  *  after printing every problem to stderr, each one the spec loader found
- *  in an argument's entry as "conlab run: --workload 'ARG': message". */
+ *  in an argument's entry as "conlab run: --workload 'ARG': message".
+ *  `opts`: --set overrides applied on top (NULL: none). */
 int cl_oneliner_open(struct cl_registry *reg, const struct cl_oneliner *o,
-                     int show, struct cl_spec **spec);
+                     int show, const struct cl_spec_opts *opts,
+                     struct cl_spec **spec);
 
 #endif

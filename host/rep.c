@@ -20,6 +20,7 @@
 #include "child.h"
 #include "job.h"
 #include "results.h"
+#include "seed.h"
 #include "signals.h"
 #include "spec.h"
 #include "stats.h"
@@ -306,8 +307,9 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
 
 /* In the forked child: ask the strategy for its workers, plan their
  * placement, then run (cl_rep_child).  Never returns. */
-static void rep_child_main(const struct cl_rep_ctx *c) __attribute__((noreturn));
-static void rep_child_main(const struct cl_rep_ctx *c)
+static void rep_child_main(const struct cl_rep_ctx *c, uint64_t seed)
+    __attribute__((noreturn));
+static void rep_child_main(const struct cl_rep_ctx *c, uint64_t seed)
 {
     cl_signals_in_child();
     const struct cl_variant *sv = c->cell->strategy, *wv = c->cell->workload;
@@ -339,7 +341,7 @@ static void rep_child_main(const struct cl_rep_ctx *c)
         .workload_config = wv->config,
         .n_tasks = wv->tasks,
         .n_workers = n_workers,
-        .seed = c->spec->seed,
+        .seed = seed,
         .cell = c->cell->name,
         .topo = c->topo,
         .plan = plan->pinned ? plan : NULL,
@@ -351,7 +353,10 @@ static void rep_child_main(const struct cl_rep_ctx *c)
 void cl_rep_run(const struct cl_rep_ctx *c, struct cl_rep_row *row)
 {
     cl_cellmem_reset(c->mem);
-    row->seed = c->spec->seed;
+    /* ABI 1.0 promised a workload the spec's seed itself */
+    row->seed = cl_plugin_of(c->cell->workload->plugin)->built_minor >= 1
+                    ? cl_seed_for(c->spec->seed, c->cell->name, row->repetition)
+                    : c->spec->seed;
     row->seed_known = 1;
     row->startup_s = row->span_s = row->teardown_s = NAN;
     pid_t pid = cl_child_fork();
@@ -361,7 +366,7 @@ void cl_rep_run(const struct cl_rep_ctx *c, struct cl_rep_row *row)
         return;
     }
     if (pid == 0)
-        rep_child_main(c);
+        rep_child_main(c, row->seed);
     cl_signals_watch(pid);
     const struct cl_child_watch watch = {c->deadline_ns, c->spec->memory_bytes,
                                          &cl_interrupts};

@@ -45,20 +45,23 @@ char *cl_cell_name(const struct cl_variant *s, const struct cl_variant *w)
 struct cl_cell *cl_cells_make(const struct cl_spec *spec, unsigned shard,
                               unsigned shards, size_t *n)
 {
-    size_t n_all = spec->n_workloads * spec->n_strategies;
+    /* a spec made by hand, without pairs: every strategy x workload */
+    size_t ns = spec->n_strategies;
+    size_t n_all = spec->pairs ? spec->n_pairs : spec->n_workloads * ns;
     struct cl_cell *cells = cl_xcalloc(n_all ? n_all : 1, sizeof *cells);
-    size_t k = 0, n_cells = 0;
-    for (size_t w = 0; w < spec->n_workloads; w++)
-        for (size_t s = 0; s < spec->n_strategies; s++, k++) {
-            if (shards && k % shards != shard - 1)
-                continue;
-            struct cl_cell *c = &cells[n_cells++];
-            c->index = k; /* the place in the whole run, even in a shard */
-            c->strategy = &spec->strategies[s];
-            c->workload = &spec->workloads[w];
-            c->name = cl_cell_name(c->strategy, c->workload);
-            c->speedup = c->speedup_lo = c->speedup_hi = NAN;
-        }
+    size_t n_cells = 0;
+    for (size_t k = 0; k < n_all; k++) {
+        if (shards && k % shards != shard - 1)
+            continue;
+        struct cl_cell *c = &cells[n_cells++];
+        c->index = k; /* the place in the whole run, even in a shard */
+        c->strategy = &spec->strategies[spec->pairs ? spec->pairs[k].strategy
+                                                    : k % ns];
+        c->workload = &spec->workloads[spec->pairs ? spec->pairs[k].workload
+                                                   : k / ns];
+        c->name = cl_cell_name(c->strategy, c->workload);
+        c->speedup = c->speedup_lo = c->speedup_hi = NAN;
+    }
     *n = n_cells;
     return cells;
 }
@@ -213,12 +216,9 @@ const char *cl_label_plugin(const char *label, char *buf, size_t len)
 
 const struct cl_variant *cl_spec_baseline(const struct cl_spec *spec)
 {
-    for (size_t i = 0; i < spec->n_strategies; i++) {
-        const struct cl_variant *v = &spec->strategies[i];
-        if (v->plugin && strcmp(v->plugin->name, "sequential") == 0)
-            return v;
-    }
-    return NULL;
+    if (spec->baseline == SIZE_MAX || spec->baseline >= spec->n_strategies)
+        return NULL;
+    return &spec->strategies[spec->baseline];
 }
 
 const struct cl_cell *cl_cell_baseline(const struct cl_cell *cells, size_t n,
@@ -259,7 +259,14 @@ void cl_cells_speedups(struct cl_cell *cells, size_t n, const char *baseline)
 
 void cl_spec_hash(const struct cl_spec *spec, char *buf, size_t len)
 {
-    char *masked = cl_neutral_url(spec->text);
+    char *text = cl_xstrdup(spec->text);
+    for (size_t i = 0; i < spec->n_overrides; i++) { /* --set: part of it */
+        char *more = cl_xasprintf("%s\n--set %s", text, spec->overrides[i]);
+        free(text);
+        text = more;
+    }
+    char *masked = cl_neutral_url(text);
+    free(text);
     char hex[CL_SHA256_HEX];
     cl_sha256_hex(masked, strlen(masked), hex);
     free(masked);

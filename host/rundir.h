@@ -63,7 +63,7 @@ struct cl_rep_row {
     double wall_s, user_s, sys_s, throughput_per_s;
     double lat_p50_s, lat_p99_s, lat_max_s;
     long max_rss_kib, vol_ctxsw, invol_ctxsw;
-    uint64_t seed;           /* the repetition's seed, when seed_known */
+    uint64_t seed;           /* the workload's seed (cl_seed_for), when seed_known */
     int seed_known;          /* 0: a row of a run before the seed column */
     /* wall_s in phases (NAN when no task ran, or not recorded): strategy
      * run() entered -> first task started -> last task ended -> run()
@@ -90,7 +90,7 @@ struct cl_cell {
     int done;
 };
 
-/** The spec's cells in run order (workload-major), named "STRATEGY x
+/** The spec's cells in run order (spec->pairs: workload-major per block), named "STRATEGY x
  *  WORKLOAD", nothing done; with shards (1-based shard of `shards`, 0/0:
  *  all) only every shards-th, .index keeping the place in the whole run.
  *  Owned by the caller: cl_cells_free. */
@@ -162,8 +162,9 @@ size_t cl_cell_ok_walls(const struct cl_cell *c, double *w);
  * without plugins finds the same cell). */
 
 /** The strategy variant speedups of spec's cells are computed against: the
- *  first variant of the `sequential` plugin; NULL when there is none.
- *  Borrowed from spec. */
+ *  spec's `baseline:` (default: the first `sequential` variant, else the
+ *  first strategy; see spec->baseline); NULL when there is none.  Borrowed
+ *  from spec. */
 const struct cl_variant *cl_spec_baseline(const struct cl_spec *spec);
 /** The baseline cell of c: the cell of c's workload variant (the same
  *  pointer) whose strategy is labelled `baseline`; NULL when there is none

@@ -63,6 +63,13 @@ void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec)
     cl_yout_kvf(y, "warmup", "%d", spec->warmup);
     cl_yout_kvf(y, "timeout_s", "%g", spec->timeout_s);
     cl_yout_kv(y, "pinning", cl_pinning_text(&spec->pinning, buf, sizeof buf));
+    if (spec->n_overrides) { /* --set KEY=VALUE, in the spec hash too */
+        cl_yout_scalar(y, "overrides");
+        cl_yout_seq_start(y, 0);
+        for (size_t i = 0; i < spec->n_overrides; i++)
+            cl_yout_scalar(y, spec->overrides[i]);
+        cl_yout_seq_end(y);
+    }
 }
 
 void cl_runyaml_plugins(struct cl_yout *y, const struct cl_plugin_rec *v,

@@ -43,7 +43,8 @@ void cl_runyaml_conlab(struct cl_yout *y, int build);
 void cl_runyaml_command(struct cl_yout *y, const char *prefix, int argc,
                         char **argv);
 /** spec_path, spec_hash (cl_spec_hash: of the text with URL passwords
- *  masked), seed, repeat, warmup, timeout_s, pinning. */
+ *  masked), seed, repeat, warmup, timeout_s, pinning, and `overrides:` (the
+ *  --set KEY=VALUE list) when there are any. */
 void cl_runyaml_spec(struct cl_yout *y, const struct cl_spec *spec);
 /** `floors:` a mapping of cl_floors_each's keys to their values, in
  *  nanoseconds (K, K.p10, K.p90) or a count (K.samples); a floor that was

@@ -56,12 +56,28 @@ struct slurm_opts {
     int exclusive, tasks, dry_run;
     const char **extra; /* --sbatch-option, each an #SBATCH line */
     size_t n_extra;
+    struct cl_spec_opts sets; /* --set KEY=VALUE, passed on to run and merge */
 };
+
+/* " --set 'K=V'..." for the scripts' command lines.  Owned by the caller. */
+static char *set_args(const struct slurm_opts *o)
+{
+    char *s = cl_xstrdup("");
+    for (size_t i = 0; i < o->sets.n_sets; i++) {
+        char *q = cl_sh_quote(o->sets.sets[i]);
+        char *t = cl_xasprintf("%s --set %s", s, q);
+        free(q);
+        free(s);
+        s = t;
+    }
+    return s;
+}
 
 static const char slurm_help[] =
     "usage: conlab slurm [SPEC] [-o DIR] [--shards N] [-p PARTITION] [-t TIME]\n"
     "                    [-c CPUS | --exclusive] [-A ACCOUNT] [--tasks]\n"
     "                    [--sbatch-option OPT]... [--merge-time TIME] [-n]\n"
+    "                    [--set KEY=VALUE]...\n"
     "       conlab slurm --resume DIR [-p P] [-t T] [-c C | --exclusive] [-n]\n"
     "\n"
     "Runs an experiment on a Slurm cluster as a job array: the cells (strategy\n"
@@ -79,6 +95,8 @@ static const char slurm_help[] =
     "on storage the compute nodes share; jobs start in the current directory.\n"
     "\n"
     "  -o, --output DIR       the run directory (must not exist, or be empty)\n"
+    "      --set KEY=VALUE    override a spec value (as `conlab run --set`);\n"
+    "                         every shard's run and the merge get it too\n"
     "      --shards N         shards = array tasks (default: one per cell, at\n"
     "                         most 1000); cell k goes to shard k mod N + 1\n"
     "  -p, --partition P      sbatch --partition (default: the cluster's)\n"
@@ -237,7 +255,9 @@ static char *array_script(const struct cl_spec *spec, const struct slurm_opts *o
         free(s);
         s = t;
     }
-    const char *tasks = o->tasks ? " --tasks" : "";
+    char *sets = set_args(o);
+    char *tasks = cl_xasprintf("%s%s", o->tasks ? " --tasks" : "", sets);
+    free(sets);
     t = cl_xasprintf(
         "%s\n"
         "set -eu\n"
@@ -255,6 +275,7 @@ static char *array_script(const struct cl_spec *spec, const struct slurm_opts *o
         "fi\n"
         "exec \"$conlab\" run --shard \"$shard\" -o \"$out\"%s \"$dir/spec.yaml\"\n",
         s, qexe, qdir, shards, shards - 1, qcwd, tasks, tasks);
+    free(tasks);
     free(s);
     free(qexe);
     free(qdir);
@@ -266,6 +287,7 @@ static char *merge_script(const struct cl_spec *spec, const struct slurm_opts *o
                           const char *dir, const char *exe, const char *cwd)
 {
     char *qexe = cl_sh_quote(exe), *qdir = cl_sh_quote(dir), *qcwd = cl_sh_quote(cwd);
+    char *sets = set_args(o);
     char *part = o->partition ? cl_xasprintf("#SBATCH --partition=%s\n", o->partition)
                               : cl_xstrdup("");
     char *acct = o->account ? cl_xasprintf("#SBATCH --account=%s\n", o->account)
@@ -284,9 +306,11 @@ static char *merge_script(const struct cl_spec *spec, const struct slurm_opts *o
         "%s%s"
         "\n"
         "cd %s\n"
-        "exec %s merge %s\n",
+        "exec %s merge%s %s\n",
         spec->experiment, dir, dir, spec->experiment, dir,
-        o->merge_time ? o->merge_time : "00:10:00", part, acct, qcwd, qexe, qdir);
+        o->merge_time ? o->merge_time : "00:10:00", part, acct, qcwd, qexe, sets,
+        qdir);
+    free(sets);
     free(part);
     free(acct);
     free(qexe);
@@ -491,7 +515,7 @@ static int write_run_files(const struct cl_spec *spec, const struct slurm_opts *
     char *mscript = merge_script(spec, o, dir, exe, cwd);
     char *sp = cl_xasprintf("%s/conlab.sbatch", dir);
     char *mp = cl_xasprintf("%s/merge.sbatch", dir);
-    size_t cells = spec->n_strategies * spec->n_workloads;
+    size_t cells = spec->n_pairs;
     int bad = write_file(spec_copy, spec->text, spec->text_len, 0644) ||
               write_file(sp, script, strlen(script), 0755) ||
               write_file(mp, mscript, strlen(mscript), 0755) ||
@@ -518,13 +542,13 @@ static int slurm_new(const struct slurm_opts *o, const char *spec_path)
     struct cl_spec *spec = NULL;
     char *dir = NULL, *parent = NULL, *abs = NULL, *exe = NULL, *cwd = NULL;
     int rc = CL_EXIT_USAGE;
-    if (cl_spec_open(&reg, spec_path, &spec) != 0) {
+    if (cl_spec_open_opts(&reg, spec_path, &o->sets, &spec) != 0) {
         fprintf(stderr, "conlab slurm: nothing was written or submitted\n");
         goto out;
     }
     if (check_plugin_paths(spec) != 0)
         goto out;
-    size_t cells = spec->n_strategies * spec->n_workloads;
+    size_t cells = spec->n_pairs;
     if (cells == 0) {
         fprintf(stderr, "conlab slurm: %s has no cells to run\n", spec->path);
         goto out;
@@ -628,9 +652,11 @@ static int parse_unsigned(const char *s, unsigned max, unsigned *out)
     return 0;
 }
 
+static int slurm_main(struct slurm_opts *o, int argc, char **argv);
+
 int cl_cmd_slurm(int argc, char **argv)
 {
-    enum { O_SHARDS = 256, O_EXCLUSIVE, O_TASKS, O_EXTRA, O_MERGE_TIME };
+    enum { O_SHARDS = 256, O_EXCLUSIVE, O_TASKS, O_EXTRA, O_MERGE_TIME, O_SET };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'},
         {"shards", required_argument, NULL, O_SHARDS},
@@ -644,6 +670,7 @@ int cl_cmd_slurm(int argc, char **argv)
         {"tasks", no_argument, NULL, O_TASKS},
         {"dry-run", no_argument, NULL, 'n'},
         {"resume", required_argument, NULL, 'r'},
+        {"set", required_argument, NULL, O_SET},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     struct slurm_opts o = {0};
@@ -682,21 +709,41 @@ int cl_cmd_slurm(int argc, char **argv)
             else
                 extra[o.n_extra++] = optarg;
             break;
-        case 'h': fputs(slurm_help, stdout); return 0;
-        default: fputs("see 'conlab slurm --help'\n", stderr); return CL_EXIT_USAGE;
+        case O_SET:
+            if (strchr(optarg, '\n'))
+                bad = "--set wants KEY=VALUE on one line";
+            else
+                cl_spec_opts_add(&o.sets, optarg);
+            break;
+        case 'h': fputs(slurm_help, stdout); cl_spec_opts_free(&o.sets); return 0;
+        default:
+            fputs("see 'conlab slurm --help'\n", stderr);
+            cl_spec_opts_free(&o.sets);
+            return CL_EXIT_USAGE;
         }
         if (bad) {
             fprintf(stderr, "conlab slurm: %s (got '%s'); see 'conlab slurm --help'\n",
                     bad, optarg);
+            cl_spec_opts_free(&o.sets);
             return CL_EXIT_USAGE;
         }
     }
+    int rc = slurm_main(&o, argc, argv);
+    cl_spec_opts_free(&o.sets);
+    return rc;
+}
+
+/* What cl_cmd_slurm does once its options are read. */
+static int slurm_main(struct slurm_opts *o_, int argc, char **argv)
+{
+    struct slurm_opts o = *o_;
     if (o.exclusive && o.cpus) {
         fputs("conlab slurm: --cpus-per-task or --exclusive, not both\n", stderr);
         return CL_EXIT_USAGE;
     }
     if (o.resume) {
-        if (optind < argc || o.out_dir || o.shards || o.n_extra || o.tasks || o.merge_time) {
+        if (optind < argc || o.out_dir || o.shards || o.n_extra || o.tasks || o.merge_time ||
+            o.sets.n_sets) {
             fputs("conlab slurm: --resume DIR takes the spec, the run directory and "
                   "the shards from DIR (only -p -t -c -A --exclusive -n go with it)\n",
                   stderr);

@@ -49,9 +49,28 @@ void cl_ld_err(struct cl_loader *L, const struct cl_node *n,
 {
     va_list ap;
     va_start(ap, fmt);
-    cl_diags_vadd(L->d, L->file, n ? n->line : 0, n ? n->col : 0, fmt, ap);
+    cl_diags_vadd(L->d, n && n->src ? n->src : L->file, n ? n->line : 0,
+                  n ? n->col : 0, fmt, ap);
     va_end(ap);
     L->errors++;
+}
+
+void cl_ld_warn(struct cl_loader *L, const struct cl_node *n,
+                const char *fmt, ...)
+{
+    char *msg = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    va_end(ap);
+    if (!msg) {
+        L->oom = 1;
+        return;
+    }
+    cl_diags_warn(L->d, n && n->src ? n->src : L->file, n ? n->line : 0,
+                  n ? n->col : 0, "%s", msg);
+    free(msg);
 }
 
 const char *cl_ld_kind_word(enum conlab_kind k)
@@ -78,9 +97,8 @@ const char *cl_ld_join(struct cl_loader *L, const char *const *v, size_t n)
     return s;
 }
 
-/* " (did you mean 'x'?)" or "". */
-static const char *did_you_mean(struct cl_loader *L, const char *word,
-                                const char *const *cands, size_t n)
+const char *cl_ld_did_you_mean(struct cl_loader *L, const char *word,
+                               const char *const *cands, size_t n)
 {
     const char *near = cl_suggest(word, cands, n);
     if (!near)
@@ -223,7 +241,7 @@ static void top_pinning(struct cl_loader *L, const struct cl_node *key,
                   "of CPU numbers such as [0, 2], got %s%s",
                   cl_node_describe(val, buf, sizeof buf),
                   val->kind == CL_NODE_SCALAR
-                      ? did_you_mean(L, val->text, cl_pinning_names,
+                      ? cl_ld_did_you_mean(L, val->text, cl_pinning_names,
                                      cl_pinning_n_names) : "");
         return;
     }
@@ -256,6 +274,22 @@ static void top_pinning(struct cl_loader *L, const struct cl_node *key,
 }
 /* ---- the document -------------------------------------------------------- */
 
+/* The keys read once the scalars are: only remembered here. */
+static void top_record(struct cl_loader *L, const struct cl_node *key,
+                       const struct cl_node *val)
+{
+    switch (key->text[0]) {
+    case 's': L->root.strategies = (struct cl_node *)val;
+              L->root.strategies_key = key; break;
+    case 'w': L->root.workloads = (struct cl_node *)val;
+              L->root.workloads_key = key; break;
+    case 'm': L->matrix = val; L->matrix_key = key; break;
+    case 'z': L->root.zip = val; L->zip_key = key; break;
+    case 'e': L->exclude = val; break;
+    default: L->baseline = val; break;
+    }
+}
+
 typedef void (*top_fn)(struct cl_loader *, const struct cl_node *,
                        const struct cl_node *);
 
@@ -269,7 +303,9 @@ static const struct {
     {"seed", top_seed},             {"record_tasks", top_scalar},
     {"calibrate", top_scalar},
     {"memory", top_memory},
-    {"strategies", cl_ld_list},       {"workloads", cl_ld_list},
+    {"strategies", top_record},     {"workloads", top_record},
+    {"matrix", top_record},         {"zip", top_record},
+    {"exclude", top_record},        {"baseline", top_record},
 };
 #define N_TOP_KEYS (sizeof top_keys / sizeof top_keys[0])
 
@@ -303,7 +339,7 @@ static char *name_from_path(const char *path)
 static void check_cells(struct cl_loader *L)
 {
     size_t ns = L->spec->n_strategies, nw = L->spec->n_workloads;
-    const struct cl_node *s = L->strategies_key, *w = L->workloads_key;
+    const struct cl_node *s = L->root.strategies_key, *w = L->root.workloads_key;
     if (!s || !w || !ns || nw <= CL_MAX_CELLS / ns)
         return;
     const struct cl_node *at =
@@ -313,7 +349,99 @@ static void check_cells(struct cl_loader *L)
               "into several specs", ns, nw, ns * nw, CL_MAX_CELLS);
 }
 
-static void load_root(struct cl_loader *L, const struct cl_node *root)
+/* The blocks: matrix's items, or the spec itself.  0, or -1 (reported). */
+static int make_blocks(struct cl_loader *L, struct cl_node *root)
+{
+    char buf[96];
+    L->root = (struct cl_block){.node = root};
+    for (const struct cl_node *k = root->first; k; k = k->next)
+        if (!strcmp(k->text, "strategies") || !strcmp(k->text, "workloads") ||
+            !strcmp(k->text, "matrix") || !strcmp(k->text, "zip"))
+            top_record(L, k, k->value);
+    L->blocks = &L->root;
+    L->n_blocks = 1;
+    if (!L->matrix)
+        return 0;
+    const struct cl_node *m = L->matrix;
+    if (L->root.strategies_key || L->root.workloads_key || L->zip_key) {
+        const struct cl_node *k = L->root.strategies_key ? L->root.strategies_key
+                                  : L->root.workloads_key ? L->root.workloads_key
+                                                         : L->zip_key;
+        cl_ld_err(L, k, "'%s' beside 'matrix': put it inside each block of "
+                  "'matrix' (line %d)", k->text, L->matrix_key->line);
+        return -1;
+    }
+    if (m->kind != CL_NODE_SEQ || m->n == 0) {
+        cl_ld_err(L, m, "'matrix' must be a list of blocks, each with its own "
+                  "'strategies:' and 'workloads:', got %s",
+                  cl_node_describe(m, buf, sizeof buf));
+        return -1;
+    }
+    if (!(L->blocks = cl_arena_alloc(L->tmp, m->n * sizeof *L->blocks))) {
+        L->oom = 1;
+        return -1;
+    }
+    L->n_blocks = 0;
+    for (struct cl_node *it = m->first; it; it = it->next) {
+        struct cl_block *b = &L->blocks[L->n_blocks++];
+        *b = (struct cl_block){.node = it};
+        if (it->kind != CL_NODE_MAP) {
+            cl_ld_err(L, it, "a 'matrix' block must be a mapping with "
+                      "'strategies:' and 'workloads:', got %s",
+                      cl_node_describe(it, buf, sizeof buf));
+            continue;
+        }
+        for (struct cl_node *k = it->first; k; k = k->next) {
+            if (!strcmp(k->text, "strategies")) {
+                b->strategies = k->value;
+                b->strategies_key = k;
+            } else if (!strcmp(k->text, "workloads")) {
+                b->workloads = k->value;
+                b->workloads_key = k;
+            } else if (!strcmp(k->text, "zip")) {
+                b->zip = k->value;
+            } else if (!strcmp(k->text, "exclude")) {
+                b->exclude = k->value;
+            } else {
+                static const char *const keys[] = {"strategies", "workloads",
+                                                   "zip", "exclude"};
+                cl_ld_err(L, k, "unknown key '%s' in a 'matrix' block%s "
+                          "(keys: strategies, workloads, zip, exclude)",
+                          k->text, cl_ld_did_you_mean(L, k->text, keys, 4));
+            }
+        }
+        if (!b->strategies_key || !b->workloads_key)
+            cl_ld_err(L, it, "this 'matrix' block has no '%s'",
+                      b->strategies_key ? "workloads" : "strategies");
+    }
+    return L->errors ? -1 : 0;
+}
+
+/* Each block's lists into variants, then the cells. */
+static void load_blocks(struct cl_loader *L)
+{
+    for (size_t i = 0; i < L->n_blocks; i++) {
+        struct cl_block *b = &L->blocks[i];
+        cl_ld_block_zip(L, b);
+        if (b->strategies_key)
+            cl_ld_list(L, b->strategies_key, b->strategies, &b->s);
+        if (b->workloads_key)
+            cl_ld_list(L, b->workloads_key, b->workloads, &b->w);
+    }
+    if (!L->matrix)
+        check_cells(L);
+    cl_ld_cells(L);
+}
+
+static void free_blocks(struct cl_loader *L)
+{
+    for (size_t i = 0; i < L->n_blocks; i++) {
+        free(L->blocks[i].s.v);
+        free(L->blocks[i].w.v);
+    }
+}
+
+static void load_root(struct cl_loader *L, struct cl_node *root)
 {
     char buf[96];
     static const struct cl_node start = {.line = 1, .col = 1};
@@ -328,6 +456,9 @@ static void load_root(struct cl_loader *L, const struct cl_node *root)
                   cl_node_describe(root, buf, sizeof buf));
         return;
     }
+    if (make_blocks(L, root) != 0)
+        return;
+    cl_ld_overrides(L, root);
     for (const struct cl_node *k = root->first; k; k = k->next) {
         size_t i = 0;
         while (i < N_TOP_KEYS && strcmp(top_keys[i].name, k->text) != 0)
@@ -337,11 +468,11 @@ static void load_root(struct cl_loader *L, const struct cl_node *root)
         else
             top_keys[i].fn(L, k, k->value);
     }
-    check_cells(L);
-    if (!L->strategies_key)
+    load_blocks(L);
+    if (!L->strategies_key && !L->matrix)
         cl_ld_err(L, root, "missing key 'strategies' (the strategies to run, "
                   "e.g. 'strategies: [sequential, threads]')");
-    if (!L->workloads_key)
+    if (!L->workloads_key && !L->matrix)
         cl_ld_err(L, root, "missing key 'workloads' (the workloads to run, "
                   "e.g. 'workloads: [sleep]')");
     if (!L->spec->experiment && !cl_node_get(root, "experiment", NULL)) {
@@ -384,13 +515,34 @@ static void copy_top(struct cl_spec *s, const struct cl_top_values *t)
     s->memory_bytes = t->memory;
 }
 
+/* The overrides, recorded in the spec.  0, or -1 out of memory. */
+static int copy_overrides(struct cl_spec *s, const struct cl_spec_opts *o)
+{
+    if (!o || !o->n_sets)
+        return 0;
+    if (!(s->overrides = calloc(o->n_sets, sizeof *s->overrides)))
+        return -1;
+    for (; s->n_overrides < o->n_sets; s->n_overrides++)
+        if (!(s->overrides[s->n_overrides] = strdup(o->sets[s->n_overrides])))
+            return -1;
+    return 0;
+}
+
 int cl_spec_load_string(const char *name, const char *text, size_t len,
                         const struct cl_plugin_lookup *lk,
                         struct cl_spec **out, struct cl_diags *diags)
 {
+    return cl_spec_load_string_opts(name, text, len, lk, NULL, out, diags);
+}
+
+int cl_spec_load_string_opts(const char *name, const char *text, size_t len,
+                             const struct cl_plugin_lookup *lk,
+                             const struct cl_spec_opts *opts,
+                             struct cl_spec **out, struct cl_diags *diags)
+{
     const char *file = name ? name : "<spec>";
     size_t n0 = diags->n;
-    struct cl_loader L = {.file = file, .d = diags, .lk = lk};
+    struct cl_loader L = {.file = file, .d = diags, .lk = lk, .opts = opts};
     *out = NULL;
     L.spec = calloc(1, sizeof *L.spec);
     L.tmp = cl_arena_new();
@@ -401,9 +553,10 @@ int cl_spec_load_string(const char *name, const char *text, size_t len,
                                      &L.spec->n_workloads, 0};
         L.spec->path = strdup(file);
         L.spec->text = malloc(len + 1);
+        L.spec->baseline = SIZE_MAX;
     }
     if (!L.spec || !L.tmp || !L.spec->path || !L.spec->text ||
-        top_defaults(&L) != 0) {
+        copy_overrides(L.spec, opts) != 0 || top_defaults(&L) != 0) {
         L.oom = 1;
     } else {
         memcpy(L.spec->text, text, len);
@@ -421,8 +574,9 @@ int cl_spec_load_string(const char *name, const char *text, size_t len,
     }
     if (L.oom)
         cl_diags_add(diags, file, 0, 0, "out of memory loading the spec");
+    free_blocks(&L);
     cl_arena_free(L.tmp);
-    if (L.oom || L.errors || diags->n != n0) {
+    if (L.oom || L.errors || cl_diags_errors(diags, n0)) {
         cl_spec_free(L.spec);
         return -1;
     }
@@ -510,6 +664,13 @@ static int read_spec(const char *path, char **buf, size_t *len, char *why,
 int cl_spec_load_file(const char *path, const struct cl_plugin_lookup *lk,
                       struct cl_spec **out, struct cl_diags *diags)
 {
+    return cl_spec_load_file_opts(path, lk, NULL, out, diags);
+}
+
+int cl_spec_load_file_opts(const char *path, const struct cl_plugin_lookup *lk,
+                           const struct cl_spec_opts *opts,
+                           struct cl_spec **out, struct cl_diags *diags)
+{
     char *text, why[256];
     size_t len;
     *out = NULL;
@@ -517,7 +678,7 @@ int cl_spec_load_file(const char *path, const struct cl_plugin_lookup *lk,
         cl_diags_add(diags, path, 0, 0, "%s", why);
         return -1;
     }
-    int rc = cl_spec_load_string(path, text, len, lk, out, diags);
+    int rc = cl_spec_load_string_opts(path, text, len, lk, opts, out, diags);
     free(text);
     return rc;
 }
@@ -532,10 +693,42 @@ void cl_spec_free(struct cl_spec *spec)
         cl_variant_free(&spec->workloads[i]);
     free(spec->strategies);
     free(spec->workloads);
+    free(spec->pairs);
+    for (size_t i = 0; i < spec->n_overrides; i++)
+        free(spec->overrides[i]);
+    free(spec->overrides);
     free(spec->pinning.cpus);
     free(spec->path);
     free(spec->text);
     free(spec->experiment);
     free(spec->description);
     free(spec);
+}
+
+void cl_spec_opts_add(struct cl_spec_opts *o, const char *key_eq_value)
+{
+    if (o->n_sets == o->cap_) {
+        size_t cap = o->cap_ ? 2 * o->cap_ : 8;
+        char **v = realloc(o->owned_, cap * sizeof *v);
+        if (!v) {
+            fprintf(stderr, "conlab: out of memory\n");
+            exit(3);
+        }
+        o->owned_ = v;
+        o->cap_ = cap;
+    }
+    if (!(o->owned_[o->n_sets] = strdup(key_eq_value))) {
+        fprintf(stderr, "conlab: out of memory\n");
+        exit(3);
+    }
+    o->n_sets++;
+    o->sets = (const char *const *)o->owned_;
+}
+
+void cl_spec_opts_free(struct cl_spec_opts *o)
+{
+    for (size_t i = 0; o->owned_ && i < o->n_sets; i++)
+        free(o->owned_[i]);
+    free(o->owned_);
+    memset(o, 0, sizeof *o);
 }

@@ -46,14 +46,33 @@ struct cl_param_text {
 struct cl_variant {
     const struct conlab_plugin *plugin; /* borrowed from the lookup */
     char *plugin_path;  /* owned; non-NULL when named by `plugin: PATH` */
-    char *label;        /* owned: "threads(workers=20)", "fib(tasks=20,n=34;30)",
+    char *label;        /* owned: the user's label when given, else
+                           "threads(workers=20)", "fib(tasks=20,n=34;30)",
                            only the parameters the spec gave; "sequential" */
+    char *user_label;   /* owned: the spec's `label:`, or NULL */
+    int is_baseline;    /* strategies: 1 for the spec's baseline variant */
     void *config;       /* owned: plugin->config_size bytes, filled */
     size_t n_params;
     struct cl_param_text *params; /* every declared param, defaults included */
     uint64_t tasks;     /* workloads: the host-level `tasks` parameter */
     int line, col;      /* where the variant's entry is in the spec */
     void *arena_;       /* private: strings/lists the config points into */
+};
+
+/** One cell of the experiment: indices into strategies[] and workloads[]. */
+struct cl_spec_pair {
+    size_t strategy, workload;
+};
+
+/** What is applied to a spec besides its text: `--set KEY=VALUE`
+ *  overrides (KEY a path such as workloads.sleep.tasks or repeat, VALUE
+ *  YAML), applied to the parsed tree before it is validated.  `sets` is
+ *  borrowed, or built by cl_spec_opts_add (then freed by cl_spec_opts_free). */
+struct cl_spec_opts {
+    const char *const *sets;
+    size_t n_sets;
+    char **owned_; /* private: what cl_spec_opts_add copied */
+    size_t cap_;
 };
 
 struct cl_spec {
@@ -75,6 +94,12 @@ struct cl_spec {
     struct cl_variant *strategies; /* in spec order, sweeps expanded */
     size_t n_workloads;
     struct cl_variant *workloads;
+    size_t n_pairs;
+    struct cl_spec_pair *pairs; /* the cells in run order: workload-major per
+                                   block, blocks in order, zip/exclude applied */
+    size_t baseline;    /* index into strategies, SIZE_MAX when none */
+    size_t n_overrides;
+    char **overrides;   /* owned: the --set KEY=VALUE texts applied, in order */
 };
 
 /** Parse and validate.  On success returns 0 and *out; on failure returns -1,
@@ -88,6 +113,22 @@ int cl_spec_load_file(const char *path, const struct cl_plugin_lookup *lk,
 int cl_spec_load_string(const char *name, const char *text, size_t len,
                         const struct cl_plugin_lookup *lk,
                         struct cl_spec **out, struct cl_diags *diags);
+/** The same with overrides (opts NULL: none).  Warnings (an exclude that
+ *  matches no cell, a cell repeated across matrix blocks) are added to
+ *  diags with .warning set and do not fail the load. */
+int cl_spec_load_string_opts(const char *name, const char *text, size_t len,
+                             const struct cl_plugin_lookup *lk,
+                             const struct cl_spec_opts *opts,
+                             struct cl_spec **out, struct cl_diags *diags);
+int cl_spec_load_file_opts(const char *path, const struct cl_plugin_lookup *lk,
+                           const struct cl_spec_opts *opts,
+                           struct cl_spec **out, struct cl_diags *diags);
 void cl_spec_free(struct cl_spec *spec); /* accepts NULL */
+
+/** Append a copy of "KEY=VALUE" to o's overrides (what `--set` and, with
+ *  "repeat=N" / "warmup=N", `-r` / `-w` do).  Exits on out of memory. */
+void cl_spec_opts_add(struct cl_spec_opts *o, const char *key_eq_value);
+/** Free what cl_spec_opts_add copied and empty o. */
+void cl_spec_opts_free(struct cl_spec_opts *o);
 
 #endif

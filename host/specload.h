@@ -26,6 +26,15 @@ int cl_spec_open_text(struct cl_registry *reg, const char *name,
                       const char *text, size_t len, const char *spec_dir,
                       struct cl_spec **spec);
 
+/** The same two with --set overrides (opts NULL: none; see struct
+ *  cl_spec_opts).  Warnings are printed too, and do not fail the load. */
+int cl_spec_open_opts(struct cl_registry *reg, const char *path,
+                      const struct cl_spec_opts *opts, struct cl_spec **spec);
+int cl_spec_open_text_opts(struct cl_registry *reg, const char *name,
+                           const char *text, size_t len, const char *spec_dir,
+                           const struct cl_spec_opts *opts,
+                           struct cl_spec **spec);
+
 /** Whether this machine can honour the spec's pinning: every PU a pinning
  *  list names exists and this process may use it (what `conlab run`
  *  requires; validate and run both call this).  0, or -1 after printing

@@ -6,8 +6,11 @@
 
 #include <yaml.h>
 
-#define CL_MAX_DEPTH 64 /* YAML nesting a spec may use */
-
+struct anchor {
+    const char *name;
+    const struct cl_node *node;
+    int height; /* levels below node */
+};
 
 int cl_node_is_null(const struct cl_node *n)
 {
@@ -56,6 +59,9 @@ struct builder {
     struct cl_arena *a;
     struct cl_diags *d;
     int unusable; /* the tree cannot be trusted (alias, depth, OOM) */
+    size_t n_nodes;
+    struct anchor *anchors; /* in the arena, grown by doubling */
+    size_t n_anchors, cap_anchors;
 };
 
 static void build_err(struct builder *b, yaml_mark_t m, const char *fmt, ...)
@@ -131,6 +137,15 @@ static int next_event(struct builder *b, yaml_event_t *ev)
 static struct cl_node *new_node(struct builder *b, enum cl_node_kind kind,
                                 yaml_mark_t m)
 {
+    if (++b->n_nodes > CL_MAX_YAML_NODES) {
+        if (!b->unusable)
+            build_err(b, m, "the document has more than %d nodes once its "
+                      "aliases are expanded (an alias of an alias of ...?); "
+                      "write the spec without nested aliases",
+                      CL_MAX_YAML_NODES);
+        b->unusable = 1;
+        return NULL;
+    }
     struct cl_node *n = cl_arena_alloc(b->a, sizeof *n);
     if (!n) {
         build_err(b, m, "out of memory");
@@ -140,11 +155,96 @@ static struct cl_node *new_node(struct builder *b, enum cl_node_kind kind,
     n->kind = kind;
     n->line = (int)m.line + 1;
     n->col = (int)m.column + 1;
+    n->src = b->file;
     return n;
 }
 
-static void append(struct cl_node *parent, struct cl_node *child)
+/* Levels below n (0 for a scalar). */
+static int height(const struct cl_node *n)
 {
+    int h = 0;
+    for (const struct cl_node *c = n->first; c; c = c->next) {
+        int hc = 1 + height(n->kind == CL_NODE_MAP ? c->value : c);
+        h = hc > h ? hc : h;
+    }
+    return h;
+}
+
+/* Remember `node` under `name` (a later anchor of the same name wins). */
+static void add_anchor(struct builder *b, yaml_mark_t m, const yaml_char_t *name,
+                       const struct cl_node *node)
+{
+    if (!name || !node)
+        return;
+    if (b->n_anchors == b->cap_anchors) {
+        size_t cap = b->cap_anchors ? 2 * b->cap_anchors : 16;
+        struct anchor *v = cl_arena_alloc(b->a, cap * sizeof *v);
+        if (!v) {
+            build_err(b, m, "out of memory");
+            b->unusable = 1;
+            return;
+        }
+        if (b->n_anchors)
+            memcpy(v, b->anchors, b->n_anchors * sizeof *v);
+        b->anchors = v;
+        b->cap_anchors = cap;
+    }
+    const char *nm = cl_arena_strdup(b->a, (const char *)name);
+    if (!nm) {
+        build_err(b, m, "out of memory");
+        b->unusable = 1;
+        return;
+    }
+    b->anchors[b->n_anchors++] = (struct anchor){nm, node, height(node)};
+}
+
+/* A copy of n and everything below it, counted against the node bound. */
+static struct cl_node *copy_node(struct builder *b, const struct cl_node *n,
+                                 yaml_mark_t m)
+{
+    struct cl_node *c = new_node(b, n->kind, m);
+    if (!c)
+        return NULL;
+    c->line = n->line;
+    c->col = n->col;
+    c->text = n->text;
+    c->plain = n->plain;
+    c->src = n->src;
+    for (const struct cl_node *k = n->first; k; k = k->next) {
+        struct cl_node *kc = copy_node(b, k, m);
+        if (!kc)
+            return NULL;
+        if (n->kind == CL_NODE_MAP && !(kc->value = copy_node(b, k->value, m)))
+            return NULL;
+        cl_node_append(c, kc);
+    }
+    return c;
+}
+
+static struct cl_node *alias_node(struct builder *b, const yaml_event_t *e,
+                                  int depth)
+{
+    const char *name = (const char *)e->data.alias.anchor;
+    for (size_t i = b->n_anchors; i-- > 0;) {
+        if (strcmp(b->anchors[i].name, name) != 0)
+            continue;
+        if (depth + b->anchors[i].height > CL_MAX_DEPTH) {
+            build_err(b, e->start_mark, "alias '*%s' nests deeper than %d "
+                      "levels", name, CL_MAX_DEPTH);
+            b->unusable = 1;
+            return NULL;
+        }
+        return copy_node(b, b->anchors[i].node, e->start_mark);
+    }
+    build_err(b, e->start_mark, "unknown alias '*%s' (an anchor '&%s' must "
+              "come before it, and not around it)", name, name);
+    b->unusable = 1;
+    return NULL;
+}
+
+void cl_node_append(struct cl_node *parent, struct cl_node *child)
+{
+    child->next = NULL;
     if (parent->last)
         parent->last->next = child;
     else
@@ -153,13 +253,9 @@ static void append(struct cl_node *parent, struct cl_node *child)
     parent->n++;
 }
 
-/* Anchors and tags are reported, then ignored: the value still reads well. */
-static void check_props(struct builder *b, yaml_mark_t m,
-                        const yaml_char_t *anchor, const yaml_char_t *tag)
+/* Tags are reported, then ignored: the value still reads well. */
+static void check_tag(struct builder *b, yaml_mark_t m, const yaml_char_t *tag)
 {
-    if (anchor)
-        build_err(b, m, "YAML anchors ('&%s') are not supported in specs",
-                  (const char *)anchor);
     if (tag)
         build_err(b, m, "YAML tags ('%s') are not supported in specs; write "
                   "the value plainly", (const char *)tag);
@@ -170,7 +266,7 @@ static struct cl_node *parse_node(struct builder *b, yaml_event_t *ev,
 
 static struct cl_node *parse_scalar_event(struct builder *b, yaml_event_t *ev)
 {
-    check_props(b, ev->start_mark, ev->data.scalar.anchor, ev->data.scalar.tag);
+    check_tag(b, ev->start_mark, ev->data.scalar.tag);
     struct cl_node *n = new_node(b, CL_NODE_SCALAR, ev->start_mark);
     if (!n)
         return NULL;
@@ -202,7 +298,32 @@ static struct cl_node *parse_seq(struct builder *b, struct cl_node *seq,
         struct cl_node *item = parse_node(b, &ev, depth + 1);
         if (!item)
             return NULL;
-        append(seq, item);
+        cl_node_append(seq, item);
+    }
+}
+
+/* `<<: SRC`: SRC's keys (a mapping's, or each of a list of mappings') that
+ * map does not have yet, marked merged so that a key of its own replaces
+ * them. */
+static void merge_keys(struct builder *b, struct cl_node *map,
+                       const struct cl_node *src)
+{
+    if (src->kind == CL_NODE_SEQ) {
+        for (const struct cl_node *s = src->first; s; s = s->next)
+            merge_keys(b, map, s);
+        return;
+    }
+    if (src->kind != CL_NODE_MAP) {
+        cl_diags_add(b->d, b->file, src->line, src->col, "'<<' merges a "
+                     "mapping (such as *anchor) into this one, not a value");
+        return;
+    }
+    for (struct cl_node *k = src->first, *next; k; k = next) {
+        next = k->next;
+        if (cl_node_get(map, k->text, NULL))
+            continue;
+        k->merged = 1;
+        cl_node_append(map, k);
     }
 }
 
@@ -229,15 +350,26 @@ static struct cl_node *parse_map(struct builder *b, struct cl_node *map,
                          key->kind == CL_NODE_SEQ ? "lists" : "mappings");
             continue;
         }
-        const struct cl_node *prev = NULL;
-        if (cl_node_get(map, key->text, &prev)) {
+        if (strcmp(key->text, "<<") == 0 && key->plain) {
+            merge_keys(b, map, val);
+            continue;
+        }
+        struct cl_node *prev = NULL;
+        if (cl_node_get(map, key->text, (const struct cl_node **)&prev)) {
+            if (prev->merged) { /* a merged key: this one wins */
+                prev->value = val;
+                prev->merged = 0;
+                prev->line = key->line;
+                prev->col = key->col;
+                continue;
+            }
             cl_diags_add(b->d, b->file, key->line, key->col,
                          "duplicate key '%s' (first at line %d, column %d)",
                          key->text, prev->line, prev->col);
             continue;
         }
         key->value = val;
-        append(map, key);
+        cl_node_append(map, key);
     }
 }
 
@@ -257,29 +389,27 @@ static struct cl_node *parse_node(struct builder *b, yaml_event_t *ev,
     switch (e.type) {
     case YAML_SCALAR_EVENT:
         n = parse_scalar_event(b, &e);
+        add_anchor(b, e.start_mark, e.data.scalar.anchor, n);
         yaml_event_delete(&e);
         return n;
     case YAML_ALIAS_EVENT:
-        build_err(b, e.start_mark, "YAML aliases ('*%s') are not supported "
-                  "in specs", (const char *)e.data.alias.anchor);
-        b->unusable = 1;
-        n = new_node(b, CL_NODE_SCALAR, e.start_mark);
-        if (n)
-            n->text = "";
+        n = alias_node(b, &e, depth);
         yaml_event_delete(&e);
         return n;
     case YAML_SEQUENCE_START_EVENT:
-        check_props(b, e.start_mark, e.data.sequence_start.anchor,
-                    e.data.sequence_start.tag);
+        check_tag(b, e.start_mark, e.data.sequence_start.tag);
         n = new_node(b, CL_NODE_SEQ, e.start_mark);
+        n = n ? parse_seq(b, n, depth) : NULL;
+        add_anchor(b, e.start_mark, e.data.sequence_start.anchor, n);
         yaml_event_delete(&e);
-        return n ? parse_seq(b, n, depth) : NULL;
+        return n;
     case YAML_MAPPING_START_EVENT:
-        check_props(b, e.start_mark, e.data.mapping_start.anchor,
-                    e.data.mapping_start.tag);
+        check_tag(b, e.start_mark, e.data.mapping_start.tag);
         n = new_node(b, CL_NODE_MAP, e.start_mark);
+        n = n ? parse_map(b, n, depth) : NULL;
+        add_anchor(b, e.start_mark, e.data.mapping_start.anchor, n);
         yaml_event_delete(&e);
-        return n ? parse_map(b, n, depth) : NULL;
+        return n;
     default:
         build_err(b, e.start_mark, "unexpected YAML event %d", (int)e.type);
         b->unusable = 1;

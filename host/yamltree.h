@@ -22,6 +22,9 @@ struct cl_node {
     struct cl_node *last;
     struct cl_node *next;  /* the next item or key of the parent */
     struct cl_node *value; /* a MAP key's value */
+    int merged;            /* a MAP key merged in by '<<' */
+    const char *src;       /* the name it was parsed under (a file, or
+                              "--set KEY"), borrowed from the parse's caller */
 };
 
 /** 1 for an absent value: a plain "", "~", "null", "Null" or "NULL". */
@@ -32,11 +35,23 @@ const char *cl_node_describe(const struct cl_node *n, char *buf, size_t len);
 const struct cl_node *cl_node_get(const struct cl_node *map, const char *key,
                                   const struct cl_node **key_out);
 
+#define CL_MAX_YAML_NODES 1000000 /* nodes of a document, aliases expanded */
+#define CL_MAX_DEPTH 64           /* YAML nesting, aliases expanded */
+
+/** Put child last in parent (a SEQ's items or a MAP's keys). */
+void cl_node_append(struct cl_node *parent, struct cl_node *child);
+
 /** Parse one YAML document into a tree allocated in `a`.  Problems go to `d`
- *  as "file:line:col: message".  Returns 0 with *root (NULL when the stream
- *  holds no document) when the tree is usable (it may still have had
- *  harmless problems such as duplicate keys, which are dropped), or -1 when
- *  it is not (syntax error, alias, nesting too deep, out of memory). */
+ *  as "file:line:col: message".  Anchors and aliases are resolved: an alias
+ *  is a copy of its anchor's node (keeping the anchor's positions), and a
+ *  `<<: *anchor` key (or `<<: [*a, *b]`) merges a mapping's keys into the
+ *  one that holds it, its own keys winning.  The expanded tree is bounded:
+ *  CL_MAX_YAML_NODES nodes, CL_MAX_DEPTH levels ("billion laughs" refused).
+ *  Returns 0 with *root (NULL when the stream holds no document) when the
+ *  tree is usable (it may still have had harmless problems such as
+ *  duplicate keys, which are dropped), or -1 when it is not (syntax error,
+ *  unknown alias, too big or deep, out of memory).  `file` must outlive the
+ *  tree (each node's src points to it). */
 int cl_yaml_parse(const char *file, const char *text, size_t len,
                   struct cl_arena *a, struct cl_diags *d,
                   struct cl_node **root);

@@ -318,7 +318,11 @@ struct conlab_workload_env {
     uint32_t struct_size;
     uint64_t n_tasks;   /* the host-level `tasks` parameter */
     unsigned n_workers; /* how many workers the strategy will start */
-    uint64_t seed;      /* the spec's seed; derive per-task randomness from it */
+    uint64_t seed;      /* derive per-task randomness from it: from ABI 1.1 the
+                           repetition's seed, drawn from the spec's seed, the
+                           cell and the repetition (fresh each repetition, the
+                           same for the same three); a 1.0 plugin gets the
+                           spec's seed itself */
     const struct conlab_host_api *host;
     const char *cell;   /* the cell's name, for messages */
     /** Base URL of the host's built-in HTTP server ("http://127.0.0.1:PORT")

@@ -346,6 +346,30 @@ class Submit(Case):
         p = self.ok(conlab("status", d, env=self.env))
         self.assertIn("(complete, 6 of 6 cells, at ", p.stdout)
 
+    def test_set_reaches_every_shard_and_the_merge(self):
+        sets = ["--set", "workloads.sleep.tasks=3", "--set", "strategies.threads.workers=[1,2]"]
+        self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
+                       *sets, env=self.env))
+        d = os.path.realpath(self.run_dir)
+        script = slurp(os.path.join(d, "conlab.sbatch"))
+        self.assertIn("--set 'workloads.sleep.tasks=3' --set "
+                      "'strategies.threads.workers=[1,2]'", script)
+        self.assertIn("merge --set 'workloads.sleep.tasks=3'",
+                      slurp(os.path.join(d, "merge.sbatch")))
+        self.assertIn("cells: 8", slurp(os.path.join(d, "slurm.yaml")))
+        for i in (0, 1):
+            r = self.array_task(i)
+            self.assertEqual(r.returncode, 0, r.stderr)
+        r = subprocess.run(["bash", os.path.join(d, "merge.sbatch")], capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.ok(conlab("run", self.spec_path, "-o", self.path("whole"), "-q", *sets))
+        self.assert_same_cells(d, self.path("whole"), tasks=False)
+        self.assertIn("workloads.sleep.tasks=3", slurp(os.path.join(d, "run.yaml")))
+        # the overrides come from DIR: not with --resume
+        p = self.ok(conlab("slurm", "--resume", d, "--set", "repeat=1", env=self.env),
+                    rc=2)
+
     def test_a_shard_that_began_resumes(self):
         self.ok(conlab("slurm", self.spec_path, "-o", self.run_dir, "--shards", "2",
                        env=self.env))

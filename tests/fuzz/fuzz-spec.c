@@ -2,8 +2,9 @@
  *
  * Feeds arbitrary bytes (not NUL-terminated) to cl_spec_load_string with a
  * fake plugin lookup, so every path of the loader — YAML parsing, keys,
- * plugin resolution, every parameter type, sweeps, labels, durations,
- * pinning, diagnostics — runs under ASan and UBSan; leaks are reported by
+ * plugin resolution, every parameter type, sweeps, zip, exclude, matrix,
+ * labels, baseline, anchors and aliases (tests/fuzz/corpus/billion-laughs.yaml
+ * among the seeds), durations, pinning, diagnostics — runs under ASan and UBSan; leaks are reported by
  * LeakSanitizer.  The fake plugins (tests/support/fake_plugins.h) are those
  * tests/unit/test-spec.c and the specs under tests/specs/ name, so the seed
  * corpus reaches deep at once.
@@ -46,7 +47,14 @@ static size_t touch(const struct cl_spec *s)
             const unsigned char *cfg = v->config;
             for (size_t b = 0; cfg && b < v->plugin->config_size; b++)
                 sum += cfg[b];
+            if (v->user_label)
+                sum += strlen(v->user_label);
         }
+    for (size_t i = 0; i < s->n_pairs; i++) /* every cell names variants */
+        sum += strlen(s->strategies[s->pairs[i].strategy].label) +
+               strlen(s->workloads[s->pairs[i].workload].label);
+    if (s->baseline != SIZE_MAX)
+        sum += (size_t)s->strategies[s->baseline].is_baseline;
     return sum;
 }
 
@@ -60,12 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = cl_spec_load_string("fuzz.yaml", (const char *)data, size,
                                  &fake_lookup, &spec, &diags);
     if (rc == 0) {
-        if (!spec || diags.n)
-            abort(); /* success means a spec and no error */
+        if (!spec || cl_diags_errors(&diags, 0))
+            abort(); /* success means a spec and no error (warnings may be) */
+        if (spec->n_pairs == 0 || spec->baseline >= spec->n_strategies)
+            abort(); /* ... with cells and a baseline */
         volatile size_t sum = touch(spec);
         (void)sum;
-    } else if (spec || diags.n == 0) {
-        abort(); /* failure means no spec and at least one message */
+    } else if (spec || cl_diags_errors(&diags, 0) == 0) {
+        abort(); /* failure means no spec and at least one error */
     }
     if (sink)
         cl_diags_print(sink, &diags);

@@ -23,6 +23,7 @@
 
 #include "fake_plugins.h"
 #include "params.h"
+#include "seed.h"
 #include "spec.h"
 #include "suggest.h"
 
@@ -511,6 +512,304 @@ static void test_params_defaults(void **state)
     cl_params_free(NULL, NULL);
 }
 
+
+/* ---- the spec language: zip, exclude, matrix, label, baseline ------------ */
+
+/* Load text with overrides; rc must be `want`; the diagnostics back. */
+static struct cl_spec *load_opts(const char *text, const char *const *sets,
+                                 size_t n_sets, int want, struct cl_diags *d)
+{
+    struct cl_spec_opts o = {sets, n_sets, NULL, 0};
+    struct cl_spec *s = NULL;
+    int rc = cl_spec_load_string_opts("t.yaml", text, strlen(text),
+                                      &fake_lookup, &o, &s, d);
+    if (rc != want)
+        cl_diags_print(stderr, d);
+    assert_int_equal(rc, want);
+    return s;
+}
+
+/* "S x W" of cell i. */
+static const char *cell(const struct cl_spec *s, size_t i, char *buf,
+                        size_t len)
+{
+    assert_true(i < s->n_pairs);
+    snprintf(buf, len, "%s x %s", s->strategies[s->pairs[i].strategy].label,
+             s->workloads[s->pairs[i].workload].label);
+    return buf;
+}
+
+static void test_entry_zip(void **state)
+{
+    (void)state;
+    char b[256];
+    struct cl_spec *s = load_text("t.yaml",
+        "strategies:\n"
+        "  - threads: { zip: { workers: [1, 2, 4], stack_kib: [64, 128, 256] } }\n"
+        "  - processes: { workers: [1, 2] }\n"
+        "workloads:\n"
+        "  - fib: { zip: { n: [[30], [31, 32]], tasks: [5, 6] } }\n");
+    assert_int_equal(s->n_strategies, 5); /* 3 zipped, not 9; + 2 */
+    assert_string_equal(s->strategies[0].label, "threads(workers=1,stack_kib=64)");
+    assert_string_equal(s->strategies[2].label, "threads(workers=4,stack_kib=256)");
+    assert_string_equal(param_text(&s->strategies[1], "stack_kib", NULL), "128");
+    assert_int_equal(s->n_workloads, 2);
+    assert_string_equal(s->workloads[1].label, "fib(n=31;32,tasks=6)");
+    assert_int_equal(s->workloads[1].tasks, 6);
+    assert_int_equal(s->n_pairs, 10);
+    assert_string_equal(cell(s, 5, b, sizeof b),
+                        "threads(workers=1,stack_kib=64) x fib(n=31;32,tasks=6)");
+    cl_spec_free(s);
+
+    struct cl_diags d = load_bad("strategies:\n"
+        "  - threads: { zip: { workers: [1, 2, 4], stack_kib: [64, 128] } }\n"
+        "workloads: [sleep]\n");
+    assert_int_equal(d.v[0].line, 2);
+    assert_int_equal(d.v[0].col, 54);
+    assert_non_null(strstr(d.v[0].msg, "as long as each other"));
+    cl_diags_free(&d);
+}
+
+static void test_labels_and_baseline(void **state)
+{
+    (void)state;
+    struct cl_spec *s = load_text("t.yaml",
+        "strategies:\n"
+        "  - threads: { zip: { workers: [1, 2], label: [one, two] } }\n"
+        "  - processes: { workers: 2, label: procs }\n"
+        "  - sequential\n"
+        "workloads: [sleep]\n");
+    assert_string_equal(s->strategies[0].label, "one");
+    assert_string_equal(s->strategies[0].user_label, "one");
+    assert_string_equal(s->strategies[1].label, "two");
+    assert_string_equal(s->strategies[2].label, "procs");
+    assert_null(s->strategies[3].user_label);
+    assert_int_equal(s->baseline, 3); /* default: sequential */
+    assert_true(s->strategies[3].is_baseline);
+    assert_false(s->strategies[0].is_baseline);
+    cl_spec_free(s);
+
+    s = load_text("t.yaml", "strategies: [{threads: {workers: [1, 2]}}]\n"
+                            "workloads: [sleep]\n");
+    assert_int_equal(s->baseline, 0); /* no sequential: the first */
+    cl_spec_free(s);
+
+    s = load_text("t.yaml", "strategies: [sequential, {threads: {workers: [1, 2]}}]\n"
+                            "workloads: [sleep]\n"
+                            "baseline: { threads: { workers: 2 } }\n");
+    assert_int_equal(s->baseline, 2);
+    assert_true(s->strategies[2].is_baseline);
+    cl_spec_free(s);
+
+    s = load_text("t.yaml", "strategies: [sequential, {threads: {workers: 2, label: t2}}]\n"
+                            "workloads: [sleep]\nbaseline: t2\n");
+    assert_int_equal(s->baseline, 1);
+    cl_spec_free(s);
+
+    struct cl_diags d = load_bad("strategies: [sequential]\nworkloads: [sleep]\n"
+                                 "baseline: threads\n");
+    assert_int_equal(d.v[0].line, 3);
+    assert_int_equal(d.v[0].col, 11);
+    assert_non_null(strstr(d.v[0].msg, "matches no strategy variant"));
+    cl_diags_free(&d);
+}
+
+static void test_top_zip_weak_scaling(void **state)
+{
+    (void)state;
+    char b[256];
+    struct cl_spec *s = load_text("t.yaml",
+        "strategies: [sequential, threads]\n"
+        "workloads: [fib]\n"
+        "zip:\n"
+        "  strategies.threads.workers: [1, 2, 4]\n"
+        "  workloads.fib.tasks: [20, 40, 80]\n");
+    assert_int_equal(s->n_strategies, 4);
+    assert_int_equal(s->n_workloads, 3);
+    assert_int_equal(s->n_pairs, 6); /* not 12: threads only at its size */
+    const char *want[] = {
+        "sequential x fib(tasks=20)", "threads(workers=1) x fib(tasks=20)",
+        "sequential x fib(tasks=40)", "threads(workers=2) x fib(tasks=40)",
+        "sequential x fib(tasks=80)", "threads(workers=4) x fib(tasks=80)"};
+    for (size_t i = 0; i < 6; i++)
+        assert_string_equal(cell(s, i, b, sizeof b), want[i]);
+    cl_spec_free(s);
+}
+
+static void test_exclude(void **state)
+{
+    (void)state;
+    char b[256];
+    struct cl_diags d = {0};
+    struct cl_spec *s = load_opts(
+        "strategies: [sequential, coroutines, {threads: {workers: [1, 2]}}]\n"
+        "workloads: [{sleep: {blocking: [false, true]}}, fib]\n"
+        "exclude:\n"
+        "  - { strategy: sequential, workload.blocking: true }\n"
+        "  - { strategy: threads(workers=2), workload: fib }\n"
+        "  - { strategy.workers: [1], workload: fib }\n"
+        "  - { strategy: processes }\n", NULL, 0, 0, &d);
+    /* 4 x 3 = 12, minus seq x blocking, threads(2) x fib, threads(1) x fib */
+    assert_int_equal(s->n_pairs, 9);
+    for (size_t i = 0; i < s->n_pairs; i++) {
+        cell(s, i, b, sizeof b);
+        assert_null(strstr(b, "sequential x sleep(blocking=true)"));
+        assert_null(strstr(b, "threads(workers=2) x fib"));
+        assert_null(strstr(b, "threads(workers=1) x fib"));
+    }
+    assert_int_equal(d.n, 1); /* the exclude that matches nothing */
+    assert_true(d.v[0].warning);
+    assert_int_equal(d.v[0].line, 7);
+    assert_int_equal(d.v[0].col, 5);
+    assert_int_equal(cl_diags_errors(&d, 0), 0);
+    cl_diags_free(&d);
+    cl_spec_free(s);
+}
+
+static void test_matrix(void **state)
+{
+    (void)state;
+    char b[256];
+    struct cl_diags d = {0};
+    struct cl_spec *s = load_opts(
+        "matrix:\n"
+        "  - strategies: [sequential, {threads: {workers: [1, 2]}}]\n"
+        "    workloads: [{fib: {tasks: 8}}]\n"
+        "  - strategies: [sequential, coroutines]\n"
+        "    workloads: [{sleep: {blocking: [false, true]}}, {fib: {tasks: 8}}]\n"
+        "    exclude: [{strategy: sequential, workload: sleep}]\n", NULL, 0, 0,
+        &d);
+    /* block 1: 3 cells; block 2: coroutines x 2 sleeps, seq x fib (again:
+     * run once, a warning) and coroutines x fib */
+    assert_int_equal(s->n_pairs, 6);
+    assert_int_equal(s->n_strategies, 4); /* sequential made once */
+    assert_int_equal(s->n_workloads, 3);
+    assert_string_equal(cell(s, 0, b, sizeof b), "sequential x fib(tasks=8)");
+    assert_string_equal(cell(s, 2, b, sizeof b), "threads(workers=2) x fib(tasks=8)");
+    assert_string_equal(cell(s, 3, b, sizeof b), "coroutines x sleep(blocking=false)");
+    assert_string_equal(cell(s, 5, b, sizeof b), "coroutines x fib(tasks=8)");
+    assert_int_equal(d.n, 1);
+    assert_true(d.v[0].warning);
+    assert_int_equal(d.v[0].line, 4);
+    assert_non_null(strstr(d.v[0].msg, "repeats the cell 'sequential x fib(tasks=8)'"));
+    cl_diags_free(&d);
+    cl_spec_free(s);
+}
+
+static void test_anchors(void **state)
+{
+    (void)state;
+    /* anchors and aliases; `<<` merges a mapping, its own keys winning */
+    struct cl_spec *s = load_text("t.yaml",
+        "repeat: &r 3\n"
+        "warmup: *r\n"
+        "strategies:\n"
+        "  - threads: &t { workers: 2, stack_kib: 64 }\n"
+        "  - threads: { <<: *t, workers: 3 }\n"
+        "workloads: &w [sleep]\n");
+    assert_int_equal(s->repeat, 3);
+    assert_int_equal(s->warmup, 3);
+    assert_int_equal(s->n_strategies, 2);
+    assert_string_equal(param_text(&s->strategies[1], "stack_kib", NULL), "64");
+    assert_string_equal(param_text(&s->strategies[1], "workers", NULL), "3");
+    cl_spec_free(s);
+
+    /* a "billion laughs" is refused before it is built */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    fputs("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n", f);
+    for (int i = 1; i < 9; i++) {
+        fprintf(f, "a%d: &a%d [", i, i);
+        for (int j = 0; j < 10; j++)
+            fprintf(f, "%s*a%d", j ? ", " : "", i - 1);
+        fputs("]\n", f);
+    }
+    fputs("strategies: [sequential]\nworkloads: [sleep]\n", f);
+    fclose(f);
+    struct cl_diags d = load_bad(text);
+    assert_non_null(strstr(d.v[0].msg, "more than 1000000 nodes"));
+    cl_diags_free(&d);
+    free(text);
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    const char *text = "repeat: 5\n"
+                       "strategies: [sequential, threads]\n"
+                       "workloads:\n"
+                       "  - sleep\n"
+                       "  - fib: { tasks: 4 }\n";
+    const char *const sets[] = {"workloads.sleep.tasks=100",
+                                "strategies.threads.workers=[1,2,4]",
+                                "repeat=3", "seed=7", "pinning.kind=compact",
+                                "workloads.fib.tasks=9"};
+    struct cl_diags d = {0};
+    struct cl_spec *s = load_opts(text, sets, 6, 0, &d);
+    assert_int_equal(d.n, 0);
+    assert_int_equal(s->repeat, 3);
+    assert_int_equal(s->seed, 7);
+    assert_int_equal(s->pinning.kind, CL_PIN_COMPACT);
+    assert_int_equal(s->n_strategies, 4);
+    assert_string_equal(s->strategies[3].label, "threads(workers=4)");
+    assert_int_equal(s->workloads[0].tasks, 100);
+    assert_int_equal(s->workloads[1].tasks, 9);
+    assert_int_equal(s->n_overrides, 6);
+    assert_string_equal(s->overrides[1], "strategies.threads.workers=[1,2,4]");
+    cl_spec_free(s);
+
+    /* unknown paths and bad values: named, with a suggestion */
+    const char *const bad1[] = {"repet=3"};
+    s = load_opts(text, bad1, 1, -1, &d);
+    assert_string_equal(d.v[0].file, "--set repet");
+    assert_non_null(strstr(d.v[0].msg, "did you mean 'repeat'?"));
+    cl_diags_free(&d);
+    const char *const bad2[] = {"strategies.thread.workers=2"};
+    s = load_opts(text, bad2, 1, -1, &d);
+    assert_non_null(strstr(d.v[0].msg, "no strategy 'thread' in the spec "
+                                       "(did you mean 'threads'?)"));
+    cl_diags_free(&d);
+    const char *const bad3[] = {"workloads.sleep.taks=2"};
+    s = load_opts(text, bad3, 1, -1, &d);
+    assert_string_equal(d.v[0].file, "--set workloads.sleep.taks");
+    assert_non_null(strstr(d.v[0].msg, "did you mean 'tasks'?"));
+    cl_diags_free(&d);
+    const char *const bad4[] = {"repeat=zero", "nokey"};
+    s = load_opts(text, bad4, 2, -1, &d);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.v[0].file, "--set nokey");
+    assert_non_null(strstr(d.v[0].msg, "wants KEY=VALUE"));
+    assert_string_equal(d.v[1].file, "--set repeat");
+    assert_non_null(strstr(d.v[1].msg, "'repeat' expects"));
+    cl_diags_free(&d);
+
+    /* the builder -r/-w use */
+    struct cl_spec_opts o = {0};
+    cl_spec_opts_add(&o, "repeat=2");
+    cl_spec_opts_add(&o, "warmup=0");
+    s = NULL;
+    assert_int_equal(cl_spec_load_string_opts("t.yaml", text, strlen(text),
+                                              &fake_lookup, &o, &s, &d), 0);
+    assert_int_equal(s->repeat, 2);
+    assert_int_equal(s->warmup, 0);
+    cl_spec_free(s);
+    cl_spec_opts_free(&o);
+    assert_int_equal(o.n_sets, 0);
+}
+
+static void test_seed_per_repetition(void **state)
+{
+    (void)state;
+    uint64_t a = cl_seed_for(42, "threads x sleep", 1);
+    assert_true(a == cl_seed_for(42, "threads x sleep", 1));
+    assert_true(a != cl_seed_for(42, "threads x sleep", 2));
+    assert_true(a != cl_seed_for(42, "threads x sleep", 0));
+    assert_true(a != cl_seed_for(43, "threads x sleep", 1));
+    assert_true(a != cl_seed_for(42, "threads x fib", 1));
+    assert_true(a != 42);
+}
+
 /* ---- the bad corpus ------------------------------------------------------ */
 
 static int check_bad_file(const char *dir, const char *file)
@@ -591,6 +890,14 @@ int main(void)
         cmocka_unit_test(test_diags_print),
         cmocka_unit_test(test_load_file_errors),
         cmocka_unit_test(test_params_defaults),
+        cmocka_unit_test(test_entry_zip),
+        cmocka_unit_test(test_labels_and_baseline),
+        cmocka_unit_test(test_top_zip_weak_scaling),
+        cmocka_unit_test(test_exclude),
+        cmocka_unit_test(test_matrix),
+        cmocka_unit_test(test_anchors),
+        cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_seed_per_repetition),
         cmocka_unit_test(test_bad_corpus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
