@@ -310,13 +310,16 @@ static int header_lacks(struct load *L, const char *file,
     return lacks;
 }
 
-/* A whole number (digits only), or empty. */
-static int whole_or_empty(const char *s)
+/* A whole number (digits only) of at most max_digits digits, or empty; with
+ * 20 digits, no more than UINT64_MAX. */
+static int whole_or_empty(const char *s, size_t max_digits)
 {
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
+    size_t n = strlen(s);
+    for (const char *p = s; *p; p++)
+        if (*p < '0' || *p > '9')
             return 0;
-    return 1;
+    return n < max_digits || (n == max_digits &&
+                              (n < 20 || strcmp(s, "18446744073709551615") <= 0));
 }
 
 /* What every row of either file must be: as many fields as the header, a
@@ -357,22 +360,22 @@ static int row_ok(struct load *L, const struct cl_rows_in *ri,
     const struct {
         const char *name;
         long col;
-        int whole;
+        int whole; /* 0: a number; else the most digits of a whole one */
     } nums[] = {
-        {"repetition", k->repetition, 1}, {"tasks", k->tasks, 1},
-        {"tasks_ok", k->tasks_ok, 1}, {"tasks_failed", k->tasks_failed, 1},
-        {"tasks_missing", k->missing, 1}, {"tasks_duplicated", k->duplicated, 1},
-        {"tasks_wrong", k->wrong, 1}, {"workers", k->workers, 1},
-        {"max_rss_kib", k->max_rss, 1}, {"vol_ctxsw", k->vol_ctxsw, 1},
-        {"invol_ctxsw", k->invol_ctxsw, 1}, {"wall_s", k->wall_s, 0},
+        {"repetition", k->repetition, 18}, {"tasks", k->tasks, 18},
+        {"tasks_ok", k->tasks_ok, 18}, {"tasks_failed", k->tasks_failed, 18},
+        {"tasks_missing", k->missing, 18}, {"tasks_duplicated", k->duplicated, 18},
+        {"tasks_wrong", k->wrong, 18}, {"workers", k->workers, 18},
+        {"max_rss_kib", k->max_rss, 18}, {"vol_ctxsw", k->vol_ctxsw, 18},
+        {"invol_ctxsw", k->invol_ctxsw, 18}, {"wall_s", k->wall_s, 0},
         {"user_s", k->user_s, 0}, {"sys_s", k->sys_s, 0},
         {"throughput_per_s", k->throughput, 0}, {"lat_p50_s", k->lat_p50, 0},
         {"lat_p99_s", k->lat_p99, 0}, {"lat_max_s", k->lat_max, 0},
-        {"seed", k->seed, 1}, {"startup_s", k->startup, 0},
+        {"seed", k->seed, 20}, {"startup_s", k->startup, 0},
         {"span_s", k->span, 0}, {"teardown_s", k->teardown, 0}};
     for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
         const char *v = cl_csv_get(row, nums[i].col);
-        if (nums[i].whole ? !whole_or_empty(v) || strlen(v) > 18
+        if (nums[i].whole ? !whole_or_empty(v, (size_t)nums[i].whole)
                           : *v && !cl_neutral_is_number(v))
             problem(L, "%s:%zu: cell '%s': %s '%s' is not a %s", file, row->line,
                     name, nums[i].name, v, nums[i].whole ? "whole number" : "number");

@@ -261,6 +261,11 @@ void cl_spec_hash(const struct cl_spec *spec, char *buf, size_t len)
 {
     char *text = cl_xstrdup(spec->text);
     for (size_t i = 0; i < spec->n_overrides; i++) { /* --set: part of it */
+        /* ... but how many repetitions and warm-ups run is not what a
+         * repetition is: `--resume DIR -r 10` may ask for more */
+        if (!strncmp(spec->overrides[i], "repeat=", 7) ||
+            !strncmp(spec->overrides[i], "warmup=", 7))
+            continue;
         char *more = cl_xasprintf("%s\n--set %s", text, spec->overrides[i]);
         free(text);
         text = more;

@@ -183,9 +183,11 @@ void cl_cells_speedups(struct cl_cell *cells, size_t n_cells, const char *baseli
 
 /* Room for cl_spec_hash's text. */
 #define CL_SPEC_HASH_MAX 80
-/** "sha256:<64 hex>": the hash run.yaml records of the spec text with the
- *  password of every URL in it masked (cl_neutral_url), so the hash tells
- *  nothing the recorded text does not.  Into buf (CL_SPEC_HASH_MAX). */
+/** "sha256:<64 hex>": the hash run.yaml records of the spec text and its
+ *  --set overrides (but repeat= and warmup=, which a resume may change),
+ *  with the password of every URL in it masked (cl_neutral_url), so the
+ *  hash tells nothing the recorded text does not.  Into buf
+ *  (CL_SPEC_HASH_MAX). */
 void cl_spec_hash(const struct cl_spec *spec, char *buf, size_t len);
 /** 1 when `recorded`, a run.yaml spec_hash, is spec's: cl_spec_hash's, or,
  *  from runs before it, "fnv1a64:<16 hex>" of the unmasked text; else 0. */

@@ -65,6 +65,23 @@ def slurp(path):
         return f.read()
 
 
+def seed_for(spec_seed, cell, repetition):
+    """host/seed.c's cl_seed_for: splitmix64 over the spec's seed, the FNV-1a
+    hash (host/util.c's offset basis) of the cell name and the repetition."""
+    m = (1 << 64) - 1
+
+    def mix(z):
+        z = (z + 0x9E3779B97F4A7C15) & m
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & m
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & m
+        return z ^ (z >> 31)
+
+    h = 1469598103934665603
+    for b in cell.encode():
+        h = ((h ^ b) * 1099511628211) & m
+    return mix(mix(mix(spec_seed) ^ h) ^ (repetition & 0xFFFFFFFF))
+
+
 def read_csv(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
@@ -475,7 +492,8 @@ workloads: [{ sleep: { tasks: 4, seconds: 0.005 } }]
             self.assertEqual(r["workload"], "sleep")
             self.assertEqual(r["workload_label"], "sleep(tasks=4,seconds=0.005)")
             self.assertEqual(r["cell"], r["strategy_label"] + " x " + r["workload_label"])
-            self.assertEqual(r["seed"], "11")
+            # each repetition's own seed, from (spec seed, cell, repetition)
+            self.assertEqual(int(r["seed"]), seed_for(11, r["cell"], int(r["repetition"])), r)
             # the phases add up to the wall time
             wall = float(r["wall_s"])
             parts = [float(r[k]) for k in ("startup_s", "span_s", "teardown_s")]
@@ -524,7 +542,9 @@ workloads: [{ sleep: { tasks: 4, seconds: 0.005 } }]
         self.assertEqual(cells["threads(workers=2)"]["strategy"], "threads")
         self.assertEqual(cells["counting"]["counters"], {"tasks_run": 4, "batches": 1})
         self.assertEqual(cells["sequential"]["counters"], {})
-        self.assertEqual(cells["counting"]["seeds"], [11, 11, 11])
+        self.assertEqual(cells["counting"]["seeds"],
+                         [seed_for(11, "counting x sleep(tasks=4,seconds=0.005)", k)
+                          for k in (1, 2, 3)])
         self.assertGreater(cells["slow-start"]["phases_s"]["startup_median"], 0.035)
         self.assertIsNotNone(cells["threads(workers=2)"]["speedup_ci95_lo"])
         slow = " ".join(cells["slow-start"]["warnings"])
