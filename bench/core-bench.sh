@@ -26,12 +26,12 @@ def summary(name):
 print("conlab core benchmark (median of 5 repetitions after 1 warm-up)")
 for r in summary("overhead"):
     w, n, k = float(r["wall_median_s"]), int(r["tasks"]), int(r["workers"])
-    print(f"  noop x {n:,} under {r['strategy']:<22} wall {w*1e3:8.2f} ms   "
+    print(f"  noop x {n:,} under {r['strategy_label']:<22} wall {w*1e3:8.2f} ms   "
           f"overhead {w*k/n*1e6:.3f} us/task/worker   status {r['status']}")
 for r in summary("overhead-wait"):
-    print(f"  {r['workload']:<34} {r['strategy']:<36} wall {float(r['wall_median_s'])*1e3:8.2f} ms"
+    print(f"  {r['workload_label']:<34} {r['strategy_label']:<36} wall {float(r['wall_median_s'])*1e3:8.2f} ms"
           f"   peak RSS {int(r['max_rss_max_kib'])/1024:6.1f} MiB   status {r['status']}")
 for r in summary("fib-scaling"):
-    print(f"  fib {r['strategy']:<22} wall {float(r['wall_median_s'])*1e3:8.2f} ms   "
+    print(f"  fib {r['strategy_label']:<22} wall {float(r['wall_median_s'])*1e3:8.2f} ms   "
           f"speedup {float(r['speedup'] or 'nan'):.2f}x   status {r['status']}")
 PY

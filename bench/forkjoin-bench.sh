@@ -49,7 +49,7 @@ import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 def wall(strategy, workload):
     for r in rows:
-        if r["strategy"] == strategy and r["workload"].startswith(workload + "("):
+        if r["strategy_label"] == strategy and r["workload"] == workload:
             if r["status"] == "ok" and r["wall_median_s"]:
                 return float(r["wall_median_s"])
     return None
@@ -62,7 +62,7 @@ def line(figure, target, ratio, ok):
     lines.append("  %-58s %-12s %8s  %s" % (figure, target, shown, verdict))
 def cpu(strategy, workload):
     for r in rows:
-        if r["strategy"] == strategy and r["workload"].startswith(workload + "("):
+        if r["strategy_label"] == strategy and r["workload"] == workload:
             if r["status"] == "ok" and r["user_mean_s"]:
                 return float(r["user_mean_s"]) + float(r["sys_mean_s"])
     return None

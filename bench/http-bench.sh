@@ -55,13 +55,13 @@ print("conlab http benchmark")
 print("  latency-bound: 10,000 GETs, 100 ms server delay, built-in server")
 for r in rows("latency"):
     rps = int(r["tasks"]) / float(r["wall_median_s"])
-    print(f"    {r['strategy']:<38} {rps:9.0f} req/s   p99 {float(r['lat_p99_median_s'])*1e3:6.1f} ms   status {r['status']}")
+    print(f"    {r['strategy_label']:<38} {rps:9.0f} req/s   p99 {float(r['lat_p99_median_s'])*1e3:6.1f} ms   status {r['status']}")
 print(f"  throughput-bound: nginx, 10282-byte page, keep-alive, 100 connections")
 print(f"    wrk -t2 -c100 -d5s                      {wrk:9.0f} req/s")
 best = 0
 for r in rows("tput"):
     rps = int(r["tasks"]) / float(r["wall_median_s"])
     best = max(best, rps)
-    print(f"    conlab {r['strategy']:<31} {rps:9.0f} req/s   status {r['status']}")
+    print(f"    conlab {r['strategy_label']:<31} {rps:9.0f} req/s   status {r['status']}")
 print(f"    best conlab / wrk = {best / wrk:.2f}")
 PY

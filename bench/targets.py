@@ -65,7 +65,7 @@ def conlab_cells(conlab, tmp, name, strategies, workload, repeat, extra=""):
     bad = [r for r in rows if r["status"] != "ok"]
     if p.returncode != 0 or bad:
         sys.exit("targets: conlab %s: exit %d, %s\n%s" % (
-            name, p.returncode, [(r["strategy"], r["status"], r["detail"]) for r in bad], p.stderr))
+            name, p.returncode, [(r["strategy_label"], r["status"], r["detail"]) for r in bad], p.stderr))
     shutil.rmtree(out)
     return rows
 
@@ -220,7 +220,7 @@ def main():
                                 'http: { tasks: 10000, urls: ["%s/bytes/275?delay=100ms"] }'
                                 % url, R)
             best = min(rows, key=wall)
-            print("          %s" % ", ".join("%s %.0f req/s" % (r["strategy"], 1e4 / wall(r))
+            print("          %s" % ", ".join("%s %.0f req/s" % (r["strategy_label"], 1e4 / wall(r))
                                            for r in rows))
             rps = 10000 / wall(best)
             rep.target("latency", "%s 10,000 GETs x 100 ms" % best["strategy"].split("(")[0],
@@ -267,7 +267,7 @@ def nginx_target(conlab, tmp, R, rep, floors):
         best = min(rows, key=wall)
         rps = 100000 / wall(best)
         print("          wrk -t2 -c100: %.0f req/s; %s" % (wrk, ", ".join(
-            "%s %.0f" % (r["strategy"], 100000 / wall(r)) for r in rows)))
+            "%s %.0f" % (r["strategy_label"], 100000 / wall(r)) for r in rows)))
         rep.target("nginx", "best conlab req/s / wrk (%s)" % best["strategy"].split("(")[0],
                    rps / wrk, "%.2fx" % (rps / wrk), 0.75, "0.75x", False,
                    "wrk parses no body and records no per-request timing; conlab checks "
