@@ -308,8 +308,9 @@ int cl_cmd_validate(int argc, char **argv)
 }
 
 static const char run_help[] =
-    "usage: conlab run [SPEC | -] [-r N] [-w N] [-o DIR | --resume DIR]\n"
-    "                  [--force] [--tasks] [--shard I/N] [--dry-run] [--quiet]\n"
+    "usage: conlab run [SPEC | -] [-r N] [-w N] [--set KEY=VALUE]...\n"
+    "                  [-o DIR | --resume DIR] [--force] [--tasks] [--calibrate]\n"
+    "                  [--shard I/N] [--dry-run] [--quiet]\n"
     "       conlab run --strategy NAME[:K=V,...]... --workload NAME[:K=V,...]...\n"
     "                  [-r N] [-w N] [OPTIONS]\n"
     "\n"
@@ -353,7 +354,7 @@ static const char run_help[] =
     "  -s, --shard I/N   run only the I-th of N shards of the cells (cell k is\n"
     "                    in shard k mod N + 1), for batch systems; one output\n"
     "                    directory per shard\n"
-    "  --calibrate       first measure the machine's floors (conlab calibrate,\n"
+    "      --calibrate   first measure the machine's floors (conlab calibrate,\n"
     "                    about 1 s) into run.yaml; the report then says which\n"
     "                    cells they dominate (spec: calibrate: true)\n"
     "\n"
