@@ -219,7 +219,7 @@ static int load_spec(struct cl_registry *reg, const char *path,
 }
 
 static const char validate_help[] =
-    "usage: conlab validate [--no-load] SPEC...\n"
+    "usage: conlab validate [--no-load] [--set KEY=VALUE]... SPEC...\n"
     "\n"
     "Checks experiment specs without running an experiment: YAML syntax, keys,\n"
     "plugin names, parameter names, types and ranges, URLs (http://, https://\n"

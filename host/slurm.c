@@ -112,7 +112,7 @@ static const char slurm_help[] =
     "      --tasks            the shards write tasks.csv (conlab run --tasks)\n"
     "  -n, --dry-run          write DIR and the scripts, print the sbatch\n"
     "                         lines, submit nothing (`--resume DIR` submits)\n"
-    "  -r, --resume DIR       submit again the shards of DIR that are not done\n"
+    "      --resume DIR       submit again the shards of DIR that are not done\n"
     "                         and not queued (each resumes its own directory,\n"
     "                         keeping the cells it finished), and a new merge\n"
     "                         job; -p -t -c -A --exclusive override the script\n"
@@ -678,7 +678,7 @@ int cl_cmd_slurm(int argc, char **argv)
     o.extra = extra;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "o:p:t:c:A:nr:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:p:t:c:A:nh", opts, NULL)) != -1) {
         const char *bad = NULL;
         switch (c) {
         case 'o': o.out_dir = optarg; break;
