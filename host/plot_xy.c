@@ -316,7 +316,10 @@ static const char *x_text(const struct cl_plot_params *p, const struct cl_plot_o
                           const struct cl_rcell *c, size_t cell, char *buf, size_t len)
 {
     if (strcmp(o->x, "workers") == 0) {
-        snprintf(buf, len, isfinite(c->sweep) ? "%g" : "", c->sweep);
+        if (isfinite(c->sweep))
+            snprintf(buf, len, "%g", c->sweep);
+        else if (len)
+            buf[0] = '\0';
         return buf;
     }
     return value_of(p, cell, col_of(p, o->x));
