@@ -76,7 +76,8 @@ class Runtimes(Case):
 
 
 class Flat(Runtimes):
-    """The flat workloads under every runtime strategy and its modes."""
+    """The flat workloads (fib, sleep, noop, http from the built-in server)
+    under every runtime strategy and its modes."""
 
     def test_flat_workloads(self):
         have = strategies()
@@ -97,6 +98,7 @@ class Flat(Runtimes):
   - fib: { tasks: 6, n: [18] }
   - sleep: { tasks: 10, seconds: 5ms }
   - noop: { tasks: 300 }
+  - http: { tasks: 12, urls: ["builtin:/bytes/275?delay=2ms", "builtin:/bytes/10282"] }
 """, workers)
 
 
