@@ -34,6 +34,7 @@
 #include "jsonout.h"
 #include "neutral.h"
 #include "report.h"
+#include "rundir.h"
 #include "util.h"
 
 /* ---- the test ------------------------------------------------------------------- */
@@ -233,11 +234,7 @@ struct pair {
 
 static size_t ok_walls(const struct cl_rcell *c, double *w)
 {
-    size_t n = 0;
-    for (size_t i = 0; c && i < c->cell.n_rows; i++)
-        if (c->cell.rows[i].status == CL_ST_OK && isfinite(c->cell.rows[i].wall_s))
-            w[n++] = c->cell.rows[i].wall_s;
-    return n;
+    return c ? cl_cell_ok_walls(&c->cell, w) : 0;
 }
 
 /* The figures of one pair: medians, ratio, the test's raw p. */

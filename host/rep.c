@@ -65,42 +65,36 @@ static double tv_s(struct timeval tv)
     return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }
 
-/* Latency percentiles over the tasks that ran ok. */
-static void latencies(const struct cl_cellmem *m, struct cl_rep_row *row)
-{
-    double *lat = malloc((size_t)(m->n_tasks ? m->n_tasks : 1) * sizeof *lat);
-    if (!lat)
-        return;
-    size_t n = 0;
-    for (uint64_t i = 0; i < m->n_tasks; i++) {
-        const struct cl_record *r = &m->rec[i];
-        if (atomic_load(&r->state) == CL_REC_DONE && r->status == CONLAB_OK &&
-            r->end_ns >= r->start_ns)
-            lat[n++] = (double)(r->end_ns - r->start_ns) / 1e9;
-    }
-    cl_sort_doubles(lat, n);
-    row->lat_p50_s = cl_quantile_sorted(lat, n, 0.50);
-    row->lat_p99_s = cl_quantile_sorted(lat, n, 0.99);
-    row->lat_max_s = n ? lat[n - 1] : NAN;
-    free(lat);
-}
-
-/* wall_s in phases, from the records: run() entered -> first task started
- * -> last task ended -> run() returned.  NAN when no task started or ended
- * (every task's start and end is between run()'s two clock readings). */
-static void phases(const struct cl_cellmem *m, struct cl_rep_row *row)
+/* What the task records say, in one pass over them: the latency
+ * percentiles of the tasks that ran ok, and wall_s in phases: run() entered
+ * -> first task started -> last task ended -> run() returned (NAN when no
+ * task started or ended; every task's start and end lies between run()'s two
+ * clock readings). */
+static void from_records(const struct cl_cellmem *m, struct cl_rep_row *row)
 {
     const struct cl_shared *sh = m->sh;
+    double *lat = malloc((size_t)(m->n_tasks ? m->n_tasks : 1) * sizeof *lat);
+    size_t n = 0;
     uint64_t first = UINT64_MAX, last = 0;
     for (uint64_t i = 0; i < m->n_tasks; i++) {
         const struct cl_record *r = &m->rec[i];
         uint32_t state = atomic_load(&r->state);
         if (state != CL_REC_NEVER && r->start_ns < first)
             first = r->start_ns;
-        if (state == CL_REC_DONE && r->end_ns > last)
+        if (state != CL_REC_DONE)
+            continue;
+        if (r->end_ns > last)
             last = r->end_ns;
+        if (lat && r->status == CONLAB_OK && r->end_ns >= r->start_ns)
+            lat[n++] = (double)(r->end_ns - r->start_ns) / 1e9;
     }
-    row->startup_s = row->span_s = row->teardown_s = NAN;
+    if (lat) {
+        cl_sort_doubles(lat, n);
+        row->lat_p50_s = cl_quantile_sorted(lat, n, 0.50);
+        row->lat_p99_s = cl_quantile_sorted(lat, n, 0.99);
+        row->lat_max_s = n ? lat[n - 1] : NAN;
+        free(lat);
+    }
     if (first == UINT64_MAX || last == 0 || first < sh->wall_start_ns ||
         last < first || sh->wall_end_ns < last)
         return;
@@ -199,8 +193,7 @@ static void judge(const struct cl_cellmem *m, enum cl_child_end wo,
         row->vol_ctxsw = sh->ru_delta.ru_nvcsw;
         row->invol_ctxsw = sh->ru_delta.ru_nivcsw;
         row->throughput_per_s = wall > 0 ? (double)ck.ran_ok / wall : NAN;
-        latencies(m, row);
-        phases(m, row);
+        from_records(m, row);
     } else {
         row->user_s = tv_s(ru->ru_utime);
         row->sys_s = tv_s(ru->ru_stime);
