@@ -266,8 +266,8 @@ static int plot_all(const struct cl_run_report *r, const struct cl_plot_opts *cu
 {
     size_t n_fig = 0;
     struct cl_plot_params params;
-    if (cl_plot_params_load(r, &params, err, errlen) != 0 ||
-        (custom && cl_plot_opts_check(custom, &params, err, errlen) != 0)) {
+    cl_plot_params_load(r, &params);
+    if (custom && cl_plot_opts_check(custom, &params, err, errlen) != 0) {
         cl_plot_params_free(&params);
         return -1;
     }

@@ -37,54 +37,33 @@ const char *cl_plot_y_name(enum cl_plot_y y)
 
 /* ---- the parameter columns ------------------------------------------------------ */
 
-static int is_param_col(const char *h)
+/* The value of parameter `name` of variant v ("" when it has none). */
+static const char *param_of(const struct cl_variant *v, const char *name)
 {
-    return strncmp(h, "strategy.", 9) == 0 || strncmp(h, "workload.", 9) == 0;
+    for (size_t i = 0; v && i < v->n_params; i++)
+        if (strcmp(v->params[i].name, name) == 0)
+            return v->params[i].value;
+    return "";
 }
 
-int cl_plot_params_load(const struct cl_run_report *r, struct cl_plot_params *p,
-                        char *err, size_t errlen)
+void cl_plot_params_load(const struct cl_run_report *r, struct cl_plot_params *p)
 {
     memset(p, 0, sizeof *p);
-    char *path = cl_xasprintf("%s/results.csv", r->dir);
-    struct cl_csv_in in;
-    if (cl_csv_open(&in, path) != 0) {
-        snprintf(err, errlen, "cannot read %s", path);
-        free(path);
-        return -1;
-    }
-    free(path);
-    struct cl_csv_row hdr = {0}, row = {0};
-    int rc = cl_csv_next(&in, &hdr);
-    long cell_col = rc == 1 ? cl_csv_col(&hdr, "cell") : -1;
-    long *col = cl_xcalloc(hdr.n + 1, sizeof *col);
-    if (cell_col >= 0)
-        for (size_t i = 0; i < hdr.n; i++)
-            if (is_param_col(hdr.f[i])) {
-                p->cols = cl_xrealloc(p->cols, (p->n_cols + 1) * sizeof *p->cols);
-                col[p->n_cols] = (long)i;
-                p->cols[p->n_cols++] = cl_xstrdup(hdr.f[i]);
-            }
+    p->n_cols = r->n_scols + r->n_wcols;
+    p->cols = cl_xcalloc(p->n_cols + 1, sizeof *p->cols);
+    for (size_t k = 0; k < r->n_scols; k++)
+        p->cols[k] = cl_xasprintf("strategy.%s", r->scols[k]);
+    for (size_t k = 0; k < r->n_wcols; k++)
+        p->cols[r->n_scols + k] = cl_xasprintf("workload.%s", r->wcols[k]);
     p->n_cells = r->n_cells;
     p->values = cl_xcalloc(r->n_cells * p->n_cols + 1, sizeof *p->values);
-    while (cell_col >= 0 && cl_csv_next(&in, &row) == 1) {
-        const char *name = cl_csv_get(&row, cell_col);
-        for (size_t c = 0; c < r->n_cells; c++) {
-            if (strcmp(r->cells[c].cell.name, name) != 0 || (p->n_cols && p->values[c * p->n_cols]))
-                continue;
-            for (size_t k = 0; k < p->n_cols; k++)
-                p->values[c * p->n_cols + k] = cl_xstrdup(cl_csv_get(&row, col[k]));
-            break;
-        }
-        cl_csv_row_free(&row);
+    for (size_t c = 0; c < r->n_cells; c++) {
+        const struct cl_cell *cell = &r->cells[c].cell;
+        for (size_t k = 0; k < p->n_cols; k++)
+            p->values[c * p->n_cols + k] = cl_xstrdup(
+                k < r->n_scols ? param_of(cell->strategy, r->scols[k])
+                               : param_of(cell->workload, r->wcols[k - r->n_scols]));
     }
-    for (size_t i = 0; i < r->n_cells * p->n_cols; i++)
-        if (!p->values[i])
-            p->values[i] = cl_xstrdup(""); /* a cell without a row */
-    free(col);
-    cl_csv_row_free(&hdr);
-    cl_csv_close(&in);
-    return 0;
 }
 
 void cl_plot_params_free(struct cl_plot_params *p)

@@ -40,10 +40,10 @@ int cl_plot_y_parse(const char *s, enum cl_plot_y *out);
 /** The name of y ("speedup").  Static storage. */
 const char *cl_plot_y_name(enum cl_plot_y y);
 
-/** Read the parameter columns of r->dir/results.csv.  0, or -1 with a
- *  message in err.  Free with cl_plot_params_free (also after a failure). */
-int cl_plot_params_load(const struct cl_run_report *r, struct cl_plot_params *p,
-                        char *err, size_t errlen);
+/** The parameter columns (strategy.*, workload.*, as results.csv names
+ *  them) and every cell's values, from the run r read.  Free with
+ *  cl_plot_params_free. */
+void cl_plot_params_load(const struct cl_run_report *r, struct cl_plot_params *p);
 void cl_plot_params_free(struct cl_plot_params *p);
 
 /** 0 when o's x and by name columns of p (or "workers" / "strategy"); else

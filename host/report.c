@@ -187,28 +187,39 @@ static void load_run_yaml(struct load *L)
 struct cols {
     long experiment;
     long *scol; /* the strategy.* columns, aligned with r->scols */
+    long *wcol; /* the workload.* columns, aligned with r->wcols */
 };
 
-/* The strategy parameter columns are results.csv's (read first): every
- * variant has exactly r->n_scols parameters, whatever summary.csv says. */
-static void cols_find(struct cols *c, const struct cl_csv_row *h,
-                      struct cl_run_report *r, int first)
+/* The parameter columns "<prefix>NAME" of header h: their names (from
+ * results.csv, read first, into *names) and where they are in h (*at). */
+static void param_cols(const struct cl_csv_row *h, const char *prefix,
+                       char ***names, size_t *n, long **at, int first)
 {
-    c->experiment = cl_csv_col(h, "experiment");
+    size_t len = strlen(prefix);
     if (first)
         for (size_t i = 0; i < h->n; i++)
-            if (strncmp(h->f[i], "strategy.", 9) == 0 &&
-                !in_list(r->scols, r->n_scols, h->f[i] + 9))
-                vec_push(&r->scols, &r->n_scols, cl_xstrdup(h->f[i] + 9));
-    c->scol = cl_xcalloc(r->n_scols ? r->n_scols : 1, sizeof *c->scol);
-    for (size_t i = 0; i < r->n_scols; i++) {
-        char *name = cl_xasprintf("strategy.%s", r->scols[i]);
-        c->scol[i] = cl_csv_col(h, name);
+            if (strncmp(h->f[i], prefix, len) == 0 && h->f[i][len] &&
+                !in_list(*names, *n, h->f[i] + len))
+                vec_push(names, n, cl_xstrdup(h->f[i] + len));
+    *at = cl_xcalloc(*n ? *n : 1, sizeof **at);
+    for (size_t i = 0; i < *n; i++) {
+        char *name = cl_xasprintf("%s%s", prefix, (*names)[i]);
+        (*at)[i] = cl_csv_col(h, name);
         free(name);
     }
 }
 
-/* A variant read back: its label, and (strategies) the strategy.* values
+/* The parameter columns are results.csv's (read first): every variant has
+ * exactly r->n_scols (r->n_wcols) parameters, whatever summary.csv says. */
+static void cols_find(struct cols *c, const struct cl_csv_row *h,
+                      struct cl_run_report *r, int first)
+{
+    c->experiment = cl_csv_col(h, "experiment");
+    param_cols(h, "strategy.", &r->scols, &r->n_scols, &c->scol, first);
+    param_cols(h, "workload.", &r->wcols, &r->n_wcols, &c->wcol, first);
+}
+
+/* A variant read back: its label, and its strategy.* (workload.*) values
  * of the row that named it first. */
 static struct cl_variant *variant_new(const char *label, char **names,
                                       size_t n, const long *col,
@@ -277,7 +288,8 @@ static struct cl_rcell *cell_of(struct cl_run_report *r, const struct cols *c,
                              c->scol, row);
     cell->cell.strategy = r->strategies[s];
     cell->workload_ix = variant_index(&r->workloads, &r->n_workloads,
-                                      cl_row_label(rc, row, 1), NULL, 0, NULL, row);
+                                      cl_row_label(rc, row, 1), r->wcols,
+                                      r->n_wcols, c->wcol, row);
     cell->cell.workload = r->workloads[cell->workload_ix];
     char plugin[128];
     cell->plugin = cl_xstrdup(cl_row_plugin(rc, row, 0, plugin, sizeof plugin));
@@ -440,6 +452,7 @@ static int load_results(struct load *L, char *err, size_t errlen)
         cl_csv_row_free(&row);
     }
     free(c.scol);
+    free(c.wcol);
     cl_rows_close(&ri);
     if (L->cells >= 0 && r->n_cells > (size_t)L->cells)
         problem(L, "%s/results.csv: %zu cells, run.yaml says the run has %ld",
@@ -494,6 +507,7 @@ static void load_summary(struct load *L)
     if (rc < 0) /* summary.csv is only ever renamed into place: never torn */
         problem(L, "%s", why);
     free(c.scol);
+    free(c.wcol);
     cl_rows_close(&ri);
     for (size_t i = 0; L->complete && i < r->n_cells; i++)
         if (!r->cells[i].cell.done)
@@ -874,6 +888,7 @@ void cl_report_free(struct cl_run_report *r)
     variants_free(r->workloads, r->n_workloads);
     variants_free(r->strategies, r->n_strategies);
     vec_free(r->scols, r->n_scols);
+    vec_free(r->wcols, r->n_wcols);
     vec_free(r->warn, r->n_warn);
     free(r->dir);
     free(r->experiment);

@@ -68,13 +68,15 @@ struct cl_run_report {
     struct cl_floors *floors;  /* run.yaml's `floors:` (run --calibrate), or NULL */
     /* the variants, as results.csv names them (no plugin loaded: .plugin
      * is NULL; a strategy's params are the strategy.* columns, .name one of
-     * scols) */
+     * scols; a workload's the workload.* columns, .name one of wcols) */
     size_t n_workloads;
     struct cl_variant **workloads; /* in run order */
     size_t n_strategies;
     struct cl_variant **strategies;
     size_t n_scols;
     char **scols;              /* the strategy parameter names ("workers") */
+    size_t n_wcols;
+    char **wcols;              /* the workload parameter names ("seconds") */
     char *baseline;            /* the label of the strategy variant speedups
                                   are against (summary.csv's `baseline`;
                                   without that column, the first
