@@ -238,7 +238,7 @@ void co_init(struct co_sched *s, const struct conlab_job *job,
     s->wait = wait;
     s->n_workers = job->n_workers;
     coctx_init_self(&s->self);
-    co_pool_init(&s->pool, stack_bytes, job->n_workers);
+    co_pool_init(&s->pool, stack_bytes, job->n_workers, job->n_tasks);
 }
 
 void co_fini(struct co_sched *s)

@@ -39,9 +39,18 @@
 #define CO_LOG(s, level, ...) \
     (s)->job->host->log((level), (s)->plugin, __VA_ARGS__)
 
-#define CO_SPAWN_BATCH 256   /* coroutines started per scheduler round */
-#define CO_CHUNK_SLOTS_MIN 16 /* stacks in the first mmap'd chunk, doubling */
-#define CO_CHUNK_SLOTS_MAX 1024
+/* Coroutines started per scheduler round.  Each round ends with a poll for
+ * I/O, so the first requests are on the wire while later coroutines start
+ * (no synchronised first wave); 256 delayed the first of 160 GETs until all
+ * had started, 16 costs an epoll_wait per 16 starts of 10,000 sleeps. */
+#define CO_SPAWN_BATCH 64
+/* The first chunk of stacks holds every coroutine that can be alive at once
+ * (min(workers, tasks + 1)) up to CO_CHUNK_SLOTS_MAX; later ones double from
+ * CO_CHUNK_SLOTS_MIN.  Guards and prefaults go to the kernel CO_IOV_BATCH
+ * slots per process_madvise (IOV_MAX is 1024). */
+#define CO_CHUNK_SLOTS_MIN 16
+#define CO_CHUNK_SLOTS_MAX 65536
+#define CO_IOV_BATCH 1024
 #define CO_NS_PER_S 1000000000LL
 
 #define CO_CONCURRENCY_MAX 1000000
@@ -127,7 +136,7 @@ struct stack_pool {
     enum guard_mode guard;
     bool guard_checked;     /* a madvised guard was seen to fault */
     int pidfd;              /* ours, for process_madvise; -1 until needed */
-    struct iovec iov[CO_CHUNK_SLOTS_MAX]; /* one page per slot of a chunk */
+    struct iovec iov[CO_IOV_BATCH]; /* one page per slot, a batch at a time */
 };
 
 /* The core of a scheduler: the first member of a backend's. */
@@ -268,7 +277,8 @@ int co_park_timed(struct coro *co, int64_t timeout_ns);
 /* ------------------------------------------------------------------------ */
 
 /* An empty pool for n_workers coroutines with stack_bytes of stack each. */
-void co_pool_init(struct stack_pool *p, size_t stack_bytes, unsigned n_workers);
+void co_pool_init(struct stack_pool *p, size_t stack_bytes, unsigned n_workers,
+                  uint64_t n_tasks);
 
 /* A free slot's struct coro (not zeroed), or NULL with *status set
  * (CONLAB_E_NOMEM, logged). */

@@ -1,20 +1,16 @@
-/* http — real HTTP requests over libcurl, one keep-alive session per worker.
+/* http — real HTTP requests over libcurl, on keep-alive sessions.
  *
  * Task i fetches urls[i % n] and returns the number of body bytes received.
- * Each worker owns one libcurl multi handle and one easy handle, reused for
- * all its tasks, so with `reuse: true` a worker keeps one connection alive
- * per server, like a requests.Session per thread.
+ * Each worker owns one easy handle, reused for all its tasks; its transfers
+ * run on the session (multi handle and connection cache) of the thread that
+ * runs them, shared by every worker of that thread (session.c).  So with
+ * `reuse: true` connections stay alive between a thread's tasks, like a
+ * requests.Session per thread or an aiohttp connector per event loop.
  *
- * The request never blocks inside libcurl: run_task drives the multi
- * *socket* interface (CURLMOPT_SOCKETFUNCTION tells us which fds libcurl
- * wants watched, CURLMOPT_TIMERFUNCTION when it wants to be called back) and
- * waits only through the worker's waiter.  So the same code blocks under
- * threads and processes and yields under a cooperative strategy.
- *
- * libcurl's timer is one-shot: once curl_multi_socket_action(TIMEOUT) has run
- * for an expired timer, that timer is gone until libcurl sets a new one.  We
- * forget it *before* the call (the call may set the next one), or every
- * worker would keep polling with a zero timeout.
+ * The request never blocks inside libcurl: a task drives the multi *socket*
+ * interface and waits only through the worker's waiter (session.c).  So the
+ * same code blocks under threads and processes and yields under a
+ * cooperative strategy.
  *
  * A URL starting with "builtin:" names a route of the host's built-in server:
  * the prefix is replaced with env->builtin_url.  For builtin /bytes/N and
@@ -25,31 +21,22 @@
  * must measure the same path wherever it runs.
  */
 #define _GNU_SOURCE
-#include <conlab/conlab_plugin.h>
-
-#include <curl/curl.h>
+#include "http_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
-#include <poll.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define PLUGIN_NAME "http"
 #define BUILTIN_PREFIX "builtin:"
-#define STATUS_MIN 100
-#define STATUS_MAX 599
-#define NS_PER_S 1000000000LL
-#define NS_PER_MS 1000000LL
 /* A task that libcurl has not ended by its own timeout plus this much is
  * abandoned by us: run_task can never hang, whatever libcurl does. */
 #define GUARD_GRACE_NS (2 * NS_PER_S)
-#define FDS_MIN 4
-#define TIMER_RUNS_MAX 16
 
 /* ------------------------------------------------------------------------ */
 /* Configuration and state                                                   */
@@ -65,45 +52,6 @@ struct http_config {
     int64_t expect_bytes;
     int verify_tls;
     int http2;
-};
-
-enum http_method { METHOD_GET, METHOD_HEAD, METHOD_POST };
-
-struct http_url {
-    char *url;        /* after the builtin: rewrite */
-    int64_t want;     /* expected body bytes, or -1: not checked */
-    long version;     /* CURLOPT_HTTP_VERSION for this URL */
-};
-
-struct http_state {
-    const struct conlab_host_api *host;
-    struct http_url *urls;
-    size_t n_urls;
-    enum http_method method;
-    long timeout_ms, connect_timeout_ms;
-    int64_t guard_ns;
-    long expect_status;
-    bool reuse, verify_tls;
-    bool curl_ready; /* curl_global_init succeeded: cleanup owed */
-    /* "HTTP %d" for every status, so a task's reason outlives the call. */
-    char status_text[STATUS_MAX - STATUS_MIN + 1][sizeof "HTTP 599"];
-};
-
-/* One worker's session.  `fds` is what libcurl asked us to watch; `ready`
- * is scratch of the same capacity for the fds a wait reported, because
- * libcurl's socket callback rewrites `fds` while we hand it events. */
-struct http_worker {
-    const struct http_state *s;
-    CURLM *multi;
-    CURL *easy;
-    struct pollfd *fds, *ready;
-    unsigned n_fds, cap_fds;
-    int64_t timer_at;   /* CLOCK_MONOTONIC ns of libcurl's timer; -1: none */
-    unsigned timer_runs; /* timer actions since the last wait */
-    bool cb_failed;     /* a callback ran out of memory */
-    uint64_t body;      /* body bytes of the current transfer */
-    uint64_t requests, connects, failures;
-    char errbuf[CURL_ERROR_SIZE];
 };
 
 static const struct conlab_param http_params[] = {
@@ -152,13 +100,6 @@ static void hlog(const struct conlab_host_api *h, int level, const char *fmt, ..
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
     h->log(level, PLUGIN_NAME, "%s", buf);
-}
-
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
 static long seconds_to_ms(double s)
@@ -289,6 +230,8 @@ static void http_destroy(void *state)
     struct http_state *s = state;
     if (!s)
         return;
+    http_sessions_destroy(s);
+    pthread_mutex_destroy(&s->lock);
     for (size_t i = 0; s->urls && i < s->n_urls; i++)
         free(s->urls[i].url);
     free(s->urls);
@@ -320,9 +263,17 @@ static int http_create(const struct conlab_workload_env *env, const void *config
                        void **state)
 {
     const struct http_config *c = config;
+    static _Atomic uint64_t next_id = 1;
     struct http_state *s = calloc(1, sizeof *s);
     if (!s)
         return CONLAB_E_NOMEM;
+    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s);
+        return CONLAB_E_SYS;
+    }
+    http_sessions_prepare();
+    s->id = atomic_fetch_add(&next_id, 1);
+    s->per_worker = c->http2;
     s->host = env->host;
     s->method = strcmp(c->method, "HEAD") == 0   ? METHOD_HEAD
                 : strcmp(c->method, "POST") == 0 ? METHOD_POST
@@ -379,61 +330,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
     return size * nmemb;
 }
 
-static int grow_fds(struct http_worker *hw)
-{
-    unsigned cap = hw->cap_fds ? hw->cap_fds * 2 : FDS_MIN;
-    struct pollfd *fds = realloc(hw->fds, cap * sizeof *fds);
-    if (!fds)
-        return -1;
-    hw->fds = fds;
-    struct pollfd *ready = realloc(hw->ready, cap * sizeof *ready);
-    if (!ready)
-        return -1;
-    hw->ready = ready;
-    hw->cap_fds = cap;
-    return 0;
-}
-
-/* CURLMOPT_SOCKETFUNCTION: libcurl says which events it wants on fd s. */
-static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
-                     void *socketp)
-{
-    (void)easy;
-    (void)socketp;
-    struct http_worker *hw = userp;
-    unsigned i = 0;
-    while (i < hw->n_fds && hw->fds[i].fd != fd)
-        i++;
-    if (what == CURL_POLL_REMOVE) {
-        if (i < hw->n_fds)
-            hw->fds[i] = hw->fds[--hw->n_fds];
-        return 0;
-    }
-    if (i == hw->n_fds) {
-        if (hw->n_fds == hw->cap_fds && grow_fds(hw) != 0) {
-            hw->cb_failed = true;
-            return -1;
-        }
-        hw->fds[hw->n_fds++].fd = fd;
-    }
-    hw->fds[i].events = (short)((what & CURL_POLL_IN ? POLLIN : 0) |
-                                (what & CURL_POLL_OUT ? POLLOUT : 0));
-    hw->fds[i].revents = 0;
-    return 0;
-}
-
-/* CURLMOPT_TIMERFUNCTION: call socket_action(TIMEOUT) in timeout_ms (-1:
- * never).  One-shot: see the top of this file. */
-static int on_timer(CURLM *multi, long timeout_ms, void *userp)
-{
-    (void)multi;
-    struct http_worker *hw = userp;
-    hw->timer_at = timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * NS_PER_MS;
-    return 0;
-}
-
 /* ------------------------------------------------------------------------ */
-/* Worker session                                                            */
+/* Workers                                                                   */
 /* ------------------------------------------------------------------------ */
 
 #define SETOPT(h, opt, val)                                                    \
@@ -479,27 +377,12 @@ static CURLcode configure_easy(struct http_worker *hw, const char **what)
     return rc;
 }
 
-static CURLMcode configure_multi(struct http_worker *hw)
-{
-    CURLM *m = hw->multi;
-    CURLMcode rc = curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
-    if (rc == CURLM_OK)
-        rc = curl_multi_setopt(m, CURLMOPT_SOCKETDATA, (void *)hw);
-    if (rc == CURLM_OK)
-        rc = curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
-    if (rc == CURLM_OK)
-        rc = curl_multi_setopt(m, CURLMOPT_TIMERDATA, (void *)hw);
-    return rc;
-}
-
 static void free_worker(struct http_worker *hw)
 {
     if (hw->easy)
         curl_easy_cleanup(hw->easy);
-    if (hw->multi)
-        curl_multi_cleanup(hw->multi); /* closes the kept connections */
     free(hw->fds);
-    free(hw->ready);
+    free(hw->snap);
     free(hw);
 }
 
@@ -511,18 +394,15 @@ static int http_worker_init(void *state, const struct conlab_worker *w,
     if (!hw)
         return CONLAB_E_NOMEM;
     hw->s = s;
-    hw->timer_at = -1;
-    if (grow_fds(hw) != 0 || !(hw->multi = curl_multi_init()) ||
-        !(hw->easy = curl_easy_init())) {
+    if (!(hw->easy = curl_easy_init())) {
         free_worker(hw);
         return CONLAB_E_NOMEM;
     }
-    const char *what = "curl_multi_setopt";
-    CURLMcode mc = configure_multi(hw);
-    CURLcode cc = mc == CURLM_OK ? configure_easy(hw, &what) : CURLE_OK;
-    if (mc != CURLM_OK || cc != CURLE_OK) {
+    const char *what = "curl_easy_setopt";
+    CURLcode cc = configure_easy(hw, &what);
+    if (cc != CURLE_OK) {
         hlog(w->host, CONLAB_LOG_ERROR, "worker %u: %s: %s", w->id, what,
-             mc != CURLM_OK ? curl_multi_strerror(mc) : curl_easy_strerror(cc));
+             curl_easy_strerror(cc));
         free_worker(hw);
         return CONLAB_E_NOTSUP;
     }
@@ -541,131 +421,6 @@ static void http_worker_fini(void *state, const struct conlab_worker *w,
          "worker %u: %" PRIu64 " requests (%" PRIu64 " failed) over %" PRIu64
          " connections", w->id, hw->requests, hw->failures, hw->connects);
     free_worker(hw);
-}
-
-/* ------------------------------------------------------------------------ */
-/* One transfer, driven through the waiter                                   */
-/* ------------------------------------------------------------------------ */
-
-static int events_to_curl(short revents)
-{
-    int mask = 0;
-    if (revents & (POLLIN | POLLPRI | POLLHUP))
-        mask |= CURL_CSELECT_IN;
-    if (revents & POLLOUT)
-        mask |= CURL_CSELECT_OUT;
-    if (revents & (POLLERR | POLLNVAL))
-        mask |= CURL_CSELECT_ERR;
-    return mask;
-}
-
-/* Hand libcurl the events of the last wait.  The ready fds are copied first:
- * libcurl's socket callback rewrites hw->fds during socket_action. */
-static CURLMcode dispatch_ready(struct http_worker *hw)
-{
-    unsigned n = 0;
-    for (unsigned i = 0; i < hw->n_fds; i++)
-        if (hw->fds[i].revents)
-            hw->ready[n++] = hw->fds[i];
-    CURLMcode mc = CURLM_OK;
-    int running;
-    for (unsigned i = 0; i < n && mc == CURLM_OK; i++)
-        mc = curl_multi_socket_action(hw->multi, hw->ready[i].fd,
-                                      events_to_curl(hw->ready[i].revents),
-                                      &running);
-    return mc;
-}
-
-/* The transfer's result, if libcurl has finished it. */
-static bool take_done(struct http_worker *hw, CURLcode *result)
-{
-    bool done = false;
-    int left;
-    CURLMsg *m;
-    while ((m = curl_multi_info_read(hw->multi, &left)))
-        if (m->msg == CURLMSG_DONE && m->easy_handle == hw->easy) {
-            *result = m->data.result;
-            done = true;
-        }
-    return done;
-}
-
-/* libcurl calls the timer callback only when its next timeout *changes*.
- * Woken a little early (a waiter rounding its timeout down), the action
- * above finds nothing expired, the timer stays where it was and no callback
- * comes: ask libcurl directly rather than lose the timer. */
-static void resync_timer(struct http_worker *hw)
-{
-    long ms = -1;
-    if (curl_multi_timeout(hw->multi, &ms) == CURLM_OK && ms >= 0)
-        hw->timer_at = now_ns() + (int64_t)ms * NS_PER_MS;
-}
-
-/* One round: run libcurl's expired timer, or wait for its fds or its timer
- * (never past `give_up`) and hand it what happened.  Expired timers are run
- * without a wait at most TIMER_RUNS_MAX times in a row; then one wait with
- * a zero timeout lets a cooperative scheduler run the other workers. */
-static int step(struct http_worker *hw, const struct conlab_waiter *waiter,
-                int64_t give_up, const char **reason)
-{
-    int64_t now = now_ns();
-    CURLMcode mc;
-    if (now >= give_up) {
-        *reason = "timeout";
-        return CONLAB_E_TIMEDOUT;
-    }
-    bool expired = hw->timer_at >= 0 && hw->timer_at <= now;
-    if (expired && hw->timer_runs < TIMER_RUNS_MAX) {
-        int running;
-        hw->timer_runs++;
-        hw->timer_at = -1; /* acted on: gone until libcurl sets another */
-        mc = curl_multi_socket_action(hw->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-        if (mc == CURLM_OK && hw->timer_at < 0)
-            resync_timer(hw);
-    } else {
-        int64_t wait_ns = give_up - now;
-        if (hw->timer_at >= 0 && hw->timer_at - now < wait_ns)
-            wait_ns = expired ? 0 : hw->timer_at - now;
-        hw->timer_runs = 0;
-        int n = waiter->wait(waiter->ctx, hw->fds, hw->n_fds, wait_ns);
-        if (n < 0) {
-            *reason = "wait failed";
-            return n;
-        }
-        mc = n > 0 ? dispatch_ready(hw) : CURLM_OK;
-    }
-    if (mc != CURLM_OK) {
-        *reason = curl_multi_strerror(mc);
-        return CONLAB_E_TASK;
-    }
-    return CONLAB_OK;
-}
-
-/* Runs the configured easy handle to its end.  Returns CONLAB_OK with
- * libcurl's verdict in *result, or a failure of our own with *reason. */
-static int perform(struct http_worker *hw, const struct conlab_waiter *waiter,
-                   CURLcode *result, const char **reason)
-{
-    hw->body = 0;
-    hw->errbuf[0] = '\0';
-    hw->cb_failed = false;
-    CURLMcode mc = curl_multi_add_handle(hw->multi, hw->easy);
-    if (mc != CURLM_OK) {
-        *reason = curl_multi_strerror(mc);
-        return CONLAB_E_TASK;
-    }
-    int64_t give_up = now_ns() + hw->s->guard_ns;
-    int rc = CONLAB_OK;
-    while (rc == CONLAB_OK && !take_done(hw, result))
-        rc = step(hw, waiter, give_up, reason);
-    /* Detaching a finished transfer parks its connection in the multi's
-     * cache (kept alive); an unfinished one is aborted. */
-    curl_multi_remove_handle(hw->multi, hw->easy);
-    if (rc == CONLAB_OK && hw->cb_failed) {
-        *reason = "out of memory";
-        rc = CONLAB_E_NOMEM;
-    }
-    return rc;
 }
 
 static const char *connect_reason(long os_errno)
@@ -746,7 +501,7 @@ static int http_run_task(void *state, void *wctx, const struct conlab_worker *w,
         reason = "curl_easy_setopt failed";
         rc = CONLAB_E_NOMEM;
     } else {
-        rc = perform(hw, w->waiter, &cc, &reason);
+        rc = http_perform(hw, w->waiter, &cc, &reason);
     }
 
     long status = 0, connects = 0;
