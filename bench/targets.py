@@ -10,9 +10,12 @@ measured figure, the target, the ratio and PASS or MISS; under a MISS, the
 Targets:
   http160   160 GETs x 50 ms server delay, all in flight:
             coroutines(160) <= 0.7x asyncio and <= 65 ms;
-            threads(160) <= 0.8x asyncio
-  sleep10k  10,000 x 100 ms sleeps: coroutines(10000) <= 0.45x asyncio,
-            <= 110 ms, peak RSS <= 100 MiB; uring(10000) <= 1.05x coroutines
+            threads(160) <= 0.8x asyncio.  Under a miss: the same shape with
+            bare sockets and no library (bench/raw-http.c), the machine's and
+            the server's floor
+  sleep10k  10,000 x 100 ms sleeps: coroutines(10000, stacks=shared) <= 0.45x
+            asyncio, <= 110 ms, peak RSS <= 100 MiB (separate stacks printed
+            too); uring(10000) <= 1.05x coroutines(10000) (both separate)
   sleep1k   1,000 x 100 ms sleeps: threads(1000) <= 0.4x ThreadPoolExecutor
   latency   10,000 GETs x 100 ms at 1,000 in flight: >= 9,500 req/s (the
             better of coroutines(1000) and uring(1000))
@@ -92,7 +95,7 @@ class Floors:
         return self.f.get(key, float("nan"))
 
     def line(self):
-        show = ["thread_create_join", "page_first_touch", "switch_threads",
+        show = ["syscall", "page_first_touch", "thread_create_join", "switch_threads",
                 "wake_cross_cpu", "sleep_overshoot", "clock_read"]
         return ", ".join("%s %s" % (k, fmt_s(self[k])) for k in show)
 
@@ -113,13 +116,32 @@ def threads_floor(floors, n, ideal):
                                                      fmt_s(ideal + n * tcj))
 
 
-def curl_floor(floors, n, ideal):
-    """The floor of n libcurl workers: each one's multi handle zeroes a
-    911-bucket socket hash, ~8 fresh pages (the profile's page faults)."""
-    pft = floors["page_first_touch"]
-    return ("%s + %d workers x ~8 fresh pages of libcurl state x page_first_touch %s = %s, "
-            "on 2 CPUs shared with the server" % (fmt_s(ideal), n, fmt_s(pft),
-                                                  fmt_s(ideal + n * 8 * pft)))
+def raw_floor(tmp, url, path, n, repeat):
+    """Median wall of bench/raw-http.c (bare sockets, one epoll loop) doing
+    the shape, or None without a C compiler."""
+    exe = os.path.join(tmp, "raw-http")
+    if not os.path.exists(exe):
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc or subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "raw-http.c")],
+                                    capture_output=True).returncode != 0:
+            return None
+    host, port = url.split("//", 1)[1].split(":")
+    walls = []
+    for _ in range(repeat):
+        p = subprocess.run([exe, host, port, path, str(n)], capture_output=True, text=True,
+                           timeout=60)
+        if p.returncode == 0:
+            walls.append(json.loads(p.stdout)["wall_s"])
+    return statistics.median(walls) if walls else None
+
+
+def http_floor(raw, n, conlab_wall):
+    """What bounds n GETs over fresh connections on this machine."""
+    if not raw:
+        return "bare sockets: n/a (no C compiler for bench/raw-http.c)"
+    return ("the same %d GETs on bare sockets with no library (bench/raw-http.c) take %s here: "
+            "the kernel's and the server's share; libcurl and conlab add %s (%s a request)"
+            % (n, fmt_s(raw), fmt_s(conlab_wall - raw), fmt_s((conlab_wall - raw) / n)))
 
 
 class Report:
@@ -173,37 +195,46 @@ def main():
         print("floors (conlab calibrate, medians): " + floors.line())
 
         if "http160" in only:
-            http = 'http: { tasks: 160, urls: ["%s/bytes/275?delay=50ms"], expect_bytes: 275 }' % url
+            path = "/bytes/275?delay=50ms"
+            http = 'http: { tasks: 160, urls: ["%s%s"], expect_bytes: 275 }' % (url, path)
             args = ["-n", "160", "-c", "160"]
             aio = py_wall("http_asyncio.py", args, url, R)
             tpe = py_wall("http_threads.py", args, url, R)
+            raw = raw_floor(tmp, url, path, 160, R)
             co, th = conlab_cells(conlab, tmp, "http160", ["coroutines: { concurrency: 160 }",
                                                           "threads: { workers: 160 }"], http, R)
-            print("          python: asyncio %s, ThreadPoolExecutor %s" % (fmt_s(aio), fmt_s(tpe)))
-            fl = curl_floor(floors, 160, 0.05)
+            print("          python: asyncio %s, ThreadPoolExecutor %s; bare sockets %s"
+                  % (fmt_s(aio), fmt_s(tpe), fmt_s(raw) if raw else "n/a"))
+            fl = http_floor(raw, 160, wall(co))
             rep.ratio("http160", "coroutines(160) wall / asyncio", wall(co), aio, 0.7, fl)
             rep.target("http160", "coroutines(160) wall", wall(co), fmt_s(wall(co)),
                        0.065, "65 ms", True, fl)
             rep.ratio("http160", "threads(160) wall / asyncio", wall(th), aio, 0.8,
-                      threads_floor(floors, 160, 0.05))
+                      threads_floor(floors, 160, 0.05) + "; " + http_floor(raw, 160, wall(th)))
 
         if "sleep10k" in only:
             aio = py_wall("sleep_asyncio.py", ["-n", "10000", "-c", "10000", "-d", "0.1"], url, R)
-            co, ur = conlab_cells(conlab, tmp, "sleep10k", ["coroutines: { concurrency: 10000 }",
-                                                           "uring: { concurrency: 10000 }"],
-                                  "sleep: { tasks: 10000, seconds: 100ms }", R)
-            print("          python: asyncio %s" % fmt_s(aio))
-            fl = "100 ms + 10,000 coroutine starts; one stack page each: 10,000 x " \
-                 "page_first_touch %s = %s" % (fmt_s(floors["page_first_touch"]),
-                                               fmt_s(1e4 * floors["page_first_touch"]))
-            rep.ratio("sleep10k", "coroutines(10000) wall / asyncio", wall(co), aio, 0.45, fl)
-            rep.target("sleep10k", "coroutines(10000) wall", wall(co), fmt_s(wall(co)),
+            sh, co, ur = conlab_cells(conlab, tmp, "sleep10k",
+                                      ["coroutines: { concurrency: 10000, stacks: shared }",
+                                       "coroutines: { concurrency: 10000 }",
+                                       "uring: { concurrency: 10000 }"],
+                                      "sleep: { tasks: 10000, seconds: 100ms }", R)
+            print("          python: asyncio %s; coroutines(10000) with separate stacks %s "
+                  "(%.2fx asyncio, peak RSS %.1f MiB)"
+                  % (fmt_s(aio), fmt_s(wall(co)), wall(co) / aio,
+                     int(co["max_rss_max_kib"]) / 1024))
+            fl = ("100 ms + 10,000 coroutine starts; ~1 KiB of copied frames each: ~2,500 "
+                  "fresh pages x page_first_touch %s = %s"
+                  % (fmt_s(floors["page_first_touch"]), fmt_s(2500 * floors["page_first_touch"])))
+            rep.ratio("sleep10k", "coroutines(10000,shared) wall / asyncio", wall(sh), aio,
+                      0.45, fl)
+            rep.target("sleep10k", "coroutines(10000,shared) wall", wall(sh), fmt_s(wall(sh)),
                        0.110, "110 ms", True, fl)
-            rss = int(co["max_rss_max_kib"]) / 1024
-            rep.target("sleep10k", "coroutines(10000) peak RSS", rss, "%.1f MiB" % rss,
+            rss = int(sh["max_rss_max_kib"]) / 1024
+            rep.target("sleep10k", "coroutines(10000,shared) peak RSS", rss, "%.1f MiB" % rss,
                        100, "100 MiB", True)
-            rep.ratio("sleep10k", "uring(10000) wall / coroutines", wall(ur), wall(co), 1.05,
-                      "uring %s, coroutines %s: the same core, the loop differs"
+            rep.ratio("sleep10k", "uring(10000) wall / coroutines(10000)", wall(ur), wall(co),
+                      1.05, "uring %s, coroutines %s: the same core, the loop differs"
                       % (fmt_s(wall(ur)), fmt_s(wall(co))))
 
         if "sleep1k" in only:
@@ -216,6 +247,8 @@ def main():
 
         if "latency" in only:
             rows = conlab_cells(conlab, tmp, "latency", ["coroutines: { concurrency: 1000 }",
+                                                         "coroutines: { concurrency: 1000, "
+                                                         "stacks: shared }",
                                                          "uring: { concurrency: 1000 }"],
                                 'http: { tasks: 10000, urls: ["%s/bytes/275?delay=100ms"] }'
                                 % url, R)
@@ -225,7 +258,10 @@ def main():
             rps = 10000 / wall(best)
             rep.target("latency", "%s 10,000 GETs x 100 ms" % best["strategy"].split("(")[0],
                        rps, "%.0f req/s" % rps, 9500, "9500 req/s", False,
-                       "10,000 req/s ideal; 1 s of delays: " + curl_floor(floors, 1000, 1.0))
+                       "10,000 req/s ideal (1 s of delays); 10,000 requests x ~8 system calls "
+                       "on a kept connection x syscall %s = %s of one CPU, beside the server's "
+                       "1,000 threads" % (fmt_s(floors["syscall"]),
+                                          fmt_s(8e4 * floors["syscall"])))
 
         if "nginx" in only:
             nginx_target(conlab, tmp, R, rep, floors)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,13 @@ static const struct {
         "What every timestamp costs (vDSO, no system call on most machines).\n"
         "Nothing conlab times can be resolved below it; a task of a few clock\n"
         "reads measures the clock."},
+    [CL_FLOOR_SYSCALL] = {
+        "syscall", "getppid(2), a system call that does nothing",
+        "The least any system call costs: the entry into the kernel and back\n"
+        "(a trap to the hypervisor too on some VMs, where it can be 30x a\n"
+        "bare-metal machine's).  Every wait, read, write, connect and epoll_ctl\n"
+        "of a task pays it: an HTTP request over a fresh connection makes\n"
+        "about 20 system calls in libcurl."},
     [CL_FLOOR_PAGE_TOUCH] = {
         "page_first_touch", "first write to a fresh anonymous page (per page)",
         "A page fault: the kernel zeroes and maps a page.  New stacks, heaps\n"
@@ -132,6 +140,18 @@ static const char *sample_clock(void *ctx, double *ns)
     uint64_t t1 = cl_now_ns();
     *(volatile uint64_t *)ctx = sum; /* the calls are not optimised away */
     *ns = (double)(t1 - t0) / CLOCK_BATCH;
+    return NULL;
+}
+
+#define SYSCALL_BATCH 64
+
+static const char *sample_syscall(void *ctx, double *ns)
+{
+    (void)ctx;
+    uint64_t t0 = cl_now_ns();
+    for (int i = 0; i < SYSCALL_BATCH; i++)
+        (void)syscall(SYS_getppid); /* glibc's getppid() is a system call too */
+    *ns = (double)(cl_now_ns() - t0) / SYSCALL_BATCH;
     return NULL;
 }
 
@@ -412,6 +432,7 @@ int cl_calibrate(struct cl_floors *out, const struct cl_calibrate_opts *o)
 
     uint64_t sink = 0;
     probe(&f[CL_FLOOR_CLOCK_READ], &b, sample_clock, &sink);
+    probe(&f[CL_FLOOR_SYSCALL], &b, sample_syscall, NULL);
     long page = sysconf(_SC_PAGESIZE);
     size_t pagesize = page > 0 ? (size_t)page : 4096;
     probe(&f[CL_FLOOR_PAGE_TOUCH], &b, sample_page, &pagesize);

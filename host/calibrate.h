@@ -12,6 +12,7 @@
 /* The floors, in the order they are measured and printed. */
 enum cl_floor_id {
     CL_FLOOR_CLOCK_READ,       /* clock_gettime(CLOCK_MONOTONIC) */
+    CL_FLOOR_SYSCALL,          /* getppid(2), a system call doing nothing */
     CL_FLOOR_PAGE_TOUCH,       /* first write to an anonymous page */
     CL_FLOOR_THREAD_SPAWN,     /* pthread_create + pthread_join */
     CL_FLOOR_FORK_WAIT,        /* fork + _exit + waitpid */

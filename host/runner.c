@@ -196,6 +196,9 @@ int cl_run(const struct cl_spec *spec, const struct cl_run_opts *o)
     struct run run = {.spec = spec};
     struct cl_dirlock lock = {.fd = -1, .path = NULL};
 
+    uint64_t nofile = cl_raise_nofile(); /* the cells' children inherit it */
+    cl_log(CONLAB_LOG_DEBUG, NULL, "open files: up to %llu",
+           (unsigned long long)nofile);
     if (cl_topo_open(&topo, NULL, err, sizeof err) != 0) {
         cl_log(CONLAB_LOG_ERROR, NULL, "topology: %s", err);
         rc = CL_EXIT_INTERNAL;

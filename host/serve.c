@@ -195,21 +195,6 @@ struct serve_opts {
     int quiet, verbose, until_eof;
 };
 
-/* RLIMIT_NOFILE up to its hard limit; returns the soft limit now in force. */
-static rlim_t raise_nofile(void)
-{
-    struct rlimit r;
-    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
-        return 1024;
-    if (r.rlim_cur < r.rlim_max) {
-        rlim_t want = r.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : r.rlim_max;
-        struct rlimit n = {want, r.rlim_max};
-        if (setrlimit(RLIMIT_NOFILE, &n) == 0)
-            r.rlim_cur = want;
-    }
-    return r.rlim_cur;
-}
-
 /* "http://ADDR:PORT" for a bound socket. */
 static int base_url(int fd, char *url, size_t len, char *err, size_t errlen)
 {
@@ -372,7 +357,7 @@ static int serve(const struct serve_opts *o)
     int status = 1, usage = 0, sfd = -1, lfd = -1, timer_on = 0;
 
     cl_srv_routes_init();
-    rlim_t nofile = raise_nofile();
+    rlim_t nofile = (rlim_t)cl_raise_nofile();
     sfd = take_signals(err, sizeof err);
     if (sfd < 0)
         goto fail;

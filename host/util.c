@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -264,4 +265,18 @@ int cl_atomic_commit(FILE *f, const char *path, char *tmp)
     free(tmp);
     errno = e;
     return ok ? 0 : -1;
+}
+
+uint64_t cl_raise_nofile(void)
+{
+    struct rlimit r;
+    if (getrlimit(RLIMIT_NOFILE, &r) != 0)
+        return 1024;
+    if (r.rlim_cur < r.rlim_max) {
+        rlim_t want = r.rlim_max == RLIM_INFINITY ? (rlim_t)1 << 20 : r.rlim_max;
+        struct rlimit n = {want, r.rlim_max};
+        if (setrlimit(RLIMIT_NOFILE, &n) == 0)
+            r.rlim_cur = want;
+    }
+    return (uint64_t)r.rlim_cur;
 }

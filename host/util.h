@@ -27,6 +27,11 @@ void cl_log(int level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void cl_vlog(int level, const char *who, const char *fmt, va_list ap);
 
+/* RLIMIT_NOFILE's soft limit raised to its hard one (2^20 if that is
+ * unlimited), as wrk and nginx do: 1,000 connections in flight must not hit
+ * a shell's 1,024.  Returns the soft limit now in force. */
+uint64_t cl_raise_nofile(void);
+
 uint64_t cl_now_ns(void);      /* CLOCK_MONOTONIC */
 double cl_wall_time(void);     /* CLOCK_REALTIME, seconds */
 

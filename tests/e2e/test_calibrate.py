@@ -17,7 +17,7 @@ import unittest
 
 import e2e
 
-FLOORS = ["clock_read", "page_first_touch", "thread_create_join", "fork_wait",
+FLOORS = ["clock_read", "syscall", "page_first_touch", "thread_create_join", "fork_wait",
           "switch_threads", "switch_processes", "sleep_overshoot", "wake_cross_cpu"]
 # "  KEY   12.3 µs   10 µs .. 15 µs   n=100   what"  or  "  KEY   n/a   reason"
 ROW = re.compile(r"^  (\w+) +(?:([\d.]+) (ns|µs|ms) .* n=(\d+) |(n/a|failed) )")

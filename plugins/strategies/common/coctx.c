@@ -39,7 +39,8 @@
 #endif
 
 #if defined(__has_include) && !defined(COCTX_NO_VALGRIND)
-#if __has_include(<valgrind/valgrind.h>)
+#if __has_include(<valgrind/valgrind.h>) && __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
 #include <valgrind/valgrind.h>
 #define COCTX_VALGRIND 1
 #endif
@@ -379,6 +380,48 @@ int coctx_make(struct coctx *ctx, void *stack_lo, size_t stack_size,
     make_frame(ctx, (char *)top);
 #endif
     return 0;
+}
+
+size_t coctx_stack_used(const struct coctx *ctx)
+{
+#ifdef COCTX_USE_UCONTEXT
+    (void)ctx;
+    return 0;
+#else
+    const char *top = (const char *)ctx->stack_lo + ctx->stack_size;
+    return (size_t)(top - (const char *)ctx->sp);
+#endif
+}
+
+void coctx_stack_save(const struct coctx *ctx, void *buf, size_t n)
+{
+#ifdef COCTX_USE_UCONTEXT
+    (void)ctx, (void)buf, (void)n;
+#else
+#ifdef COCTX_ASAN
+    /* The parked frames' redzones: read them as bytes like any others. */
+    ASAN_UNPOISON_MEMORY_REGION(ctx->sp, n);
+#endif
+    memcpy(buf, ctx->sp, n);
+#endif
+}
+
+void coctx_stack_restore(const struct coctx *ctx, const void *buf, size_t n)
+{
+#ifdef COCTX_USE_UCONTEXT
+    (void)ctx, (void)buf, (void)n;
+#else
+#ifdef COCTX_ASAN
+    /* Whatever another context left poisoned on the stack: gone with it. */
+    ASAN_UNPOISON_MEMORY_REGION(ctx->stack_lo, ctx->stack_size);
+#endif
+#ifdef COCTX_VALGRIND
+    /* Memcheck took what lay below the last context's stack pointer for
+     * freed stack: it is ours again. */
+    VALGRIND_MAKE_MEM_UNDEFINED(ctx->sp, n);
+#endif
+    memcpy(ctx->sp, buf, n);
+#endif
 }
 
 void coctx_switch(struct coctx *from, struct coctx *to)

@@ -72,6 +72,19 @@ COCTX_API void coctx_switch(struct coctx *from, struct coctx *to);
  *  context that coctx_make failed on. */
 COCTX_API void coctx_release(struct coctx *ctx);
 
+/** Bytes of its stack a suspended context uses, from its saved stack pointer
+ *  to the top: what moving it means copying.  0 under the ucontext flavour,
+ *  whose contexts cannot be moved. */
+COCTX_API size_t coctx_stack_used(const struct coctx *ctx);
+
+/** Copy the n (coctx_stack_used) bytes of suspended ctx to buf. */
+COCTX_API void coctx_stack_save(const struct coctx *ctx, void *buf, size_t n);
+
+/** Put n bytes saved by coctx_stack_save back, before ctx is switched to.
+ *  Frames of other contexts on the stack are overwritten. */
+COCTX_API void coctx_stack_restore(const struct coctx *ctx, const void *buf,
+                                   size_t n);
+
 /** Which switch implementation was compiled in: "x86_64", "aarch64" or
  *  "ucontext". */
 COCTX_API const char *coctx_flavour(void);

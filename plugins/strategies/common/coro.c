@@ -152,12 +152,18 @@ static void coro_free(struct co_sched *s, struct coro *co)
 
 static void run_one(struct co_sched *s, struct coro *co)
 {
+    if (s->pool.shared)
+        co_unstash(s, co);
     s->current = co;
     co->state = CO_RUNNING;
     coctx_switch(&s->self, &co->ctx);
     s->current = NULL;
-    if (co->state == CO_DONE)
+    if (co->state == CO_DONE) {
         coro_free(s, co);
+    } else if (s->pool.shared && co_stash(s, co) != CONLAB_OK) {
+        s->stash_failed = true; /* its frames are lost: it cannot run again */
+        co->state = CO_LOST;
+    }
 }
 
 static int spawn_one(struct co_sched *s)
@@ -166,14 +172,24 @@ static int spawn_one(struct co_sched *s)
     struct coro *co = co_pool_get(s, &rc);
     if (!co)
         return rc;
+    /* A reused struct keeps its shared-stack buffers. */
+    void *saved = co->saved, *wait_mem = co->wait_mem;
+    size_t saved_cap = co->saved_cap, wait_cap = co->wait_cap;
     memset(co, 0, sizeof *co);
+    co->saved = saved, co->saved_cap = saved_cap;
+    co->wait_mem = wait_mem, co->wait_cap = wait_cap;
     co->s = s;
     co->id = s->n_spawned;
     co->waiter.wait = s->wait;
     co->waiter.ctx = co;
     co->waiter.struct_size = (uint32_t)sizeof co->waiter;
     size_t size;
-    void *stack = co_slot_stack(&s->pool, co, &size);
+    void *stack = s->pool.shared ? co_shared_stack(s, &size)
+                                 : co_slot_stack(&s->pool, co, &size);
+    if (!stack) {
+        co_pool_put(&s->pool, co);
+        return CONLAB_E_NOMEM;
+    }
     if (coctx_make(&co->ctx, stack, size, coro_main, co, &s->self) != 0) {
         CO_LOG(s, CONLAB_LOG_ERROR, "cannot make a context: %s",
             strerror(errno));
@@ -230,7 +246,8 @@ void abandon_all(struct co_sched *s, const char *reason)
 }
 
 void co_init(struct co_sched *s, const struct conlab_job *job,
-             const char *plugin, co_wait_fn wait, size_t stack_bytes)
+             const char *plugin, co_wait_fn wait, size_t stack_bytes,
+             bool shared)
 {
     memset(s, 0, sizeof *s);
     s->job = job;
@@ -238,7 +255,7 @@ void co_init(struct co_sched *s, const struct conlab_job *job,
     s->wait = wait;
     s->n_workers = job->n_workers;
     coctx_init_self(&s->self);
-    co_pool_init(&s->pool, stack_bytes, job->n_workers, job->n_tasks);
+    co_pool_init(&s->pool, stack_bytes, job->n_workers, job->n_tasks, shared);
 }
 
 void co_fini(struct co_sched *s)
@@ -256,6 +273,19 @@ int co_workers(const void *config, uint64_t n_tasks, unsigned *n_workers)
     if (cfg->concurrency < 1 || cfg->concurrency > CO_CONCURRENCY_MAX)
         return CONLAB_E_INVAL;
     *n_workers = (unsigned)cfg->concurrency;
+    return CONLAB_OK;
+}
+
+int co_stacks_shared(const struct conlab_job *job, const char *plugin,
+                     const struct co_config *cfg, bool *shared)
+{
+    *shared = cfg->stacks && strcmp(cfg->stacks, "shared") == 0;
+    if (*shared && strcmp(coctx_flavour(), "ucontext") == 0) {
+        job->host->log(CONLAB_LOG_ERROR, plugin,
+                       "stacks: shared needs the x86_64 or aarch64 context "
+                       "switch; this build has ucontext");
+        return CONLAB_E_NOTSUP;
+    }
     return CONLAB_OK;
 }
 

@@ -17,6 +17,9 @@
  *   coro_stacks.c  stack slots of [guard page | stack | struct coro] carved
  *                  from mmap'd chunks, handed from a finished coroutine to
  *                  the next to start
+ *   coro_shared.c  `stacks: shared`: one stack that every coroutine runs
+ *                  on, a parked coroutine's frames copied out to its own
+ *                  buffer and back in when it runs again
  *   coctx.c        the context switch itself (coctx.h)
  *
  * Everything runs on the one scheduler thread: nothing here is locked.
@@ -51,16 +54,24 @@
 #define CO_CHUNK_SLOTS_MIN 16
 #define CO_CHUNK_SLOTS_MAX 65536
 #define CO_IOV_BATCH 1024
+#define CO_BLOCK_COROS 256   /* struct coros in the first block (shared stacks) */
 #define CO_NS_PER_S 1000000000LL
+/* Timers fire up to this late (Linux's default timer slack): deadlines are
+ * rounded up to a multiple of it.  10,000 x 100 ms sleeps started a few us
+ * apart: 10,000 wake-ups became ~800 (bench/targets.py sleep10k). */
+#define CO_TIMER_SLACK_NS 50000ULL
 
 #define CO_CONCURRENCY_MAX 1000000
 #define CO_STACK_KIB_MIN 8
 #define CO_STACK_KIB_MAX 65536
 
-/* What the host parses the core's parameters into (CO_PARAMS). */
+/* What the host parses the core's parameters into (CO_PARAMS, and
+ * CO_PARAM_STACKS for a backend whose waits keep nothing on a coroutine's
+ * stack while it is parked). */
 struct co_config {
     int64_t concurrency;
     int64_t stack_kib;
+    const char *stacks; /* "separate" or "shared"; NULL: separate */
 };
 
 /* The core's parameters, for a strategy's parameter table (before its
@@ -86,11 +97,27 @@ struct co_config {
         .offset = offsetof(cfg_type, cfg_member.stack_kib),                   \
     }
 
+/* The `stacks` parameter (see coro_shared.c for the trade). */
+#define CO_PARAM_STACKS(cfg_type, cfg_member)                                 \
+    {                                                                         \
+        .name = "stacks",                                                     \
+        .type = CONLAB_PARAM_ENUM,                                            \
+        .def = "separate",                                                    \
+        .choices = "separate|shared",                                         \
+        .help = "separate: a guarded stack of stack_kib per coroutine; "      \
+                "shared: all run on one stack, a parked coroutine's frames "  \
+                "(~1 KiB) copied aside: far fewer fresh pages for 10,000s "   \
+                "of coroutines, a copy per switch",                           \
+        .offset = offsetof(cfg_type, cfg_member.stacks),                      \
+    }
+
 /* The wait() of a coroutine's struct conlab_waiter (ctx: the coroutine). */
 typedef int (*co_wait_fn)(void *ctx, struct pollfd *fds, unsigned nfds,
                           int64_t timeout_ns);
 
-enum co_state { CO_READY, CO_RUNNING, CO_PARKED, CO_DONE };
+/* CO_LOST: parked, but its frames could not be kept (shared stacks, no
+ * memory): never run again, abandoned with the others. */
+enum co_state { CO_READY, CO_RUNNING, CO_PARKED, CO_DONE, CO_LOST };
 
 struct co_sched;
 
@@ -104,6 +131,12 @@ struct coro {
     unsigned id;                      /* the worker id */
     enum co_state state;
     struct conlab_waiter waiter;      /* handed to worker_begin */
+    /* Shared stacks only; kept when the struct is reused, freed by
+     * co_pool_fini. */
+    void *saved;                      /* the frames of the parked coroutine */
+    size_t saved_len, saved_cap;
+    void *wait_mem;                   /* the backend's, for a parked wait */
+    size_t wait_cap;
 };
 
 /* struct coro's share of a slot, keeping the stack top 64-byte aligned. */
@@ -128,6 +161,7 @@ struct stack_pool {
     size_t slot_size;       /* guard page + stack + CORO_SIZE */
     size_t slots_made;      /* carved so far, over all chunks */
     size_t slots_max;       /* never more than the workers */
+    size_t alive_max;       /* coroutines alive at once, at most */
     size_t next_chunk;      /* slots in the next chunk */
     char *carve, *carve_end; /* the newest chunk's slots not yet handed out */
     struct coro *free;      /* slots of finished coroutines */
@@ -137,6 +171,13 @@ struct stack_pool {
     bool guard_checked;     /* a madvised guard was seen to fault */
     int pidfd;              /* ours, for process_madvise; -1 until needed */
     struct iovec iov[CO_IOV_BATCH]; /* one page per slot, a batch at a time */
+    /* stacks: shared */
+    bool shared;
+    void *shared_map;       /* [guard page | the stack] */
+    size_t shared_map_len, shared_size;
+    struct coro **blocks;   /* struct coros and their frame buffers */
+    size_t n_blocks, cap_blocks, block_used;
+    size_t saved_max;       /* the most bytes of frames a park copied */
 };
 
 /* The core of a scheduler: the first member of a backend's. */
@@ -152,6 +193,7 @@ struct co_sched {
     size_t n_live;
     unsigned n_workers, n_spawned;
     bool spawn_failed;
+    bool stash_failed;       /* a coroutine is CO_LOST: abandon them all */
     struct timer *heap;      /* timers: min-heap on deadline */
     size_t heap_len, heap_cap;
     size_t n_stale;          /* cancelled entries still in the heap */
@@ -205,11 +247,18 @@ int co_workers(const void *config, uint64_t n_tasks, unsigned *n_workers);
 int co_run_begin(const struct conlab_job *job, const char *plugin,
                  const struct co_config *cfg);
 
-/* Set up the core for `job`'s workers on stacks of stack_bytes, named
- * `plugin` in log lines, their waiters calling `wait` (with the coroutine as
- * ctx).  Cannot fail; co_fini releases what it gathers. */
+/* Set up the core for `job`'s workers on stacks of stack_bytes (one stack
+ * for all when `shared`), named `plugin` in log lines, their waiters calling
+ * `wait` (with the coroutine as ctx).  Cannot fail; co_fini releases what it
+ * gathers. */
 void co_init(struct co_sched *s, const struct conlab_job *job,
-             const char *plugin, co_wait_fn wait, size_t stack_bytes);
+             const char *plugin, co_wait_fn wait, size_t stack_bytes,
+             bool shared);
+
+/* Whether cfg asks for shared stacks.  Refused (CONLAB_E_NOTSUP, logged)
+ * where the context switch cannot copy frames (the ucontext flavour). */
+int co_stacks_shared(const struct conlab_job *job, const char *plugin,
+                     const struct co_config *cfg, bool *shared);
 
 /* Release the stacks.  Only once no coroutine's stack is in use (by the
  * kernel either). */
@@ -276,9 +325,10 @@ int co_park_timed(struct coro *co, int64_t timeout_ns);
 /* coro_stacks.c                                                            */
 /* ------------------------------------------------------------------------ */
 
-/* An empty pool for n_workers coroutines with stack_bytes of stack each. */
+/* An empty pool for n_workers coroutines with stack_bytes of stack each
+ * (shared: one stack of stack_bytes for all). */
 void co_pool_init(struct stack_pool *p, size_t stack_bytes, unsigned n_workers,
-                  uint64_t n_tasks);
+                  uint64_t n_tasks, bool shared);
 
 /* A free slot's struct coro (not zeroed), or NULL with *status set
  * (CONLAB_E_NOMEM, logged). */
@@ -292,5 +342,27 @@ void *co_slot_stack(const struct stack_pool *p, struct coro *co, size_t *size);
 
 /* Unmap every chunk. */
 void co_pool_fini(struct stack_pool *p);
+
+/* ------------------------------------------------------------------------ */
+/* coro_shared.c                                                            */
+/* ------------------------------------------------------------------------ */
+
+/* A free struct coro from the blocks (not zeroed; its buffers kept), or NULL
+ * with *status set (CONLAB_E_NOMEM, logged). */
+struct coro *co_shared_get(struct co_sched *s, int *status);
+
+/* The shared stack, mapped on first use below a guard page; its size in
+ * *size.  NULL (logged) when it cannot be mapped. */
+void *co_shared_stack(struct co_sched *s, size_t *size);
+
+/* After co parked: copy its frames off the shared stack.  Returns CONLAB_OK
+ * or CONLAB_E_NOMEM (logged; co cannot run again). */
+int co_stash(struct co_sched *s, struct coro *co);
+
+/* Before co runs again: copy its frames back. */
+void co_unstash(struct co_sched *s, struct coro *co);
+
+/* The shared stack unmapped, every block and buffer freed. */
+void co_shared_fini(struct stack_pool *p);
 
 #endif

@@ -37,7 +37,7 @@ static size_t round_up(size_t n, size_t to)
 }
 
 void co_pool_init(struct stack_pool *p, size_t stack_bytes,
-               unsigned n_workers, uint64_t n_tasks)
+               unsigned n_workers, uint64_t n_tasks, bool shared)
 {
     long page = sysconf(_SC_PAGESIZE);
     memset(p, 0, sizeof *p);
@@ -46,11 +46,14 @@ void co_pool_init(struct stack_pool *p, size_t stack_bytes,
     p->slots_max = n_workers;
     /* A coroutine that finds no task ends at once and frees its slot. */
     uint64_t alive = n_tasks < n_workers ? n_tasks + 1 : n_workers;
+    p->alive_max = (size_t)alive;
     p->next_chunk = alive < CO_CHUNK_SLOTS_MIN   ? CO_CHUNK_SLOTS_MIN
                     : alive > CO_CHUNK_SLOTS_MAX ? CO_CHUNK_SLOTS_MAX
                                                  : (size_t)alive;
     p->guard = GUARD_BATCH;
     p->pidfd = -1;
+    p->shared = shared;
+    p->shared_size = round_up(stack_bytes, p->page);
 }
 
 /* All guards of a chunk in one process_madvise(2) call: Linux 6.13+ takes
@@ -202,6 +205,8 @@ static int pool_grow(struct co_sched *s)
 struct coro *co_pool_get(struct co_sched *s, int *status)
 {
     struct stack_pool *p = &s->pool;
+    if (p->shared)
+        return co_shared_get(s, status);
     struct coro *co = p->free;
     if (co) {
         p->free = co->next;
@@ -233,6 +238,7 @@ void *co_slot_stack(const struct stack_pool *p, struct coro *co,
 
 void co_pool_fini(struct stack_pool *p)
 {
+    co_shared_fini(p);
     for (size_t i = 0; i < p->n_chunks; i++)
         munmap(p->chunks[i].base, p->chunks[i].len);
     free(p->chunks);

@@ -48,8 +48,11 @@ static int coroutines_run(const struct conlab_job *job, const void *config)
 {
     const struct coroutines_config *cfg = config;
     struct sched *s;
+    bool shared = false;
     int rc = co_run_begin(job, PLUGIN_NAME, &cfg->co);
 
+    if (rc == CONLAB_OK)
+        rc = co_stacks_shared(job, PLUGIN_NAME, &cfg->co, &shared);
     if (rc != CONLAB_OK)
         return rc;
     s = malloc(sizeof *s);
@@ -57,12 +60,16 @@ static int coroutines_run(const struct conlab_job *job, const void *config)
         LOG(job, CONLAB_LOG_ERROR, "no memory for the scheduler");
         return CONLAB_E_NOMEM;
     }
-    rc = sched_init(s, job, cfg->co.stack_kib);
+    rc = sched_init(s, job, cfg->co.stack_kib, shared);
     if (rc == CONLAB_OK) {
         LOG(job, CONLAB_LOG_DEBUG,
-            "%u coroutines, %" PRId64 " KiB stacks, %s context switch",
-            s->co.n_workers, cfg->co.stack_kib, coctx_flavour());
+            "%u coroutines, %" PRId64 " KiB stacks (%s), %s context switch",
+            s->co.n_workers, cfg->co.stack_kib, shared ? "one shared" : "separate",
+            coctx_flavour());
         rc = sched_loop(s);
+        if (shared)
+            LOG(job, CONLAB_LOG_DEBUG, "parked frames copied: up to %zu bytes",
+                s->co.pool.saved_max);
     }
     sched_fini(s);
     free(s);
@@ -75,6 +82,7 @@ static int coroutines_run(const struct conlab_job *job, const void *config)
 
 static const struct conlab_param coroutines_params[] = {
     CO_PARAMS(struct coroutines_config, co),
+    CO_PARAM_STACKS(struct coroutines_config, co),
     CONLAB_PARAM_END,
 };
 

@@ -111,6 +111,11 @@ int sched_loop(struct sched *s)
     for (;;) {
         run_ready(&s->co);
         spawn_some(&s->co);
+        if (s->co.stash_failed) {
+            abandon_all(&s->co, "out of memory for a parked coroutine's "
+                                "frames (stacks: shared)");
+            return CONLAB_E_NOMEM;
+        }
         if (s->co.n_live == 0 && !can_spawn(&s->co))
             return s->co.spawn_failed ? CONLAB_E_NOMEM : CONLAB_OK;
         uint64_t deadline;
@@ -147,10 +152,11 @@ static void timerfd_open(struct sched *s)
 }
 
 int sched_init(struct sched *s, const struct conlab_job *job,
-               int64_t stack_kib)
+               int64_t stack_kib, bool shared)
 {
     memset(s, 0, sizeof *s);
-    co_init(&s->co, job, PLUGIN_NAME, co_wait, (size_t)stack_kib * 1024);
+    co_init(&s->co, job, PLUGIN_NAME, co_wait, (size_t)stack_kib * 1024,
+            shared);
     s->pwait2 = true;
     s->tfd = -1;
     s->epfd = epoll_create1(EPOLL_CLOEXEC);

@@ -75,13 +75,14 @@ static inline struct sched *sched_of(const struct coro *co)
 /* loop.c                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* Set up s for `job`, its coroutines on stacks of stack_kib KiB.  Returns
- * CONLAB_OK, or CONLAB_E_SYS (logged); sched_fini either way. */
+/* Set up s for `job`, its coroutines on stacks of stack_kib KiB (one stack
+ * they share when `shared`).  Returns CONLAB_OK, or CONLAB_E_SYS (logged);
+ * sched_fini either way. */
 int sched_init(struct sched *s, const struct conlab_job *job,
-               int64_t stack_kib);
+               int64_t stack_kib, bool shared);
 
 /* Run every coroutine until all are done.  Returns CONLAB_OK, or
- * CONLAB_E_NOMEM (some could not start), CONLAB_E_LOST (a deadlock: the
+ * CONLAB_E_NOMEM (some could not start, or park), CONLAB_E_LOST (a deadlock: the
  * parked ones are lost workers) or CONLAB_E_SYS (the event loop failed). */
 int sched_loop(struct sched *s);
 

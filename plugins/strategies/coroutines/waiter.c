@@ -9,26 +9,51 @@
 
 #define INLINE_SLOTS 4 /* fds a wait handles without malloc */
 
+/* The slots of a wait, and the pollfds they point at while it is parked:
+ * the caller's, on the stack, or under shared stacks (the stack is copied
+ * away while parked) copies in co->wait_mem.  NULL: out of memory. */
+static struct wait_slot *wait_area(struct coro *co, struct pollfd *fds,
+                                   unsigned nfds, struct wait_slot *inline_slots,
+                                   struct pollfd **watch)
+{
+    struct wait_slot *slots = inline_slots;
+    *watch = fds;
+    if (sched_of(co)->co.pool.shared) {
+        size_t need = nfds * (sizeof *slots + sizeof *fds);
+        if (need > co->wait_cap) {
+            void *m = realloc(co->wait_mem, need);
+            if (!m)
+                return NULL;
+            co->wait_mem = m;
+            co->wait_cap = need;
+        }
+        slots = co->wait_mem;
+        *watch = (struct pollfd *)(void *)(slots + nfds);
+        memcpy(*watch, fds, nfds * sizeof *fds);
+    } else if (nfds > INLINE_SLOTS) {
+        return calloc(nfds, sizeof *slots);
+    }
+    memset(slots, 0, nfds * sizeof *slots);
+    return slots;
+}
+
 static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
                     int64_t timeout_ns)
 {
     struct sched *s = sched_of(co);
     struct wait_slot inline_slots[INLINE_SLOTS];
-    struct wait_slot *slots = inline_slots;
-    if (nfds > INLINE_SLOTS) {
-        slots = calloc(nfds, sizeof *slots);
-        if (!slots)
-            return CONLAB_E_NOMEM;
-    } else {
-        memset(slots, 0, nfds * sizeof *slots);
-    }
+    struct pollfd *watch;
+    struct wait_slot *slots = wait_area(co, fds, nfds, inline_slots, &watch);
+    if (!slots)
+        return CONLAB_E_NOMEM;
+    bool own_alloc = slots != inline_slots && watch == fds;
     int rc = CONLAB_OK, ready = 0;
     for (unsigned i = 0; i < nfds; i++)
-        fds[i].revents = 0;
+        watch[i].revents = 0;
     for (unsigned i = 0; i < nfds && rc == CONLAB_OK; i++) {
-        if (fds[i].fd < 0)
+        if (watch[i].fd < 0)
             continue; /* ignored, as poll(2) does */
-        int r = fd_watch(s, co, &slots[i], &fds[i]);
+        int r = fd_watch(s, co, &slots[i], &watch[i]);
         if (r < 0)
             rc = r;
         else
@@ -38,8 +63,11 @@ static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
         rc = co_park_timed(co, timeout_ns);
     for (unsigned i = 0; i < nfds; i++)
         slot_unlink(s, &slots[i]);
-    if (slots != inline_slots)
+    if (own_alloc)
         free(slots);
+    if (watch != fds)
+        for (unsigned i = 0; i < nfds; i++)
+            fds[i].revents = watch[i].revents;
     if (rc != CONLAB_OK)
         return rc;
     if (ready > 0) /* a closed fd or a regular file: ready now, like the */

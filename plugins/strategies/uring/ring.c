@@ -334,7 +334,8 @@ int uring_init(struct uring_sched *s, const struct conlab_job *job,
                int64_t stack_kib, bool sqpoll)
 {
     memset(s, 0, sizeof *s);
-    co_init(&s->co, job, PLUGIN_NAME, uring_wait, (size_t)stack_kib * 1024);
+    co_init(&s->co, job, PLUGIN_NAME, uring_wait, (size_t)stack_kib * 1024,
+            false); /* its parked waits live on their stacks */
     int err = -EINVAL;
     if (sqpoll) {
         err = ring_open(s, IORING_SETUP_SQPOLL);
