@@ -7,16 +7,18 @@
  * counter into its own slot and pops from there; when the counter is spent
  * it steals the upper half of another slot.
  *
- * Measured on a 2-vCPU KVM guest shared with other jobs (load 2 to 3):
- * noop, 1,000,000 tasks, pinning compact, the cell's wall median over 5
- * repetitions; the median (and best) of 7 such runs, before / after:
- *     threads(2)  0.123 s (0.101)  /  0.083 s (0.061)
- *     threads(1)  0.110 s (0.078)  /  0.101 s (0.087)
- *     sequential  0.088 s (0.070)  /  0.092 s (0.073)
- * The tail still balances under threads(2): fib(n=25, tasks=200) 0.023 to
- * 0.048 s before, 0.029 to 0.054 s after (4 runs, noise); sleep (2 ms
- * exponential, 400 tasks, 0.400 s if perfectly balanced) 0.440 to 0.444 s
- * before, 0.433 to 0.452 s after.
+ * Measured on a 2-vCPU KVM guest: noop, 1,000,000 tasks, pinning compact,
+ * the cell's wall median over 5 repetitions; the range over 3 runs, before
+ * and after:
+ *     threads(2)  0.188 to 0.192 s   ->  0.061 s
+ *     threads(1)  0.070 to 0.072 s   ->  0.071 to 0.073 s
+ *     sequential  0.062 to 0.063 s   ->  0.062 to 0.065 s
+ * (with other jobs loading the guest, threads(2) 0.101 to 0.187 s before,
+ * 0.061 to 0.091 s after).  Claims alone, no task: 6.5 ns a claim on one
+ * thread, 4.2 ns of wall on two.  The tail balances as before under
+ * threads(2): fib(n=25, tasks=200) 0.022 s before and after (threads(1)
+ * 0.038 to 0.041 s); sleep (2 ms exponential, 400 tasks, 0.400 s if
+ * perfectly balanced) 0.424 s before and after.
  *
  * Why -1 is safe.  Every index the counter handed out is returned, or in a
  * slot, or in flight: between the counter (or a victim's slot) and the
