@@ -338,10 +338,7 @@ static void job_count(const struct conlab_job *job, unsigned counter,
 
 static int64_t job_claim(const struct conlab_job *job)
 {
-    struct jobimpl *j = impl(job);
-    int64_t i = atomic_fetch_add_explicit(&j->m->sh->next_claim, 1,
-                                          memory_order_relaxed);
-    return (uint64_t)i < j->m->n_tasks ? i : -1;
+    return cl_claim_next(&impl(job)->m->sh->claim);
 }
 
 static int job_bind(const struct conlab_job *job, unsigned w)
@@ -504,6 +501,7 @@ void cl_rep_child(const struct cl_rep_input *in, struct cl_cellmem *m)
     j.job.run_child = job_run_child;
     j.job.count = job_count;
 
+    cl_claim_init(&sh->claim, m->n_tasks, in->n_workers);
     records_pretouch(m);
 
     struct rusage before, after;

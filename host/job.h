@@ -11,6 +11,7 @@
 
 #include <conlab/conlab_plugin.h>
 
+#include "claim.h"
 #include "registry.h"
 #include "topo.h"
 
@@ -38,7 +39,7 @@ struct cl_record {
 /* The shared header of a repetition, in MAP_SHARED memory mapped by the host
  * before it forks the cell's child. */
 struct cl_shared {
-    _Atomic int64_t next_claim;
+    struct cl_claim claim;           /* job->claim's indices */
     _Atomic uint64_t bad_index;      /* run_task with index >= n_tasks */
     _Atomic uint64_t misuse;         /* run_task for a worker not begun, ... */
     _Atomic uint32_t workers_begun, workers_ended, workers_init_failed,
