@@ -5,15 +5,7 @@
  * MADV_GUARD_INSTALL, else one madvise per slot (Linux 6.13+; no extra VMA)
  * or else mprotect(PROT_NONE).  Coroutines start lazily and a finished one
  * hands its slot to the next to start, so `concurrency` workers over few
- * tasks cost about as many stacks as are alive at once.
- *
- * The first chunk is sized for every coroutine that can be alive at once, so
- * that all guards are installed (and the stack tops prefaulted) before any
- * stack is used.  Measured on a 2-vCPU KVM guest (bench/targets.py sleep10k):
- * with chunks doubling from 16, each later chunk's guard installation made
- * the pages of the stacks already running fault again on their next touch
- * (about 3 us per coroutine woken: 10,000 x 100 ms sleeps took 200 ms, now
- * 188 ms). */
+ * tasks cost about as many stacks as are alive at once. */
 #define _GNU_SOURCE
 #include "coro.h"
 
@@ -45,11 +37,8 @@ void co_pool_init(struct stack_pool *p, size_t stack_bytes,
     p->slot_size = p->page + round_up(stack_bytes + CORO_SIZE, p->page);
     p->slots_max = n_workers;
     /* A coroutine that finds no task ends at once and frees its slot. */
-    uint64_t alive = n_tasks < n_workers ? n_tasks + 1 : n_workers;
-    p->alive_max = (size_t)alive;
-    p->next_chunk = alive < CO_CHUNK_SLOTS_MIN   ? CO_CHUNK_SLOTS_MIN
-                    : alive > CO_CHUNK_SLOTS_MAX ? CO_CHUNK_SLOTS_MAX
-                                                 : (size_t)alive;
+    p->alive_max = (size_t)(n_tasks < n_workers ? n_tasks + 1 : n_workers);
+    p->next_chunk = CO_CHUNK_SLOTS_MIN;
     p->guard = GUARD_BATCH;
     p->pidfd = -1;
     p->shared = shared;

@@ -82,12 +82,6 @@ uint64_t timers_next(struct co_sched *s)
 
 int timer_add(struct co_sched *s, struct coro *co, uint64_t deadline)
 {
-    /* Late by up to CO_TIMER_SLACK_NS, as Linux's own timer slack makes a
-     * nanosleep: timers a few us apart then share one wake-up (one timerfd
-     * setting and one epoll wait) instead of one each. */
-    if (deadline <= UINT64_MAX - CO_TIMER_SLACK_NS)
-        deadline = (deadline + CO_TIMER_SLACK_NS - 1) / CO_TIMER_SLACK_NS *
-                   CO_TIMER_SLACK_NS;
     if (s->n_stale > 1024 && s->n_stale > s->heap_len / 2)
         heap_compact(s);
     if (s->heap_len == s->heap_cap) {
