@@ -1,12 +1,14 @@
-/* raw-http.c — the floor of the http160 shape on this machine and server:
- * N GETs over N fresh connections, all in flight at once, with bare
- * non-blocking sockets on one epoll loop: no libcurl, no coroutines, no
- * conlab, no checks beyond the status line.  Whatever conlab's `http` adds
- * above this is the instrument's; what this takes is the kernel's and the
- * server's.  bench/targets.py builds and runs it.
+/* raw-http.c — the floor of an HTTP shape on this machine and server: N
+ * connections, all in flight at once, each sending M GETs one after the
+ * other (keep-alive), with bare non-blocking sockets on one epoll loop: no
+ * libcurl, no coroutines, no conlab, no checks beyond the status line, and a
+ * response taken to be what one read(2) returns (small bodies only).
+ * Whatever conlab's `http` adds above this is the instrument's; what this
+ * takes is the kernel's and the server's.  bench/targets.py builds and runs
+ * it (http160: M = 1; latency: 1,000 connections, M = 10).
  *
  *   cc -O2 -o raw-http bench/raw-http.c
- *   ./raw-http 127.0.0.1 8080 '/bytes/275?delay=50ms' 160
+ *   ./raw-http 127.0.0.1 8080 '/bytes/275?delay=50ms' 160 [M]
  * prints {"wall_s": W, "ok": K}: W from the first socket() to the last
  * response, K responses with status 200. */
 #define _GNU_SOURCE
@@ -30,22 +32,22 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 5) {
-        fprintf(stderr, "usage: raw-http ADDR PORT PATH N\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: raw-http ADDR PORT PATH N [M]\n");
         return 2;
     }
-    int n = atoi(argv[4]), ep = epoll_create1(0);
+    int n = atoi(argv[4]), m = argc == 6 ? atoi(argv[5]) : 1, ep = epoll_create1(0);
     char req[512];
     int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n",
                        argv[3], argv[1]);
     struct sockaddr_in addr = {.sin_family = AF_INET,
                                .sin_port = htons((uint16_t)atoi(argv[2]))};
-    if (n <= 0 || ep < 0 || len >= (int)sizeof req ||
+    if (n <= 0 || m <= 0 || ep < 0 || len >= (int)sizeof req ||
         inet_pton(AF_INET, argv[1], &addr.sin_addr) != 1) {
         fprintf(stderr, "raw-http: bad arguments\n");
         return 2;
     }
-    char *sent = calloc((size_t)n, 1);
+    int *sent = calloc((size_t)n, sizeof *sent); /* requests sent on each */
     double t0 = now();
     for (int i = 0; i < n; i++) {
         int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
@@ -56,7 +58,7 @@ int main(int argc, char **argv)
         epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
     }
     int done = 0, ok = 0;
-    while (done < n) {
+    while (done < n * m) {
         struct epoll_event evs[64];
         int k = epoll_wait(ep, evs, 64, 10000);
         if (k <= 0)
@@ -73,10 +75,13 @@ int main(int argc, char **argv)
             ssize_t r = read(fd, buf, sizeof buf);
             done++;
             ok += r > 12 && memcmp(buf + 8, " 200", 4) == 0;
-            close(fd);
+            if (r > 0 && sent[i] < m && write(fd, req, (size_t)len) == len)
+                sent[i]++;
+            else
+                close(fd);
         }
     }
     printf("{\"wall_s\": %.6f, \"ok\": %d}\n", now() - t0, ok);
     free(sent);
-    return ok == n ? 0 : 1;
+    return ok == n * m ? 0 : 1;
 }

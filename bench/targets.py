@@ -12,7 +12,7 @@ Targets:
             coroutines(160) <= 0.7x asyncio and <= 65 ms;
             threads(160) <= 0.8x asyncio.  Under a miss: the same shape with
             bare sockets and no library (bench/raw-http.c), the machine's and
-            the server's floor
+            the server's floor (latency too)
   sleep10k  10,000 x 100 ms sleeps: coroutines(10000, stacks=shared) <= 0.45x
             asyncio, <= 110 ms, peak RSS <= 100 MiB (separate stacks printed
             too); uring(10000) <= 1.05x coroutines(10000) (both separate)
@@ -116,9 +116,10 @@ def threads_floor(floors, n, ideal):
                                                      fmt_s(ideal + n * tcj))
 
 
-def raw_floor(tmp, url, path, n, repeat):
+def raw_floor(tmp, url, path, n, repeat, per_conn=1):
     """Median wall of bench/raw-http.c (bare sockets, one epoll loop) doing
-    the shape, or None without a C compiler."""
+    the shape (n connections, per_conn GETs each), or None without a C
+    compiler."""
     exe = os.path.join(tmp, "raw-http")
     if not os.path.exists(exe):
         cc = shutil.which("cc") or shutil.which("gcc")
@@ -128,8 +129,8 @@ def raw_floor(tmp, url, path, n, repeat):
     host, port = url.split("//", 1)[1].split(":")
     walls = []
     for _ in range(repeat):
-        p = subprocess.run([exe, host, port, path, str(n)], capture_output=True, text=True,
-                           timeout=60)
+        p = subprocess.run([exe, host, port, path, str(n), str(per_conn)],
+                           capture_output=True, text=True, timeout=60)
         if p.returncode == 0:
             walls.append(json.loads(p.stdout)["wall_s"])
     return statistics.median(walls) if walls else None
@@ -246,22 +247,23 @@ def main():
                       threads_floor(floors, 1000, 0.1))
 
         if "latency" in only:
+            path = "/bytes/275?delay=100ms"
+            raw = raw_floor(tmp, url, path, 1000, R, per_conn=10)
             rows = conlab_cells(conlab, tmp, "latency", ["coroutines: { concurrency: 1000 }",
                                                          "coroutines: { concurrency: 1000, "
                                                          "stacks: shared }",
                                                          "uring: { concurrency: 1000 }"],
-                                'http: { tasks: 10000, urls: ["%s/bytes/275?delay=100ms"] }'
-                                % url, R)
+                                'http: { tasks: 10000, urls: ["%s%s"] }' % (url, path), R)
             best = min(rows, key=wall)
-            print("          %s" % ", ".join("%s %.0f req/s" % (r["strategy_label"], 1e4 / wall(r))
-                                           for r in rows))
+            print("          %s; bare sockets %s" % (
+                ", ".join("%s %.0f req/s" % (r["strategy_label"], 1e4 / wall(r)) for r in rows),
+                "%.0f req/s" % (1e4 / raw) if raw else "n/a"))
             rps = 10000 / wall(best)
             rep.target("latency", "%s 10,000 GETs x 100 ms" % best["strategy"].split("(")[0],
                        rps, "%.0f req/s" % rps, 9500, "9500 req/s", False,
-                       "10,000 req/s ideal (1 s of delays); 10,000 requests x ~8 system calls "
-                       "on a kept connection x syscall %s = %s of one CPU, beside the server's "
-                       "1,000 threads" % (fmt_s(floors["syscall"]),
-                                          fmt_s(8e4 * floors["syscall"])))
+                       "10,000 req/s ideal (1 s of delays); the same 1,000 keep-alive "
+                       "connections x 10 GETs on bare sockets with no library "
+                       "(bench/raw-http.c): %s" % ("%.0f req/s" % (1e4 / raw) if raw else "n/a"))
 
         if "nginx" in only:
             nginx_target(conlab, tmp, R, rep, floors)
