@@ -56,7 +56,6 @@
 #define CO_CHUNK_SLOTS_MIN 16
 #define CO_CHUNK_SLOTS_MAX 1024
 #define CO_IOV_BATCH 1024
-#define CO_BLOCK_COROS 256   /* struct coros in the first block (shared stacks) */
 #define CO_NS_PER_S 1000000000LL
 
 #define CO_CONCURRENCY_MAX 1000000
