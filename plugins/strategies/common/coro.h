@@ -102,9 +102,9 @@ struct co_config {
         .def = "separate",                                                    \
         .choices = "separate|shared",                                         \
         .help = "separate: a guarded stack of stack_kib per coroutine; "      \
-                "shared: all run on one stack, a parked coroutine's frames "  \
-                "(~1 KiB) copied aside: far fewer fresh pages for 10,000s "   \
-                "of coroutines, a copy per switch",                           \
+                "shared: all run on one of stack_kib, a parked coroutine's "  \
+                "frames (~1 KiB) copied aside: far fewer fresh pages for "    \
+                "10,000s of coroutines, a copy per switch",                   \
         .offset = offsetof(cfg_type, cfg_member.stacks),                      \
     }
 
