@@ -37,8 +37,10 @@ static struct wait_slot *wait_area(struct coro *co, struct pollfd *fds,
     return slots;
 }
 
-static int wait_fds(struct coro *co, struct pollfd *fds, unsigned nfds,
-                    int64_t timeout_ns)
+/* Not inlined into co_wait: its slots would enlarge the frame of every
+ * sleep too, and under shared stacks every parked byte is copied. */
+static __attribute__((noinline)) int wait_fds(struct coro *co, struct pollfd *fds,
+                                              unsigned nfds, int64_t timeout_ns)
 {
     struct sched *s = sched_of(co);
     struct wait_slot inline_slots[INLINE_SLOTS];
