@@ -82,8 +82,9 @@ int sched_init(struct sched *s, const struct conlab_job *job,
                int64_t stack_kib, bool shared);
 
 /* Run every coroutine until all are done.  Returns CONLAB_OK, or
- * CONLAB_E_NOMEM (some could not start, or park), CONLAB_E_LOST (a deadlock: the
- * parked ones are lost workers) or CONLAB_E_SYS (the event loop failed). */
+ * CONLAB_E_NOMEM (some could not start, or park), CONLAB_E_LOST (a
+ * deadlock: the parked ones are lost workers) or CONLAB_E_SYS (the event
+ * loop failed). */
 int sched_loop(struct sched *s);
 
 /* Release what sched_init and the loop acquired. */

@@ -69,7 +69,8 @@ static const struct conlab_param http_params[] = {
      "limit of each connection attempt",
      offsetof(struct http_config, connect_timeout)},
     {"reuse", CONLAB_PARAM_BOOL, "true", 0, 0, NULL,
-     "keep one connection alive per worker; false: a fresh connection per request",
+     "keep connections alive between tasks, in the session (libcurl multi "
+     "handle) of the worker's thread; false: a fresh connection per request",
      offsetof(struct http_config, reuse)},
     {"expect_status", CONLAB_PARAM_INT, "200", STATUS_MIN, STATUS_MAX, NULL,
      "any other HTTP status fails the task (reason \"HTTP <status>\")",
@@ -542,7 +543,7 @@ static const struct conlab_workload_ops http_ops = {
 static const struct conlab_plugin http_plugin = {
     CONLAB_PLUGIN_HEADER(CONLAB_KIND_WORKLOAD),
     .name = "http",
-    .summary = "HTTP requests over libcurl, one keep-alive session per worker",
+    .summary = "HTTP requests over libcurl, keep-alive sessions per thread",
     .version = "1.0",
     .params = http_params,
     .config_size = sizeof(struct http_config),
