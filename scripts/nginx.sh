@@ -3,7 +3,9 @@
 #   scripts/nginx.sh start [PORT] [DIR]   serve DIR/www on 127.0.0.1:PORT (default 8089, /tmp/conlab-nginx)
 #   scripts/nginx.sh stop  [PORT] [DIR]
 # It serves /10282.bin and /275.bin (the seeds' two page sizes), keep-alive on,
-# one worker process, no access log. Needs Debian's nginx (or nginx-light).
+# one worker process, no access log; and the same over HTTP/2 with prior
+# knowledge (h2c) on PORT+1, logging each request's protocol to DIR/h2.log.
+# Needs Debian's nginx (or nginx-light).
 set -euo pipefail
 cmd=${1:-start}
 port=${2:-8089}
@@ -36,9 +38,15 @@ http {
   scgi_temp_path $dir/tmp/scgi;
   keepalive_requests 1000000;
   keepalive_timeout 60s;
+  log_format protocol '\$server_protocol';
   server {
     listen 127.0.0.1:$port;
     root $dir/www;
+  }
+  server {
+    listen 127.0.0.1:$((port + 1)) http2;
+    root $dir/www;
+    access_log $dir/h2.log protocol;
   }
 }
 CONF

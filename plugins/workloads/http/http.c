@@ -380,6 +380,7 @@ static CURLcode configure_easy(struct http_worker *hw, const char **what)
 
 static void free_worker(struct http_worker *hw)
 {
+    http_worker_sessions_fini(hw); /* no transfer holds the easy handle */
     if (hw->easy)
         curl_easy_cleanup(hw->easy);
     free(hw->fds);

@@ -95,8 +95,12 @@ void http_sessions_prepare(void);
 int http_perform(struct http_worker *hw, const struct conlab_waiter *waiter,
                  CURLcode *result, const char **reason);
 
-/* Clean up every session s made in this process (its kept connections
- * close).  Every worker must have ended. */
+/* Before hw is freed: its own session (per_worker) is cleaned up, its
+ * connections closed; a shared one stays for http_sessions_destroy. */
+void http_worker_sessions_fini(struct http_worker *hw);
+
+/* Clean up every shared session s made in this process (its kept
+ * connections close).  Every worker must have ended. */
 void http_sessions_destroy(struct http_state *s);
 
 #endif /* CONLAB_HTTP_INTERNAL_H */

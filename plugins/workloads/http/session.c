@@ -191,7 +191,9 @@ static void session_free(struct http_session *ss)
     free(ss);
 }
 
-static struct http_session *session_new(struct http_state *s)
+/* A new session; `listed`: kept in s->sessions for destroy, else its
+ * worker's to free (per_worker). */
+static struct http_session *session_new(struct http_state *s, bool listed)
 {
     struct http_session *ss = calloc(1, sizeof *ss);
     if (!ss)
@@ -212,6 +214,8 @@ static struct http_session *session_new(struct http_state *s)
         session_free(ss);
         return NULL;
     }
+    if (!listed)
+        return ss;
     pthread_mutex_lock(&s->lock);
     ss->next = s->sessions;
     s->sessions = ss;
@@ -226,7 +230,7 @@ static struct http_session *session_for(struct http_worker *hw)
     struct http_state *s = (struct http_state *)hw->s;
     if (s->per_worker) {
         if (!hw->own)
-            hw->own = session_new(s);
+            hw->own = session_new(s, false);
         return hw->own;
     }
     if (hw->own && hw->own->thread == &tl_session &&
@@ -234,7 +238,7 @@ static struct http_session *session_for(struct http_worker *hw)
         return hw->own;
     if (tl_session.state_id != s->id ||
         tl_session.filling->members >= SESSION_WORKERS) {
-        struct http_session *ss = session_new(s);
+        struct http_session *ss = session_new(s, true);
         if (!ss)
             return NULL;
         ss->thread = &tl_session;
@@ -243,6 +247,13 @@ static struct http_session *session_for(struct http_worker *hw)
     }
     tl_session.filling->members++;
     return hw->own = tl_session.filling;
+}
+
+void http_worker_sessions_fini(struct http_worker *hw)
+{
+    if (hw->s->per_worker && hw->own)
+        session_free(hw->own);
+    hw->own = NULL;
 }
 
 void http_sessions_destroy(struct http_state *s)
