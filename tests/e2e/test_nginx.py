@@ -46,11 +46,27 @@ class Nginx(unittest.TestCase):
         subprocess.run(["bash", cls.script, "stop", str(cls.port), cls.tmp], timeout=30)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
+    def run_spec(self, name, text, rc, *args):
+        """Write spec NAME.yaml, `conlab run` it into NAME-out (exit status
+        rc wanted); the run directory."""
+        spec = os.path.join(self.tmp, name + ".yaml")
+        with open(spec, "w") as f:
+            f.write(text)
+        out = os.path.join(self.tmp, name + "-out")
+        p = subprocess.run([CONLAB, "run", spec, "-o", out, *args], capture_output=True,
+                           text=True, timeout=300)
+        self.assertEqual(p.returncode, rc, p.stderr)
+        return out
+
+    @staticmethod
+    def rows(out, name):
+        with open(os.path.join(out, name), newline="") as f:
+            return list(csv.DictReader(f))
+
     def test_every_strategy_downloads_every_page(self):
         base = "http://127.0.0.1:%d" % self.port
-        spec = os.path.join(self.tmp, "spec.yaml")
-        with open(spec, "w") as f:
-            f.write("""
+        # the 404 cells fail, by design: exit status 1
+        out = self.run_spec("spec", """
 experiment: nginx
 repeat: 2
 warmup: 1
@@ -59,22 +75,14 @@ strategies: [sequential, { threads: { workers: 5 } }, { processes: { workers: 2 
 workloads:
   - http: { tasks: 200, urls: ["%s/10282.bin", "%s/275.bin"] }
   - http: { tasks: 4, urls: ["%s/missing.bin"] }
-""" % (base, base, base))
-        out = os.path.join(self.tmp, "out")
-        p = subprocess.run([CONLAB, "run", spec, "-o", out, "--tasks"], capture_output=True,
-                           text=True, timeout=300)
-        self.assertEqual(p.returncode, 1, p.stderr)  # the 404 cells fail, by design
-        with open(os.path.join(out, "results.csv"), newline="") as f:
-            rows = list(csv.DictReader(f))
-        with open(os.path.join(out, "tasks.csv"), newline="") as f:
-            tasks = list(csv.DictReader(f))
-        for r in rows:
+""" % (base, base, base), 1, "--tasks")
+        for r in self.rows(out, "results.csv"):
             if "missing" in r["workload_label"]:
                 self.assertEqual((r["status"], r["tasks_failed"]), ("failed", "4"), r)
                 self.assertEqual(r["failure_reasons"], "HTTP 404:4")
             else:
                 self.assertEqual((r["status"], r["tasks_ok"]), ("ok", "200"), r)
-        for t in tasks:
+        for t in self.rows(out, "tasks.csv"):
             if "missing" in t["cell"]:
                 continue
             self.assertEqual(t["code"], "200")
@@ -86,24 +94,17 @@ workloads:
         split between workers); every request is HTTP/2 (nginx logs it).
         reuse: false: libcurl 7.88 breaks reused h2c connections."""
         base = "http://127.0.0.1:%d" % (self.port + 1)
-        spec = os.path.join(self.tmp, "h2.yaml")
-        with open(spec, "w") as f:
-            f.write("""
+        log = os.path.join(self.tmp, "h2.log")
+        before = os.path.getsize(log) if os.path.exists(log) else 0
+        out = self.run_spec("h2", """
 experiment: h2
 repeat: 2
 warmup: 0
 strategies: [{ coroutines: { concurrency: 8 } }, { threads: { workers: 2 } }]
 workloads:
   - http: { tasks: 40, urls: ["%s/275.bin"], http2: true, reuse: false }
-""" % base)
-        log = os.path.join(self.tmp, "h2.log")
-        before = os.path.getsize(log) if os.path.exists(log) else 0
-        out = os.path.join(self.tmp, "h2-out")
-        p = subprocess.run([CONLAB, "run", spec, "-o", out, "-q"], capture_output=True,
-                           text=True, timeout=300)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        with open(os.path.join(out, "results.csv"), newline="") as f:
-            rows = list(csv.DictReader(f))
+""" % base, 0, "-q")
+        rows = self.rows(out, "results.csv")
         self.assertEqual(len(rows), 4)
         for r in rows:
             self.assertEqual((r["status"], r["tasks_ok"]), ("ok", "40"), r)
