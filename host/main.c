@@ -10,6 +10,7 @@
 #include "compare.h"
 #include "helptext.h"
 #include "merge.h"
+#include "malloc_tune.h"
 #include "new.h"
 #include "plot.h"
 #include "report.h"
@@ -56,6 +57,8 @@ static const char usage_tail[] =
     "  CONLAB_PLUGIN_PATH     extra plugin directories (colon-separated), searched first\n"
     "  CONLAB_PLUGIN_VERBOSE  1: trace plugin loading\n"
     "  CONLAB_LOG             error | warn | info (default) | debug\n"
+    "  CONLAB_MALLOC          default: `run` keeps glibc's malloc as is (else huge-page\n"
+    "                         heaps via GLIBC_TUNABLES; run.yaml host.glibc_tunables)\n"
     "\n"
     "'conlab COMMAND --help' tells more.\n";
 
@@ -159,6 +162,8 @@ int main(int argc, char **argv)
         return CL_EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "run"))
+        cl_malloc_tune(argv); /* may exec us again: malloc_tune.h */
     if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
         print_usage(stdout);
         return 0;

@@ -133,6 +133,9 @@ static void write_host(struct cl_yout *y, const struct cl_meta *meta)
     free(model);
     cl_yout_kvf(y, "online_cpus", "%ld", sysconf(_SC_NPROCESSORS_ONLN));
     cl_yout_kv(y, "topology", meta->topology);
+    /* what the measured processes' glibc ran with (malloc_tune.h) */
+    const char *tun = getenv("GLIBC_TUNABLES");
+    cl_yout_kv(y, "glibc_tunables", tun && *tun ? tun : "none");
     const struct cl_host_facts *hf = meta->facts;
     if (hf) {
         if (isfinite(hf->loadavg_1m))

@@ -99,6 +99,32 @@ class Run(e2e.Case):
         self.assertIn("conlab run - < spec.yaml", p.stderr)
 
 
+    def test_malloc_tunables(self):
+        """`conlab run` execs itself once with huge-page malloc heaps
+        (host/malloc_tune.h) unless told not to; run.yaml says what ran."""
+        if e2e.VALGRIND:
+            self.skipTest("under valgrind conlab keeps valgrind's malloc")
+        base = {k: v for k, v in os.environ.items()
+                if k not in ("GLIBC_TUNABLES", "CONLAB_MALLOC")}
+        ours = "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=16777216"
+        for extra, want in (({}, ours),
+                            ({"CONLAB_MALLOC": "default"}, "none"),
+                            ({"GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"},
+                             "glibc.malloc.hugetlb=0"),
+                            ({"GLIBC_TUNABLES": "glibc.malloc.perturb=0"},
+                             "glibc.malloc.perturb=0:" + ours)):
+            out = self.path("m%d" % len(os.listdir(self.dir)))
+            p = subprocess.run(e2e.conlab_cmd() + ["run", "-", "-q", "-r", "1", "-w", "0",
+                                                   "-o", out],
+                               input=SPEC, capture_output=True, text=True, timeout=120,
+                               env=dict(base, **extra))
+            self.ok(p)
+            yaml = e2e.slurp(os.path.join(out, "run.yaml"))
+            self.assertIn("\n  glibc_tunables: %s\n" % want, yaml, extra)
+            rows = e2e.read_csv(os.path.join(out, "results.csv"))
+            self.assertEqual([r["status"] for r in rows], ["ok", "ok"], extra)
+
+
 class OneLiner(e2e.Case):
     ARGS = ["--strategy", "threads:workers=[1,2]", "--strategy", "sequential",
             "--workload", "fib:n=[10],tasks=4"]

@@ -24,6 +24,7 @@
 #include "coro.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,6 +46,51 @@ static size_t block_len(const struct stack_pool *p, size_t b)
 {
     size_t first = p->alive_max < FIRST_BLOCK_MAX ? p->alive_max : FIRST_BLOCK_MAX;
     return b > 0 ? LATER_BLOCK : first > 0 ? first : 1;
+}
+
+/* Transparent huge pages for blocks of at least half of one. */
+#define HUGE_PAGE ((size_t)2 << 20)
+
+/* The bytes block b maps: from HUGE_PAGE / 2 on, whole huge pages. */
+static size_t block_bytes(const struct stack_pool *p, size_t b)
+{
+    size_t len = block_len(p, b) * CORO_STRIDE;
+    return len < HUGE_PAGE / 2 ? len : (len + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+}
+
+/* A block of `len` bytes (block_bytes), populated.  A large one is aligned
+ * to and advised into transparent huge pages first: on a shadow-paged VM a
+ * populated 4 KiB page still costs ~5 us on its first touch (the
+ * hypervisor's shadow entry), a populated huge page ~0.1 ms for all 512
+ * (MADV_HUGEPAGE + MADV_POPULATE_WRITE of 64 MiB: 3.4 ms, then touching it
+ * all 0.5 ms; the same without the huge pages: 8 ms, then 90 ms).  Where
+ * THP is off the advice fails and the block is populated page by page. */
+static void *map_block(size_t len)
+{
+    const int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS;
+    char *m;
+    if (len % HUGE_PAGE != 0) {
+        m = mmap(NULL, len, prot, flags, -1, 0);
+    } else {
+        char *raw = mmap(NULL, len + HUGE_PAGE, prot, flags, -1, 0);
+        m = raw;
+        if (raw != MAP_FAILED) {
+            size_t head = (HUGE_PAGE - (uintptr_t)raw % HUGE_PAGE) % HUGE_PAGE;
+            m = raw + head;
+            if (head)
+                munmap(raw, head);
+            munmap(m + len, HUGE_PAGE - head);
+#ifdef MADV_HUGEPAGE
+            (void)madvise(m, len, MADV_HUGEPAGE);
+#endif
+        }
+    }
+    if (m == MAP_FAILED)
+        return NULL;
+#ifdef MADV_POPULATE_WRITE
+    (void)madvise(m, len, MADV_POPULATE_WRITE);
+#endif
+    return m;
 }
 
 static struct coro *block_coro(const struct stack_pool *p, size_t b, size_t i)
@@ -72,14 +118,9 @@ struct coro *co_shared_get(struct co_sched *s, int *status)
                 goto nomem;
             p->blocks = b;
         }
-        size_t len = block_len(p, p->n_blocks) * CORO_STRIDE;
-        void *block = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (block == MAP_FAILED)
+        void *block = map_block(block_bytes(p, p->n_blocks));
+        if (!block)
             goto nomem;
-#ifdef MADV_POPULATE_WRITE
-        (void)madvise(block, len, MADV_POPULATE_WRITE);
-#endif
         p->blocks[p->n_blocks++] = block;
         p->block_used = 0;
     }
@@ -161,7 +202,7 @@ void co_shared_fini(struct stack_pool *p)
                 free(co->saved);
             free(co->wait_mem);
         }
-        munmap(p->blocks[b], block_len(p, b) * CORO_STRIDE);
+        munmap(p->blocks[b], block_bytes(p, b));
     }
     free(p->blocks);
     p->blocks = NULL;

@@ -15,7 +15,9 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
@@ -25,6 +27,7 @@
 #define STATUS_MAX 599
 #define NS_PER_S 1000000000LL
 #define NS_PER_MS 1000000LL
+#define FDS_MIN 4 /* a worker's first socket arrays */
 
 struct http_url {
     char *url;        /* after the builtin: rewrite */
@@ -49,7 +52,15 @@ struct http_state {
     bool per_worker;  /* http2: one session per worker, never shared */
     bool curl_ready;  /* curl_global_init succeeded: cleanup owed */
     pthread_mutex_t lock;            /* guards `sessions` */
-    struct http_session *sessions;   /* every session made, for destroy */
+    struct http_session *sessions;   /* every session in use, for destroy */
+    /* Made by create, before timing, so that a worker's start costs no
+     * libcurl allocations: workers with a configured easy handle
+     * (http.c) and sessions (session.c).  Taken by index; a taken slot is set to NULL,
+     * destroy frees the rest.  A forked worker takes from its own copy. */
+    struct http_worker **spare_workers;
+    struct http_session **spare_sessions;
+    size_t n_spare_workers, n_spare_sessions;
+    atomic_size_t next_worker, next_session;
     /* "HTTP %d" for every status, so a task's reason outlives the call. */
     char status_text[STATUS_MAX - STATUS_MIN + 1][sizeof "HTTP 599"];
 };
@@ -82,7 +93,19 @@ static inline int64_t http_now_ns(void)
     return (int64_t)ts.tv_sec * NS_PER_S + ts.tv_nsec;
 }
 
+/* http.c */
+
+/* A new worker of s with its easy handle configured; NULL with *what (the
+ * failed call) and *cc set, or with *cc CURLE_OUT_OF_MEMORY. */
+struct http_worker *http_worker_new(const struct http_state *s,
+                                    const char **what, CURLcode *cc);
+void http_worker_free(struct http_worker *hw);
+
 /* session.c */
+
+/* Make up to `n` spare sessions for s (fewer when the open-file limit is
+ * tight: each holds two descriptors).  Returns how many it made. */
+size_t http_spare_sessions_make(struct http_state *s, size_t n);
 
 /* Once per process, before any session: forget, in a forked child, the
  * sessions of the parent's thread. */

@@ -31,9 +31,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
-#define FDS_MIN 4
 #define TIMER_RUNS_MAX 16
 /* Workers per shared session.  libcurl 7.88 looks for a reusable connection
  * by walking every connection to the host in the cache, and walks its
@@ -191,9 +191,8 @@ static void session_free(struct http_session *ss)
     free(ss);
 }
 
-/* A new session; `listed`: kept in s->sessions for destroy, else its
- * worker's to free (per_worker). */
-static struct http_session *session_new(struct http_state *s, bool listed)
+/* A new session, in no list. */
+static struct http_session *session_make(void)
 {
     struct http_session *ss = calloc(1, sizeof *ss);
     if (!ss)
@@ -212,6 +211,42 @@ static struct http_session *session_new(struct http_state *s, bool listed)
     }
     if (rc != CURLM_OK) {
         session_free(ss);
+        return NULL;
+    }
+    return ss;
+}
+
+/* Each multi handle holds a socketpair (libcurl's wake-up pipe): spares
+ * may take at most 1/16 of the open-file limit, the rest is the
+ * transfers'. */
+size_t http_spare_sessions_make(struct http_state *s, size_t n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        n > rl.rlim_cur / 32)
+        n = rl.rlim_cur / 32;
+    if (n == 0 || !(s->spare_sessions = calloc(n, sizeof *s->spare_sessions)))
+        return 0;
+    size_t made = 0;
+    while (made < n && (s->spare_sessions[made] = session_make()))
+        made++;
+    s->n_spare_sessions = made;
+    return made;
+}
+
+/* A session for the calling process: a spare while there are any, else a
+ * new one.  `listed`: kept in s->sessions for destroy, else its worker's
+ * to free (per_worker). */
+static struct http_session *session_new(struct http_state *s, bool listed)
+{
+    struct http_session *ss = NULL;
+    size_t k = atomic_fetch_add_explicit(&s->next_session, 1,
+                                         memory_order_relaxed);
+    if (k < s->n_spare_sessions) {
+        ss = s->spare_sessions[k];
+        s->spare_sessions[k] = NULL; /* taken: destroy skips it */
+        ss->pid = getpid();          /* a forked worker's own copy */
+    } else if (!(ss = session_make())) {
         return NULL;
     }
     if (!listed)
@@ -267,6 +302,12 @@ void http_sessions_destroy(struct http_state *s)
         ss = next;
     }
     s->sessions = NULL;
+    for (size_t i = 0; s->spare_sessions && i < s->n_spare_sessions; i++)
+        if (s->spare_sessions[i] && s->spare_sessions[i]->pid == me)
+            session_free(s->spare_sessions[i]);
+    free(s->spare_sessions);
+    s->spare_sessions = NULL;
+    s->n_spare_sessions = 0;
     if (tl_session.state_id == s->id)
         tl_session.state_id = 0;
 }
