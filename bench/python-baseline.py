@@ -66,12 +66,15 @@ def start_server(conlab):
     return p, url
 
 
-def python_walls(script, args, url, repeat):
-    """The walls of `repeat` runs of a baseline; exits if a task failed."""
+def python_walls(script, args, url, repeat, env=None):
+    """The walls of `repeat` runs of a baseline (env: variables added to
+    ours); exits if a task failed."""
     cmd = [sys.executable, os.path.join(PY, script)] + ([url] if "http" in script else []) + args
+    full = dict(os.environ, **env) if env else None
     walls = []
     for _ in range(repeat):
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True)
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=True,
+                             env=full)
         r = json.loads(out.stdout.splitlines()[-1])
         if r["ok"] != r["tasks"]:
             sys.exit("python-baseline: %s: %d of %d ok" % (script, r["ok"], r["tasks"]))

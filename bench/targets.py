@@ -12,7 +12,9 @@ Targets:
             coroutines(160) <= 0.7x asyncio and <= 65 ms;
             threads(160) <= 0.8x asyncio.  Under a miss: the same shape with
             bare sockets and no library (bench/raw-http.c), the machine's and
-            the server's floor (latency too)
+            the server's floor (latency too).  Printed beside it: asyncio
+            under conlab's malloc tunables (host/malloc_tune.h), and conlab
+            with CONLAB_MALLOC=default
   sleep10k  10,000 x 100 ms sleeps: coroutines(10000, stacks=shared) <= 0.45x
             asyncio, <= 110 ms, peak RSS <= 100 MiB (separate stacks printed
             too); uring(10000) <= 1.05x coroutines(10000) (both separate)
@@ -52,9 +54,9 @@ NGINX_PORT = 8098
 NAMES = ["http160", "sleep10k", "sleep1k", "latency", "nginx", "noop"]
 
 
-def conlab_cells(conlab, tmp, name, strategies, workload, repeat, extra=""):
-    """summary.csv's rows (in spec order) of one `conlab run`; exits unless
-    every cell is ok."""
+def conlab_cells(conlab, tmp, name, strategies, workload, repeat, extra="", env=None):
+    """summary.csv's rows (in spec order) of one `conlab run` (env: variables
+    added to ours); exits unless every cell is ok."""
     spec = os.path.join(tmp, name + ".yaml")
     with open(spec, "w") as f:
         f.write("experiment: targets-%s\nrepeat: %d\nwarmup: 1\ntimeout: 300s\n%s"
@@ -62,7 +64,7 @@ def conlab_cells(conlab, tmp, name, strategies, workload, repeat, extra=""):
                 % (name, repeat, extra, "".join("  - %s\n" % s for s in strategies), workload))
     out = os.path.join(tmp, name)
     p = subprocess.run([conlab, "run", spec, "-o", out, "-q"], capture_output=True,
-                       text=True, timeout=1800)
+                       text=True, timeout=1800, env=dict(os.environ, **env) if env else None)
     with open(os.path.join(out, "summary.csv"), newline="") as f:
         rows = list(csv.DictReader(f))
     bad = [r for r in rows if r["status"] != "ok"]
@@ -77,8 +79,13 @@ def wall(row):
     return float(row["wall_median_s"])
 
 
-def py_wall(script, args, url, repeat):
-    return statistics.median(pybase.python_walls(script, args, url, repeat))
+def py_wall(script, args, url, repeat, env=None):
+    return statistics.median(pybase.python_walls(script, args, url, repeat, env))
+
+
+# What `conlab run` gives the processes it measures (host/malloc_tune.h):
+# Python is measured as users run it, and once more with these for reference.
+MALLOC_TUNED = {"GLIBC_TUNABLES": "glibc.malloc.hugetlb=1:glibc.malloc.top_pad=16777216"}
 
 
 class Floors:
@@ -206,6 +213,14 @@ def main():
                                                           "threads: { workers: 160 }"], http, R)
             print("          python: asyncio %s, ThreadPoolExecutor %s; bare sockets %s"
                   % (fmt_s(aio), fmt_s(tpe), fmt_s(raw) if raw else "n/a"))
+            aio_t = py_wall("http_asyncio.py", args, url, R, MALLOC_TUNED)
+            co_d, th_d = conlab_cells(conlab, tmp, "http160-default-malloc",
+                                      ["coroutines: { concurrency: 160 }",
+                                       "threads: { workers: 160 }"], http, R,
+                                      env={"CONLAB_MALLOC": "default"})
+            print("          malloc: asyncio with conlab's huge-page heaps %s (coroutines %.2fx "
+                  "it); conlab with glibc's default malloc: coroutines %s, threads %s"
+                  % (fmt_s(aio_t), wall(co) / aio_t, fmt_s(wall(co_d)), fmt_s(wall(th_d))))
             fl = http_floor(raw, 160, wall(co))
             rep.ratio("http160", "coroutines(160) wall / asyncio", wall(co), aio, 0.7, fl)
             rep.target("http160", "coroutines(160) wall", wall(co), fmt_s(wall(co)),
@@ -224,9 +239,10 @@ def main():
                   "(%.2fx asyncio, peak RSS %.1f MiB)"
                   % (fmt_s(aio), fmt_s(wall(co)), wall(co) / aio,
                      int(co["max_rss_max_kib"]) / 1024))
-            fl = ("100 ms + 10,000 coroutine starts; ~1 KiB of copied frames each: ~2,500 "
-                  "fresh pages x page_first_touch %s = %s"
-                  % (fmt_s(floors["page_first_touch"]), fmt_s(2500 * floors["page_first_touch"])))
+            fl = ("100 ms + 10,000 coroutine starts and wake-ups; their structs and "
+                  "parked frames (~7 MiB) are in populated huge pages, not ~1,700 fresh "
+                  "pages x page_first_touch %s = %s"
+                  % (fmt_s(floors["page_first_touch"]), fmt_s(1700 * floors["page_first_touch"])))
             rep.ratio("sleep10k", "coroutines(10000,shared) wall / asyncio", wall(sh), aio,
                       0.45, fl)
             rep.target("sleep10k", "coroutines(10000,shared) wall", wall(sh), fmt_s(wall(sh)),

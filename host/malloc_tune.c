@@ -33,8 +33,17 @@ void cl_malloc_tune(char **argv)
     if (asprintf(&val, "%s%s%s", old ? old : "", old && *old ? ":" : "",
                  CL_MALLOC_TUNABLES) < 0)
         return;
+    /* The executable by its own name, so that ps, top and perf still say
+     * "conlab" (exec of /proc/self/exe would make the process "exe"). */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || (size_t)n >= sizeof self - 1)
+        n = 0;
+    self[n] = '\0';
+    if (n == 0 || strstr(self, " (deleted)") || access(self, X_OK) != 0)
+        strcpy(self, "/proc/self/exe");
     if (setenv("GLIBC_TUNABLES", val, 1) == 0)
-        execv("/proc/self/exe", argv); /* returns only on failure */
+        execv(self, argv); /* returns only on failure */
     free(val);
     /* No /proc, or no exec: run as we are, and say nothing in run.yaml. */
     if (old)
