@@ -12,7 +12,8 @@ Targets:
             coroutines(160) <= 0.7x asyncio and <= 65 ms;
             threads(160) <= 0.8x asyncio.  Under a miss: the same shape with
             bare sockets and no library (bench/raw-http.c), the machine's and
-            the server's floor (latency too).  Printed beside it: asyncio
+            the server's floor (latency too), and plain libcurl with no conlab
+            (bench/curl-floor.c; latency and nginx too).  Printed beside it: asyncio
             under conlab's malloc tunables (host/malloc_tune.h), and conlab
             with CONLAB_MALLOC=default
   sleep10k  10,000 x 100 ms sleeps: coroutines(10000, stacks=shared) <= 0.45x
@@ -143,6 +144,33 @@ def raw_floor(tmp, url, path, n, repeat, per_conn=1):
     return statistics.median(walls) if walls else None
 
 
+def curl_floor(tmp, url, n, repeat, per_conn=1):
+    """Median wall of bench/curl-floor.c (plain libcurl: one multi handle,
+    n handles in flight, per_conn GETs each), or None without a compiler or
+    libcurl's headers."""
+    exe = os.path.join(tmp, "curl-floor")
+    if not os.path.exists(exe):
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc or subprocess.run([cc, "-O2", "-o", exe, os.path.join(HERE, "curl-floor.c"),
+                                     "-lcurl"], capture_output=True).returncode != 0:
+            return None
+    walls = []
+    for _ in range(repeat):
+        p = subprocess.run([exe, url, str(n), str(per_conn)], capture_output=True, text=True,
+                           timeout=300)
+        if p.returncode == 0:
+            walls.append(json.loads(p.stdout)["wall_s"])
+    return statistics.median(walls) if walls else None
+
+
+def curl_line(cf, n, conlab_wall):
+    """What libcurl alone takes, and conlab's share above it."""
+    if not cf:
+        return "plain libcurl: n/a (bench/curl-floor.c did not build or run)"
+    return ("plain libcurl, one multi handle, no conlab (bench/curl-floor.c): %s; conlab adds %s "
+            "(%s a request)" % (fmt_s(cf), fmt_s(conlab_wall - cf), fmt_s((conlab_wall - cf) / n)))
+
+
 def http_floor(raw, n, conlab_wall):
     """What bounds n GETs over fresh connections on this machine."""
     if not raw:
@@ -209,10 +237,12 @@ def main():
             aio = py_wall("http_asyncio.py", args, url, R)
             tpe = py_wall("http_threads.py", args, url, R)
             raw = raw_floor(tmp, url, path, 160, R)
+            cf = curl_floor(tmp, url + path, 160, R)
             co, th = conlab_cells(conlab, tmp, "http160", ["coroutines: { concurrency: 160 }",
                                                           "threads: { workers: 160 }"], http, R)
-            print("          python: asyncio %s, ThreadPoolExecutor %s; bare sockets %s"
-                  % (fmt_s(aio), fmt_s(tpe), fmt_s(raw) if raw else "n/a"))
+            print("          python: asyncio %s, ThreadPoolExecutor %s; bare sockets %s; "
+                  "plain libcurl %s" % (fmt_s(aio), fmt_s(tpe), fmt_s(raw) if raw else "n/a",
+                                        fmt_s(cf) if cf else "n/a"))
             aio_t = py_wall("http_asyncio.py", args, url, R, MALLOC_TUNED)
             co_d, th_d = conlab_cells(conlab, tmp, "http160-default-malloc",
                                       ["coroutines: { concurrency: 160 }",
@@ -221,7 +251,7 @@ def main():
             print("          malloc: asyncio with conlab's huge-page heaps %s (coroutines %.2fx "
                   "it); conlab with glibc's default malloc: coroutines %s, threads %s"
                   % (fmt_s(aio_t), wall(co) / aio_t, fmt_s(wall(co_d)), fmt_s(wall(th_d))))
-            fl = http_floor(raw, 160, wall(co))
+            fl = http_floor(raw, 160, wall(co)) + "; " + curl_line(cf, 160, wall(co))
             rep.ratio("http160", "coroutines(160) wall / asyncio", wall(co), aio, 0.7, fl)
             rep.target("http160", "coroutines(160) wall", wall(co), fmt_s(wall(co)),
                        0.065, "65 ms", True, fl)
@@ -265,21 +295,25 @@ def main():
         if "latency" in only:
             path = "/bytes/275?delay=100ms"
             raw = raw_floor(tmp, url, path, 1000, R, per_conn=10)
+            cf = curl_floor(tmp, url + path, 1000, R, per_conn=10)
             rows = conlab_cells(conlab, tmp, "latency", ["coroutines: { concurrency: 1000 }",
                                                          "coroutines: { concurrency: 1000, "
                                                          "stacks: shared }",
                                                          "uring: { concurrency: 1000 }"],
                                 'http: { tasks: 10000, urls: ["%s%s"] }' % (url, path), R)
             best = min(rows, key=wall)
-            print("          %s; bare sockets %s" % (
+            print("          %s; bare sockets %s; plain libcurl %s" % (
                 ", ".join("%s %.0f req/s" % (r["strategy_label"], 1e4 / wall(r)) for r in rows),
-                "%.0f req/s" % (1e4 / raw) if raw else "n/a"))
+                "%.0f req/s" % (1e4 / raw) if raw else "n/a",
+                "%.0f req/s" % (1e4 / cf) if cf else "n/a"))
             rps = 10000 / wall(best)
             rep.target("latency", "%s 10,000 GETs x 100 ms" % best["strategy"].split("(")[0],
                        rps, "%.0f req/s" % rps, 9500, "9500 req/s", False,
                        "10,000 req/s ideal (1 s of delays); the same 1,000 keep-alive "
                        "connections x 10 GETs on bare sockets with no library "
-                       "(bench/raw-http.c): %s" % ("%.0f req/s" % (1e4 / raw) if raw else "n/a"))
+                       "(bench/raw-http.c): %s; plain libcurl (bench/curl-floor.c): %s"
+                       % ("%.0f req/s" % (1e4 / raw) if raw else "n/a",
+                          "%.0f req/s" % (1e4 / cf) if cf else "n/a"))
 
         if "nginx" in only:
             nginx_target(conlab, tmp, R, rep, floors)
@@ -320,13 +354,17 @@ def nginx_target(conlab, tmp, R, rep, floors):
                             extra="pinning: compact\n")
         best = min(rows, key=wall)
         rps = 100000 / wall(best)
-        print("          wrk -t2 -c100: %.0f req/s; %s" % (wrk, ", ".join(
-            "%s %.0f" % (r["strategy_label"], 100000 / wall(r)) for r in rows)))
+        cf = curl_floor(tmp, page, 100, R, per_conn=1000)
+        cf_rps = 100000 / cf if cf else float("nan")
+        print("          wrk -t2 -c100: %.0f req/s; %s; plain libcurl (bench/curl-floor.c, one "
+              "thread) %.0f" % (wrk, ", ".join("%s %.0f" % (r["strategy_label"], 100000 / wall(r))
+                                                for r in rows), cf_rps))
         rep.target("nginx", "best conlab req/s / wrk (%s)" % best["strategy"].split("(")[0],
                    rps / wrk, "%.2fx" % (rps / wrk), 0.75, "0.75x", False,
-                   "wrk parses no body and records no per-request timing; conlab checks "
-                   "every body and times every task (clock_read %s x 2)"
-                   % fmt_s(floors["clock_read"]))
+                   "plain libcurl on one thread, no conlab, does %.0f req/s (%.2fx wrk): "
+                   "libcurl's per-request CPU on this VM; conlab reaches %.0f%% of it and "
+                   "also checks every body and times every task (clock_read %s x 2)"
+                   % (cf_rps, cf_rps / wrk, 100 * rps / cf_rps, fmt_s(floors["clock_read"])))
     finally:
         subprocess.run(["bash", script, "stop", str(NGINX_PORT), ng], capture_output=True)
 

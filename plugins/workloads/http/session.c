@@ -372,11 +372,20 @@ static int wait_and_dispatch(struct http_worker *hw,
         return n;
     int running;
     *mc = CURLM_OK;
-    for (unsigned i = 0; n > 0 && i < hw->n_snap && *mc == CURLM_OK; i++)
-        if (hw->snap[i].revents)
-            *mc = curl_multi_socket_action(hw->ss->multi, hw->snap[i].fd,
+    for (unsigned i = 0; n > 0 && i < hw->n_snap && *mc == CURLM_OK; i++) {
+        int fd = hw->snap[i].fd;
+        /* Only a socket still ours: while we waited, another worker's call
+         * into libcurl may have ended our transfer and closed the socket,
+         * and the fd number may already be another worker's new connection
+         * (under uring the kernel's poll held the old socket, whose error
+         * or hang-up, handed to libcurl under that number, failed the new
+         * transfer: "Failed sending data to the peer"). */
+        if (hw->snap[i].revents && (size_t)fd < hw->ss->cap_owner &&
+            hw->ss->owner[fd] == hw)
+            *mc = curl_multi_socket_action(hw->ss->multi, fd,
                                            events_to_curl(hw->snap[i].revents),
                                            &running);
+    }
     return CONLAB_OK;
 }
 
