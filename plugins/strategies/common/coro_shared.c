@@ -8,10 +8,11 @@
  * page, and a fresh page costs ~7 us on the first touch on a shadow-paged
  * VM (`conlab calibrate`: page_first_touch), so 10,000 coroutines spend
  * ~75 ms in page faults before their first park.  The structs and frame
- * buffers of 10,000 parked sleeps fill ~1,600 pages, and a switch costs two
- * copies of under 1 KiB (about 0.1 us).  10,000 x 100 ms sleeps on a 2-vCPU
- * KVM guest: 195 ms with separate stacks, 120 ms shared; peak RSS 44 MiB,
- * 11 MiB (bench/targets.py sleep10k).
+ * buffers of 10,000 parked sleeps fill ~7 MiB, mapped in populated huge
+ * pages (map_block), and a switch costs two copies of under 1 KiB (about
+ * 0.1 us).  10,000 x 100 ms sleeps on a 2-vCPU KVM guest: ~190 ms with
+ * separate stacks; shared 120 ms with 4 KiB blocks, 104-108 ms with huge
+ * ones; peak RSS 44 MiB, 14 MiB (bench/targets.py sleep10k).
  *
  * The price: a parked coroutine's stack is not where its frames were, so
  * nothing may point into it from outside while it is parked.  The core keeps
