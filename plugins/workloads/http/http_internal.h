@@ -54,9 +54,10 @@ struct http_state {
     pthread_mutex_t lock;            /* guards `sessions` */
     struct http_session *sessions;   /* every session in use, for destroy */
     /* Made by create, before timing, so that a worker's start costs no
-     * libcurl allocations: workers with a configured easy handle
-     * (http.c) and sessions (session.c).  Taken by index; a taken slot is set to NULL,
-     * destroy frees the rest.  A forked worker takes from its own copy. */
+     * libcurl allocations: workers with a configured easy handle (http.c)
+     * and sessions (session.c).  Taken by index; a taken slot is set to
+     * NULL, destroy frees the rest.  A forked worker takes from its own
+     * copy. */
     struct http_worker **spare_workers;
     struct http_session **spare_sessions;
     size_t n_spare_workers, n_spare_sessions;
